@@ -1,0 +1,264 @@
+//! What happens when the detector finds something: panic (the default), log
+//! through `tracing`, call a user callback, or nothing.
+
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::report::{Report, ReportKind};
+use crate::sync::{self, AtomicU8, Ordering};
+
+/// A user callback that receives every report.
+pub type Callback = Arc<dyn Fn(&Report) + Send + Sync + 'static>;
+
+/// What lockgraph does when it finds a potential deadlock.
+///
+/// Set it with [`set_policy`]; the environment variable
+/// `LOCKGRAPH=panic|log|off` picks the starting policy without rebuilding
+/// (an explicit [`set_policy`] call wins over the environment).
+///
+/// ```
+/// use lockgraph::{set_policy, Policy};
+///
+/// // Collect reports instead of panicking, e.g. in a test harness.
+/// let previous = set_policy(Policy::callback(|report| {
+///     eprintln!("lockgraph found: {}", report.title());
+/// }));
+/// # set_policy(previous);
+/// ```
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum Policy {
+    /// Panic in the thread that was about to block, with the full report
+    /// text as the panic payload (a `String`). The default.
+    ///
+    /// The panicking thread unwinds while holding its other guards, which
+    /// poisons those std-flavoured locks, exactly as any panic would.
+    #[default]
+    Panic,
+    /// Log the report through `tracing` at `ERROR` level, target
+    /// `lockgraph`, and carry on. Each distinct cycle is logged once.
+    ///
+    /// Fields: `kind` (the [`ReportKind`], Debug-formatted), `thread`,
+    /// `location` (`file:line:col` of the acquisition), `locks` (the labels
+    /// of the locks involved) and the message, which is the full report.
+    Log,
+    /// Call this function with each report and carry on. Each distinct cycle
+    /// is reported once. Locks taken inside the callback are tracked but
+    /// cannot trigger a nested report.
+    Callback(Callback),
+    /// Detect nothing: acquisitions skip the detector entirely.
+    Off,
+}
+
+impl Policy {
+    /// A [`Policy::Callback`] from a closure.
+    pub fn callback(f: impl Fn(&Report) + Send + Sync + 'static) -> Self {
+        Policy::Callback(Arc::new(f))
+    }
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Policy::Panic => "Panic",
+            Policy::Log => "Log",
+            Policy::Callback(_) => "Callback(..)",
+            Policy::Off => "Off",
+        })
+    }
+}
+
+const UNSET: u8 = 0;
+const PANIC: u8 = 1;
+const LOG: u8 = 2;
+const CALLBACK: u8 = 3;
+const OFF: u8 = 4;
+
+sync::global! {
+    static MODE: AtomicU8 = const AtomicU8::new(UNSET);
+}
+sync::global! {
+    static HANDLER: sync::Mutex<Option<Callback>> = lazy sync::Mutex::new(None);
+}
+sync::local! {
+    static IN_HANDLER: Cell<bool> = Cell::new(false);
+}
+
+/// Whether the detector runs at all. One relaxed load of a read-mostly byte.
+#[inline]
+pub(crate) fn active() -> bool {
+    let mode = MODE.load(Ordering::Relaxed);
+    if mode == UNSET {
+        return init_from_env() != OFF;
+    }
+    mode != OFF
+}
+
+/// The `LOCKGRAPH` environment variable's meaning, or `None` (with a one-line
+/// warning on stderr) for a value we do not know.
+fn parse_env(value: &str) -> Option<u8> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "panic" | "on" => Some(PANIC),
+        "log" => Some(LOG),
+        "off" | "0" | "none" => Some(OFF),
+        _ => None,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn init_from_env() -> u8 {
+    let mode = match std::env::var("LOCKGRAPH") {
+        Ok(value) => parse_env(&value).unwrap_or_else(|| {
+            eprintln!(
+                "lockgraph: ignoring LOCKGRAPH={value:?} (expected panic, log or off); using panic"
+            );
+            PANIC
+        }),
+        Err(_) => PANIC,
+    };
+    match MODE.compare_exchange(UNSET, mode, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => mode,
+        Err(set_meanwhile) => set_meanwhile,
+    }
+}
+
+/// Whether every occurrence is reported (panic policy) rather than once per
+/// distinct cycle (log and callback policies).
+pub(crate) fn reports_repeats() -> bool {
+    let mode = MODE.load(Ordering::Relaxed);
+    mode == PANIC || mode == UNSET
+}
+
+/// Sets what happens when a potential deadlock is found, returning the
+/// previous policy.
+///
+/// Takes effect for every thread at once. An explicit call wins over the
+/// `LOCKGRAPH` environment variable.
+///
+/// ```
+/// use lockgraph::{set_policy, Policy};
+///
+/// let previous = set_policy(Policy::Log);
+/// // ... run a program that has a lock-order bug to completion,
+/// // logging each distinct cycle once through `tracing` ...
+/// set_policy(previous);
+/// ```
+pub fn set_policy(policy: Policy) -> Policy {
+    let (mode, callback) = match policy {
+        Policy::Panic => (PANIC, None),
+        Policy::Log => (LOG, None),
+        Policy::Callback(f) => (CALLBACK, Some(f)),
+        Policy::Off => (OFF, None),
+    };
+    let old_callback = std::mem::replace(&mut *HANDLER.lock(), callback);
+    let old_mode = MODE.swap(mode, Ordering::Relaxed);
+    match (old_mode, old_callback) {
+        (LOG, _) => Policy::Log,
+        (OFF, _) => Policy::Off,
+        (CALLBACK, Some(f)) => Policy::Callback(f),
+        _ => Policy::Panic,
+    }
+}
+
+/// The policy in force.
+pub fn policy() -> Policy {
+    active();
+    match MODE.load(Ordering::Relaxed) {
+        LOG => Policy::Log,
+        OFF => Policy::Off,
+        CALLBACK => HANDLER.lock().clone().map_or(Policy::Panic, Policy::Callback),
+        _ => Policy::Panic,
+    }
+}
+
+/// Resets `IN_HANDLER` even when the handler unwinds.
+struct HandlerScope;
+
+impl HandlerScope {
+    fn enter() -> Option<HandlerScope> {
+        let entered = IN_HANDLER.try_with(|flag| !flag.replace(true)).unwrap_or(false);
+        entered.then_some(HandlerScope)
+    }
+}
+
+impl Drop for HandlerScope {
+    fn drop(&mut self) {
+        let _ = IN_HANDLER.try_with(|flag| flag.set(false));
+    }
+}
+
+/// Acts on a finding. Called with no detector lock or borrow held, so a
+/// handler may take locks (they are tracked, but cannot start a nested
+/// report) or panic (the detector's state is already consistent).
+///
+/// A certain self-deadlock never returns: after a non-panicking policy has
+/// seen it, blocking would hang the thread forever, so this panics instead
+/// (std documents that relocking a held `Mutex` may panic).
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn dispatch(report: Box<Report>) {
+    let certain = report.kind() == ReportKind::SelfDeadlock;
+    match HandlerScope::enter() {
+        None => {
+            // A handler on this thread is already running: report nothing
+            // new, but never block forever.
+            if certain {
+                std::panic::panic_any(report.to_string());
+            }
+            return;
+        }
+        Some(_scope) => match MODE.load(Ordering::Relaxed) {
+            LOG => log(&report),
+            CALLBACK => {
+                let handler = HANDLER.lock().clone();
+                if let Some(handler) = handler {
+                    handler(&report);
+                }
+            }
+            OFF => {}
+            _ => std::panic::panic_any(report.to_string()),
+        },
+    }
+    if certain {
+        panic!(
+            "{} at {}: lockgraph panics instead of letting the thread wait for itself forever",
+            report.title(),
+            report.location()
+        );
+    }
+}
+
+fn log(report: &Report) {
+    let labels: Vec<String> = report
+        .locks()
+        .iter()
+        .map(|lock| match lock.name() {
+            Some(name) => format!("{} {name:?} ({})", lock.kind(), lock.created_at()),
+            None => format!("{} ({})", lock.kind(), lock.created_at()),
+        })
+        .collect();
+    tracing::error!(
+        target: "lockgraph",
+        kind = ?report.kind(),
+        thread = report.thread_name(),
+        location = %report.location(),
+        locks = ?labels,
+        "{report}"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_values() {
+        assert_eq!(parse_env("log"), Some(LOG));
+        assert_eq!(parse_env(" OFF "), Some(OFF));
+        assert_eq!(parse_env("panic"), Some(PANIC));
+        assert_eq!(parse_env("verbose"), None);
+    }
+}

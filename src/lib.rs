@@ -1,0 +1,101 @@
+//! Drop-in `std::sync` locks that record the order in which your program
+//! takes them and report a potential deadlock — at the first acquisition
+//! that closes a cycle, even if the threads never actually collided — with
+//! a report in the style of Linux's lockdep.
+//!
+//! Swap one `use` line; change nothing else:
+//!
+//! ```should_panic
+//! // use std::sync::Mutex;
+//! use lockgraph::Mutex;
+//!
+//! let accounts = [Mutex::named("alice", 100), Mutex::named("bob", 50)];
+//! {   // transfer alice -> bob: locks alice, then bob
+//!     let _from = accounts[0].lock().unwrap();
+//!     let _to = accounts[1].lock().unwrap();
+//! }
+//! {   // transfer bob -> alice: locks bob, then alice -- the opposite order
+//!     let _from = accounts[1].lock().unwrap();
+//!     let _to = accounts[0].lock().unwrap(); // panics with the report below
+//! }
+//! # if !lockgraph::ENABLED { panic!("detection is off in this build") }
+//! ```
+//!
+//! The panic message is the report (abridged):
+//!
+//! ```text
+//! potential deadlock: lock order inversion
+//!
+//! thread `main` is acquiring
+//!     Mutex alice (#1) created at src/main.rs:4:17
+//!     at src/main.rs:11:36
+//! while holding
+//!     Mutex bob (#2) created at src/main.rs:4:43
+//!     acquired at src/main.rs:10:38
+//!
+//! but the opposite order was seen before:
+//!     bob -> alice -> bob
+//! ...
+//! possible deadlock scenario:
+//!     main (run 1)        main (run 2)
+//!     ------------        ------------
+//!     lock(alice)
+//!                         lock(bob)
+//!     lock(bob)  <- blocks
+//!                         lock(alice)  <- blocks
+//! ```
+//!
+//! # What is checked
+//!
+//! * **Lock-order inversions** of any length (A→B vs B→A, A→B→C→A, ...),
+//!   across [`Mutex`], [`RwLock`] (reads too), [`ReentrantLock`] and the
+//!   parking_lot-flavoured types, reported before the acquisition blocks.
+//! * **Self-deadlocks**: relocking a [`Mutex`] this thread holds, writing an
+//!   [`RwLock`] this thread reads, reading it twice (a queued writer makes the
+//!   second read wait forever).
+//! * `try_lock` never blocks, so it adds no edge to the lock it takes; a
+//!   [`ReentrantLock`] re-entered by its owner adds none either.
+//!
+//! # Cost and build switch
+//!
+//! Detection is on when `debug_assertions` are (a normal `cargo build` or
+//! `cargo test`), and in any build with the cargo feature `always`. With it
+//! off, every type is its engine lock (parking_lot's, plus std's poison flag
+//! in the std flavour) and nothing more. With it on, acquiring a lock whose
+//! ordering is already known touches only thread-local state: no global
+//! lock, no allocation, no backtrace. See [`ENABLED`].
+//!
+//! # Policies
+//!
+//! The default is to panic with the report. [`set_policy`] switches to
+//! logging through `tracing` (target `lockgraph`), a callback, or off; the
+//! `LOCKGRAPH=panic|log|off` environment variable chooses the starting
+//! policy without rebuilding.
+//!
+//! # Introspection
+//!
+//! [`held_locks`] lists the current thread's locks, `assert_held` /
+//! `assert_not_held` on each lock check them, [`graph_dot`] exports the
+//! lock-order graph as Graphviz DOT and [`graph_stats`] counts it.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+mod condvar;
+mod detect;
+mod mutex;
+mod poison;
+mod raw;
+mod reentrant;
+mod report;
+mod rwlock;
+mod sync;
+
+pub use condvar::Condvar;
+pub use detect::policy::{Callback, Policy, policy, set_policy};
+pub use detect::{ENABLED, GraphStats, graph_dot, graph_stats, held_locks};
+pub use mutex::{Mutex, MutexGuard};
+pub use reentrant::{ReentrantLock, ReentrantLockGuard};
+pub use report::{Access, EdgeInfo, Frame, HeldLock, LockInfo, LockKind, Report, ReportKind};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult, WaitTimeoutResult};

@@ -1,0 +1,55 @@
+//! Poisoning as std does it: a guard remembers whether its thread was
+//! already panicking when it locked; if the thread starts panicking while
+//! the guard lives, dropping the guard marks the lock poisoned.
+
+use std::sync::{LockResult, PoisonError};
+use std::thread;
+
+use crate::sync::{AtomicBool, Ordering};
+
+pub(crate) struct Flag {
+    failed: AtomicBool,
+}
+
+impl Flag {
+    crate::sync::maybe_const_fn! {
+        #[inline]
+        pub(crate) fn new() -> Flag {
+            Flag { failed: AtomicBool::new(false) }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    #[inline]
+    pub(crate) fn clear(&self) {
+        self.failed.store(false, Ordering::Relaxed)
+    }
+
+    /// Taken when a guard is created.
+    #[inline]
+    pub(crate) fn guard(&self) -> Guard {
+        Guard { panicking: thread::panicking() }
+    }
+
+    /// Called when a guard is dropped.
+    #[inline]
+    pub(crate) fn done(&self, guard: &Guard) {
+        if !guard.panicking && thread::panicking() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// `Ok(value)` or, when poisoned, `Err(PoisonError::new(value))`.
+    #[inline]
+    pub(crate) fn result<T>(&self, value: T) -> LockResult<T> {
+        if self.get() { Err(PoisonError::new(value)) } else { Ok(value) }
+    }
+}
+
+pub(crate) struct Guard {
+    panicking: bool,
+}

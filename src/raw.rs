@@ -1,0 +1,487 @@
+//! Checked raw locks: an engine lock plus its detector record. Both API
+//! flavours (std's in `mutex.rs`, `rwlock.rs`, `reentrant.rs`, `condvar.rs`;
+//! parking_lot's in `parking_lot.rs`) are thin skins over these, so the
+//! acquire/release bookkeeping is written once.
+//!
+//! Every blocking acquisition calls the detector *before* blocking (so a
+//! deadlock becomes a report instead of a hang); a `try_` acquisition calls
+//! it only after success and adds no edge; a timed one adds edges but never
+//! reports.
+
+use std::borrow::Cow;
+use std::time::{Duration, Instant};
+
+use crate::detect::Meta;
+use crate::report::{Access, LockKind};
+use crate::sync::{self, AtomicU64, Ordering, maybe_const_fn};
+
+/// A mutex: [`sync::RawMutex`] checked by the detector.
+pub(crate) struct RawMutex {
+    engine: sync::RawMutex,
+    pub(crate) meta: Meta,
+}
+
+impl RawMutex {
+    maybe_const_fn! {
+        #[track_caller]
+        #[inline]
+        pub(crate) fn new() -> RawMutex {
+            RawMutex { engine: sync::RawMutex::new(), meta: Meta::new() }
+        }
+    }
+
+    #[track_caller]
+    pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> RawMutex {
+        RawMutex { engine: sync::RawMutex::new(), meta: Meta::named(kind, name) }
+    }
+
+    #[inline]
+    #[track_caller]
+    pub(crate) fn lock(&self, kind: LockKind) {
+        self.meta.acquire(kind, Access::Exclusive);
+        self.engine.lock();
+    }
+
+    #[inline]
+    #[track_caller]
+    pub(crate) fn try_lock(&self, kind: LockKind) -> bool {
+        let locked = self.engine.try_lock();
+        if locked {
+            self.meta.acquired(kind, Access::Exclusive);
+        }
+        locked
+    }
+
+    #[track_caller]
+    pub(crate) fn try_lock_until(&self, kind: LockKind, deadline: Instant) -> bool {
+        self.meta.before_timed(kind, Access::Exclusive);
+        let locked = self.engine.try_lock_until(deadline);
+        if locked {
+            self.meta.acquired(kind, Access::Exclusive);
+        }
+        locked
+    }
+
+    #[track_caller]
+    pub(crate) fn try_lock_for(&self, kind: LockKind, timeout: Duration) -> bool {
+        self.meta.before_timed(kind, Access::Exclusive);
+        let locked = self.engine.try_lock_for(timeout);
+        if locked {
+            self.meta.acquired(kind, Access::Exclusive);
+        }
+        locked
+    }
+
+    /// # Safety
+    /// The current thread must hold the lock.
+    #[inline]
+    pub(crate) unsafe fn unlock(&self) {
+        self.meta.release();
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.unlock() }
+    }
+
+    /// # Safety
+    /// The current thread must hold the lock.
+    #[inline]
+    pub(crate) unsafe fn unlock_fair(&self) {
+        self.meta.release();
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.unlock_fair() }
+    }
+
+    /// Hands the lock to a waiter, if any, and takes it back: a release and a
+    /// blocking re-acquisition for the detector.
+    ///
+    /// # Safety
+    /// The current thread must hold the lock.
+    #[track_caller]
+    pub(crate) unsafe fn bump(&self, kind: LockKind) {
+        self.meta.release();
+        self.meta.acquire(kind, Access::Exclusive);
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.bump() }
+    }
+
+    /// Releases the lock, waits on `condvar`, re-acquires. Returns whether
+    /// the wait timed out.
+    ///
+    /// # Safety
+    /// The current thread must hold the lock.
+    #[track_caller]
+    pub(crate) unsafe fn wait(
+        &self,
+        condvar: &sync::Condvar,
+        kind: LockKind,
+        deadline: Option<Instant>,
+    ) -> bool {
+        // Waking up re-acquires the lock while this thread holds whatever else
+        // it held: check those edges now, before blocking.
+        self.meta.release();
+        self.meta.acquire(kind, Access::Exclusive);
+        // SAFETY: forwarded from the caller.
+        unsafe { condvar.wait(&self.engine, deadline) }
+    }
+
+    #[inline]
+    pub(crate) fn is_locked(&self) -> bool {
+        self.engine.is_locked()
+    }
+}
+
+/// A reader-writer lock: [`sync::RawRwLock`] checked by the detector.
+pub(crate) struct RawRwLock {
+    engine: sync::RawRwLock,
+    pub(crate) meta: Meta,
+}
+
+/// A blocking, non-blocking and timed acquisition of one access mode.
+macro_rules! rw_acquire {
+    ($lock:ident, $try:ident, $until:ident, $for:ident, $access:expr,
+     $e_lock:ident, $e_try:ident, $e_until:ident, $e_for:ident) => {
+        #[inline]
+        #[track_caller]
+        pub(crate) fn $lock(&self, kind: LockKind) {
+            self.meta.acquire(kind, $access);
+            self.engine.$e_lock();
+        }
+
+        #[inline]
+        #[track_caller]
+        pub(crate) fn $try(&self, kind: LockKind) -> bool {
+            let locked = self.engine.$e_try();
+            if locked {
+                self.meta.acquired(kind, $access);
+            }
+            locked
+        }
+
+        #[track_caller]
+        pub(crate) fn $until(&self, kind: LockKind, deadline: Instant) -> bool {
+            self.meta.before_timed(kind, $access);
+            let locked = self.engine.$e_until(deadline);
+            if locked {
+                self.meta.acquired(kind, $access);
+            }
+            locked
+        }
+
+        #[track_caller]
+        pub(crate) fn $for(&self, kind: LockKind, timeout: Duration) -> bool {
+            self.meta.before_timed(kind, $access);
+            let locked = self.engine.$e_for(timeout);
+            if locked {
+                self.meta.acquired(kind, $access);
+            }
+            locked
+        }
+    };
+}
+
+impl RawRwLock {
+    maybe_const_fn! {
+        #[track_caller]
+        #[inline]
+        pub(crate) fn new() -> RawRwLock {
+            RawRwLock { engine: sync::RawRwLock::new(), meta: Meta::new() }
+        }
+    }
+
+    #[track_caller]
+    pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> RawRwLock {
+        RawRwLock { engine: sync::RawRwLock::new(), meta: Meta::named(kind, name) }
+    }
+
+    rw_acquire!(read, try_read, try_read_until, try_read_for, Access::Shared,
+        lock_shared, try_lock_shared, try_lock_shared_until, try_lock_shared_for);
+    rw_acquire!(read_recursive, try_read_recursive, try_read_recursive_until,
+        try_read_recursive_for, Access::SharedRecursive, lock_shared_recursive,
+        try_lock_shared_recursive, try_lock_shared_recursive_until, try_lock_shared_recursive_for);
+    rw_acquire!(write, try_write, try_write_until, try_write_for, Access::Exclusive,
+        lock_exclusive, try_lock_exclusive, try_lock_exclusive_until, try_lock_exclusive_for);
+    rw_acquire!(upgradable, try_upgradable, try_upgradable_until, try_upgradable_for,
+        Access::Upgradable, lock_upgradable, try_lock_upgradable, try_lock_upgradable_until,
+        try_lock_upgradable_for);
+
+    /// # Safety
+    /// The current thread must hold a shared lock.
+    #[inline]
+    pub(crate) unsafe fn unlock_read(&self) {
+        self.meta.release();
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.unlock_shared() }
+    }
+
+    /// # Safety
+    /// The current thread must hold the exclusive lock.
+    #[inline]
+    pub(crate) unsafe fn unlock_write(&self) {
+        self.meta.release();
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.unlock_exclusive() }
+    }
+
+    /// # Safety
+    /// The current thread must hold the upgradable lock.
+    #[inline]
+    pub(crate) unsafe fn unlock_upgradable(&self) {
+        self.meta.release();
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.unlock_upgradable() }
+    }
+
+    /// Upgradable to exclusive; waits for readers, who hold nothing this
+    /// thread waits for through this lock, so no edge changes.
+    ///
+    /// # Safety
+    /// The current thread must hold the upgradable lock.
+    pub(crate) unsafe fn upgrade(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.upgrade() };
+        self.meta.change_access(Access::Exclusive);
+    }
+
+    /// # Safety
+    /// The current thread must hold the upgradable lock.
+    pub(crate) unsafe fn try_upgrade(&self) -> bool {
+        // SAFETY: forwarded from the caller.
+        let upgraded = unsafe { self.engine.try_upgrade() };
+        if upgraded {
+            self.meta.change_access(Access::Exclusive);
+        }
+        upgraded
+    }
+
+    /// # Safety
+    /// The current thread must hold the upgradable lock.
+    pub(crate) unsafe fn try_upgrade_until(&self, deadline: Instant) -> bool {
+        // SAFETY: forwarded from the caller.
+        let upgraded = unsafe { self.engine.try_upgrade_until(deadline) };
+        if upgraded {
+            self.meta.change_access(Access::Exclusive);
+        }
+        upgraded
+    }
+
+    /// # Safety
+    /// The current thread must hold the upgradable lock.
+    pub(crate) unsafe fn try_upgrade_for(&self, timeout: Duration) -> bool {
+        // SAFETY: forwarded from the caller.
+        let upgraded = unsafe { self.engine.try_upgrade_for(timeout) };
+        if upgraded {
+            self.meta.change_access(Access::Exclusive);
+        }
+        upgraded
+    }
+
+    /// # Safety
+    /// The current thread must hold the exclusive lock.
+    pub(crate) unsafe fn downgrade(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.downgrade() };
+        self.meta.change_access(Access::Shared);
+    }
+
+    /// # Safety
+    /// The current thread must hold the exclusive lock.
+    pub(crate) unsafe fn downgrade_to_upgradable(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.downgrade_to_upgradable() };
+        self.meta.change_access(Access::Upgradable);
+    }
+
+    /// # Safety
+    /// The current thread must hold the upgradable lock.
+    pub(crate) unsafe fn downgrade_upgradable(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.downgrade_upgradable() };
+        self.meta.change_access(Access::Shared);
+    }
+
+    #[inline]
+    pub(crate) fn is_locked(&self) -> bool {
+        self.engine.is_locked()
+    }
+
+    #[inline]
+    pub(crate) fn is_locked_exclusive(&self) -> bool {
+        self.engine.is_locked_exclusive()
+    }
+}
+
+/// A reentrant mutex: an engine mutex plus an owner and a count, the owner
+/// being a never-reused thread id (so a thread that exits cannot pass its
+/// ownership to a new thread that happens to get the same id).
+pub(crate) struct RawReentrant {
+    engine: sync::RawMutex,
+    owner: AtomicU64,
+    count: sync::UnsafeCell<u32>,
+    pub(crate) meta: Meta,
+}
+
+// SAFETY: `count` is only touched by the thread that owns the lock (the one
+// whose id is in `owner`), which `engine` makes exclusive.
+unsafe impl Sync for RawReentrant {}
+
+impl RawReentrant {
+    maybe_const_fn! {
+        #[track_caller]
+        #[inline]
+        pub(crate) fn new() -> RawReentrant {
+            RawReentrant {
+                engine: sync::RawMutex::new(),
+                owner: AtomicU64::new(0),
+                count: sync::UnsafeCell::new(0),
+                meta: Meta::new(),
+            }
+        }
+    }
+
+    #[track_caller]
+    pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> RawReentrant {
+        RawReentrant {
+            engine: sync::RawMutex::new(),
+            owner: AtomicU64::new(0),
+            count: sync::UnsafeCell::new(0),
+            meta: Meta::named(kind, name),
+        }
+    }
+
+    /// Re-enters if this thread owns the lock. Relaxed is enough: only the
+    /// owner ever stores its own id, and a thread always reads its own latest
+    /// store, so no thread can mistake itself for the owner.
+    #[inline]
+    fn reenter(&self, me: u64) -> bool {
+        if self.owner.load(Ordering::Relaxed) != me {
+            return false;
+        }
+        self.count.with_mut(|count| {
+            // SAFETY: this thread owns the lock, so it alone touches `count`.
+            let count = unsafe { &mut *count };
+            *count = count.checked_add(1).expect("lock count overflow in reentrant mutex");
+        });
+        true
+    }
+
+    #[inline]
+    fn take(&self, me: u64) {
+        self.owner.store(me, Ordering::Relaxed);
+        // SAFETY: the engine lock was just acquired by this thread.
+        self.count.with_mut(|count| unsafe { *count = 1 });
+    }
+
+    #[inline]
+    #[track_caller]
+    pub(crate) fn lock(&self, kind: LockKind) {
+        self.meta.acquire(kind, Access::Reentrant);
+        let me = sync::current_thread_id();
+        if !self.reenter(me) {
+            self.engine.lock();
+            self.take(me);
+        }
+    }
+
+    #[inline]
+    #[track_caller]
+    pub(crate) fn try_lock(&self, kind: LockKind) -> bool {
+        let me = sync::current_thread_id();
+        let locked = self.reenter(me) || {
+            let locked = self.engine.try_lock();
+            if locked {
+                self.take(me);
+            }
+            locked
+        };
+        if locked {
+            self.meta.acquired(kind, Access::Reentrant);
+        }
+        locked
+    }
+
+    #[track_caller]
+    pub(crate) fn try_lock_until(&self, kind: LockKind, deadline: Instant) -> bool {
+        self.meta.before_timed(kind, Access::Reentrant);
+        let me = sync::current_thread_id();
+        let locked = self.reenter(me) || {
+            let locked = self.engine.try_lock_until(deadline);
+            if locked {
+                self.take(me);
+            }
+            locked
+        };
+        if locked {
+            self.meta.acquired(kind, Access::Reentrant);
+        }
+        locked
+    }
+
+    #[track_caller]
+    pub(crate) fn try_lock_for(&self, kind: LockKind, timeout: Duration) -> bool {
+        self.try_lock_until(kind, Instant::now() + timeout)
+    }
+
+    /// Leaves one level; returns whether the lock is now free.
+    fn leave(&self) -> bool {
+        self.meta.release();
+        self.count.with_mut(|count| {
+            // SAFETY: the caller owns the lock, so it alone touches `count`.
+            let count = unsafe { &mut *count };
+            *count -= 1;
+            if *count == 0 {
+                self.owner.store(0, Ordering::Relaxed);
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// # Safety
+    /// The current thread must own the lock.
+    #[inline]
+    pub(crate) unsafe fn unlock(&self) {
+        if self.leave() {
+            // SAFETY: the count reached zero: this thread holds the engine.
+            unsafe { self.engine.unlock() }
+        }
+    }
+
+    /// # Safety
+    /// The current thread must own the lock.
+    #[inline]
+    pub(crate) unsafe fn unlock_fair(&self) {
+        if self.leave() {
+            // SAFETY: the count reached zero: this thread holds the engine.
+            unsafe { self.engine.unlock_fair() }
+        }
+    }
+
+    /// Hands the lock to a waiter if this is the outermost level.
+    ///
+    /// # Safety
+    /// The current thread must own the lock.
+    #[track_caller]
+    pub(crate) unsafe fn bump(&self, kind: LockKind) {
+        // SAFETY: the caller owns the lock, so it alone touches `count`.
+        let outermost = self.count.with_mut(|count| unsafe { *count == 1 });
+        if outermost {
+            let me = sync::current_thread_id();
+            // SAFETY: forwarded from the caller.
+            unsafe { self.unlock_fair() };
+            self.meta.acquire(kind, Access::Reentrant);
+            self.engine.lock();
+            self.take(me);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_locked(&self) -> bool {
+        self.engine.is_locked()
+    }
+
+    /// Whether the current thread owns the lock.
+    #[inline]
+    pub(crate) fn is_owned_by_current_thread(&self) -> bool {
+        self.owner.load(Ordering::Relaxed) == sync::current_thread_id()
+    }
+}

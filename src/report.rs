@@ -1,0 +1,601 @@
+//! The [`Report`] a user reads: what was found, every lock involved by name
+//! and creation site, where each lock-order edge was first taken (with its
+//! backtrace), the reporting thread's held locks, and how the deadlock would
+//! unfold.
+
+use std::fmt::{self, Write as _};
+use std::panic::Location;
+use std::sync::{Arc, OnceLock};
+
+/// What kind of lock a report entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LockKind {
+    /// [`crate::Mutex`].
+    Mutex,
+    /// [`crate::RwLock`].
+    RwLock,
+    /// [`crate::ReentrantLock`].
+    ReentrantLock,
+    /// [`crate::parking_lot::Mutex`].
+    ParkingLotMutex,
+    /// [`crate::parking_lot::FairMutex`].
+    ParkingLotFairMutex,
+    /// [`crate::parking_lot::RwLock`].
+    ParkingLotRwLock,
+    /// [`crate::parking_lot::ReentrantMutex`].
+    ParkingLotReentrantMutex,
+}
+
+impl LockKind {
+    /// The type name as a user wrote it (`Mutex`, `RwLock`, ...).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            LockKind::Mutex => "Mutex",
+            LockKind::RwLock => "RwLock",
+            LockKind::ReentrantLock => "ReentrantLock",
+            LockKind::ParkingLotMutex => "parking_lot::Mutex",
+            LockKind::ParkingLotFairMutex => "parking_lot::FairMutex",
+            LockKind::ParkingLotRwLock => "parking_lot::RwLock",
+            LockKind::ParkingLotReentrantMutex => "parking_lot::ReentrantMutex",
+        }
+    }
+
+    fn article(self) -> &'static str {
+        match self {
+            LockKind::RwLock => "an",
+            _ => "a",
+        }
+    }
+}
+
+impl fmt::Display for LockKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.type_name())
+    }
+}
+
+/// How a lock is held or requested.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Access {
+    /// `lock()` of a mutex, `write()` of a reader-writer lock.
+    Exclusive,
+    /// `read()`.
+    Shared,
+    /// parking_lot's `read_recursive()`: may re-enter a read this thread holds.
+    SharedRecursive,
+    /// parking_lot's `upgradable_read()`.
+    Upgradable,
+    /// A reentrant lock, which its owner may lock again.
+    Reentrant,
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Access::Exclusive => "exclusive",
+            Access::Shared => "read",
+            Access::SharedRecursive => "recursive read",
+            Access::Upgradable => "upgradable read",
+            Access::Reentrant => "reentrant",
+        })
+    }
+}
+
+/// What a [`Report`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReportKind {
+    /// Acquiring a lock would close a cycle in the lock-order graph: threads
+    /// that take these locks concurrently can deadlock.
+    LockOrderInversion,
+    /// A thread locks a non-reentrant lock it already holds: it will wait for
+    /// itself forever.
+    SelfDeadlock,
+    /// A thread read-locks a reader-writer lock it already read-locks: a
+    /// writer queueing between the two reads blocks the second one forever.
+    RecursiveRead,
+}
+
+/// One lock as a report names it.
+#[derive(Clone, Debug)]
+pub struct LockInfo {
+    pub(crate) id: u64,
+    pub(crate) kind: LockKind,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) created_at: &'static Location<'static>,
+    pub(crate) first_locked_at: Option<&'static Location<'static>>,
+}
+
+impl LockInfo {
+    /// The lock's id: unique for the life of the process, never reused.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    /// The lock's type.
+    pub fn kind(&self) -> LockKind {
+        self.kind
+    }
+    /// The name given with a `named` constructor, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// Where the lock was created (`new`, `named`, `default`, `from`).
+    pub fn created_at(&self) -> &'static Location<'static> {
+        self.created_at
+    }
+    /// Where the lock was first locked, if known. Useful when the lock was
+    /// created inside the standard library (`Arc::default()`, a derived
+    /// `Default`), whose creation site is not in your code.
+    pub fn first_locked_at(&self) -> Option<&'static Location<'static>> {
+        self.first_locked_at
+    }
+
+    fn created_in_std(&self) -> bool {
+        let file = self.created_at.file();
+        file.starts_with("/rustc/") || file.contains("library/core/") || file.contains("library/alloc/") || file.contains("library/std/")
+    }
+}
+
+/// A lock held by the reporting thread.
+#[derive(Clone, Debug)]
+pub struct HeldLock {
+    pub(crate) lock: LockInfo,
+    pub(crate) access: Access,
+    pub(crate) acquired_at: &'static Location<'static>,
+}
+
+impl HeldLock {
+    /// The lock.
+    pub fn lock(&self) -> &LockInfo {
+        &self.lock
+    }
+    /// How it is held.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+    /// Where this thread acquired it.
+    pub fn acquired_at(&self) -> &'static Location<'static> {
+        self.acquired_at
+    }
+}
+
+/// One frame of a resolved backtrace.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    function: String,
+    file: Option<String>,
+    line: Option<u32>,
+}
+
+impl Frame {
+    /// The demangled function name.
+    pub fn function(&self) -> &str {
+        &self.function
+    }
+    /// The source file, relative to the current directory when inside it.
+    pub fn file(&self) -> Option<&str> {
+        self.file.as_deref()
+    }
+    /// The source line.
+    pub fn line(&self) -> Option<u32> {
+        self.line
+    }
+}
+
+/// An unresolved backtrace, resolved (once) the first time it is read.
+#[derive(Clone)]
+pub(crate) struct Trace(Arc<TraceInner>);
+
+struct TraceInner {
+    raw: backtrace::Backtrace,
+    frames: OnceLock<Vec<Frame>>,
+}
+
+impl Trace {
+    pub(crate) fn new(raw: backtrace::Backtrace) -> Self {
+        Trace(Arc::new(TraceInner { raw, frames: OnceLock::new() }))
+    }
+
+    pub(crate) fn frames(&self) -> &[Frame] {
+        self.0.frames.get_or_init(|| {
+            let mut raw = self.0.raw.clone();
+            raw.resolve();
+            user_frames(&raw)
+        })
+    }
+}
+
+impl fmt::Debug for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trace").finish_non_exhaustive()
+    }
+}
+
+/// Frames that are not the user's: the detector, the unwinder, the runtime.
+const HIDDEN_PREFIXES: &[&str] = &[
+    "lockgraph::", "<lockgraph::", "backtrace::", "<backtrace::", "std::", "<std::", "core::",
+    "<core::", "alloc::", "<alloc::", "test::", "<test::", "__rust", "<F as ", "<&F as ",
+    "<&mut F as ",
+];
+/// The bottom of user code: nothing below these is the user's.
+const STOP_AT: &[&str] = &["__rust_begin_short_backtrace", "std::rt::lang_start", "test::run_test"];
+const MAX_FRAMES: usize = 16;
+
+fn user_frames(bt: &backtrace::Backtrace) -> Vec<Frame> {
+    let cwd = std::env::current_dir().ok();
+    let mut out = Vec::new();
+    for frame in bt.frames() {
+        for symbol in frame.symbols() {
+            let Some(name) = symbol.name() else { continue };
+            let name = format!("{name:#}");
+            if STOP_AT.iter().any(|stop| name.contains(stop)) {
+                return out;
+            }
+            if HIDDEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                continue;
+            }
+            let file = symbol.filename().map(|path| {
+                let relative = cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok());
+                relative.unwrap_or(path).display().to_string()
+            });
+            out.push(Frame { function: name, file, line: symbol.lineno() });
+            if out.len() == MAX_FRAMES {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// One lock-order edge: `from` was held when `to` was acquired.
+#[derive(Clone, Debug)]
+pub struct EdgeInfo {
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    pub(crate) thread: Arc<str>,
+    pub(crate) from_acquired_at: &'static Location<'static>,
+    pub(crate) to_acquired_at: &'static Location<'static>,
+    pub(crate) trace: Option<Trace>,
+    pub(crate) trace_shared: bool,
+}
+
+impl EdgeInfo {
+    /// Index into [`Report::locks`] of the lock that was held.
+    pub fn from(&self) -> usize {
+        self.from
+    }
+    /// Index into [`Report::locks`] of the lock that was acquired.
+    pub fn to(&self) -> usize {
+        self.to
+    }
+    /// The thread that first took this edge.
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+    /// Where the held lock (`from`) was acquired.
+    pub fn from_acquired_at(&self) -> &'static Location<'static> {
+        self.from_acquired_at
+    }
+    /// Where the second lock (`to`) was acquired, closing the edge.
+    pub fn to_acquired_at(&self) -> &'static Location<'static> {
+        self.to_acquired_at
+    }
+    /// The backtrace of the acquisition that first took this edge, trimmed to
+    /// user code (no frames of lockgraph or the runtime). Resolving symbols
+    /// happens on the first call. `None` when none was captured.
+    pub fn backtrace(&self) -> Option<&[Frame]> {
+        self.trace.as_ref().map(Trace::frames)
+    }
+}
+
+/// A finding of the detector: a potential or certain deadlock.
+///
+/// Its `Display` is the text users read (the panic message under the panic
+/// policy); its accessors give the same facts for tools and tests.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub(crate) kind: ReportKind,
+    pub(crate) title: String,
+    pub(crate) thread: Arc<str>,
+    pub(crate) acquiring: usize,
+    pub(crate) access: Access,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) locks: Vec<LockInfo>,
+    pub(crate) edges: Vec<EdgeInfo>,
+    pub(crate) held: Vec<HeldLock>,
+    pub(crate) previous: Option<HeldLock>,
+    pub(crate) trace: Option<Trace>,
+}
+
+impl Report {
+    /// What was found.
+    pub fn kind(&self) -> ReportKind {
+        self.kind
+    }
+    /// The first line: `potential deadlock: lock order inversion`, ...
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+    /// The thread that was about to block.
+    pub fn thread_name(&self) -> &str {
+        &self.thread
+    }
+    /// Where the acquisition that triggered the report was made.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+    /// The lock being acquired.
+    pub fn acquiring(&self) -> &LockInfo {
+        &self.locks[self.acquiring]
+    }
+    /// Every lock involved. For an inversion these are the locks of the cycle
+    /// in order: `locks[i]` is followed by `locks[i + 1]` (wrapping around).
+    pub fn locks(&self) -> &[LockInfo] {
+        &self.locks
+    }
+    /// The edges of the cycle, `edges[0]` being the one the current thread
+    /// tried to add. Empty for a self-deadlock.
+    pub fn edges(&self) -> &[EdgeInfo] {
+        &self.edges
+    }
+    /// The locks the reporting thread held, outermost first.
+    pub fn held_locks(&self) -> &[HeldLock] {
+        &self.held
+    }
+    /// For a self-deadlock: the earlier acquisition of the same lock.
+    pub fn previous_acquisition(&self) -> Option<&HeldLock> {
+        self.previous.as_ref()
+    }
+    /// The backtrace of the acquisition that triggered the report.
+    pub fn backtrace(&self) -> Option<&[Frame]> {
+        self.trace.as_ref().map(Trace::frames)
+    }
+
+    /// A key identifying the cycle or the self-deadlock regardless of where
+    /// it was entered: the same locks give the same key.
+    pub(crate) fn dedup_key(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.locks.iter().map(|l| l.id).collect();
+        ids.sort_unstable();
+        ids.push(self.kind as u64);
+        ids
+    }
+
+    /// The short label of lock `i`: its name, or `L1`, `L2`, ...
+    fn label(&self, i: usize) -> String {
+        match &self.locks[i].name {
+            Some(name) => name.to_string(),
+            None => format!("L{}", i + 1),
+        }
+    }
+
+    fn write_lock(&self, out: &mut String, i: usize) -> fmt::Result {
+        let lock = &self.locks[i];
+        match &lock.name {
+            Some(name) => write!(out, "{} {name:?}", lock.kind)?,
+            None => write!(out, "{} {}", lock.kind, self.label(i))?,
+        }
+        write!(out, " created at {}", lock.created_at)?;
+        if let (true, Some(first)) = (lock.created_in_std(), lock.first_locked_at) {
+            write!(out, ", first locked at {first}")?;
+        }
+        Ok(())
+    }
+
+    fn write_held(&self, out: &mut String) -> fmt::Result {
+        if self.held.is_empty() {
+            return writeln!(out, "\nthread `{}` holds no other locks", self.thread);
+        }
+        writeln!(out, "\nlocks held by `{}` (outermost first):", self.thread)?;
+        for held in &self.held {
+            let label = match self.locks.iter().position(|l| l.id == held.lock.id) {
+                Some(i) => self.label(i),
+                None => match &held.lock.name {
+                    Some(name) => name.to_string(),
+                    None => format!("#{}", held.lock.id),
+                },
+            };
+            writeln!(
+                out,
+                "    {} {} ({}) acquired at {}, created at {}",
+                held.lock.kind, label, held.access, held.acquired_at, held.lock.created_at
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_trace(out: &mut String, trace: Option<&Trace>, indent: &str) -> fmt::Result {
+        let Some(trace) = trace else {
+            return writeln!(out, "{indent}(no backtrace captured)");
+        };
+        let frames = trace.frames();
+        if frames.is_empty() {
+            return writeln!(out, "{indent}(backtrace has no symbols: build with debug info)");
+        }
+        for (i, frame) in frames.iter().enumerate() {
+            writeln!(out, "{indent}{i:>2}: {}", frame.function)?;
+            if let (Some(file), Some(line)) = (&frame.file, frame.line) {
+                writeln!(out, "{indent}        at {file}:{line}")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_inversion(&self, out: &mut String) -> fmt::Result {
+        let n = self.locks.len();
+        let holding = self.edges[0].from;
+        writeln!(out, "\nthread `{}` is acquiring", self.thread)?;
+        out.push_str("    ");
+        self.write_lock(out, self.acquiring)?;
+        writeln!(out, "\n    at {}", self.location)?;
+        writeln!(out, "while holding")?;
+        out.push_str("    ");
+        self.write_lock(out, holding)?;
+        writeln!(out, "\n    acquired at {}", self.edges[0].from_acquired_at)?;
+        if n == 2 {
+            writeln!(out, "\nbut the opposite order was seen before:")?;
+        } else {
+            writeln!(out, "\nwhich closes a cycle of {n} locks in the lock order:")?;
+        }
+        let chain: Vec<String> = (0..=n).map(|i| self.label(i % n)).collect();
+        writeln!(out, "    {}", chain.join(" -> "))?;
+
+        writeln!(out, "\nlocks in the cycle:")?;
+        for i in 0..n {
+            out.push_str("    ");
+            self.write_lock(out, i)?;
+            out.push('\n');
+        }
+
+        writeln!(out, "\nwhere each edge of the cycle was first taken:")?;
+        for (j, edge) in self.edges.iter().enumerate() {
+            let when = if j == 0 { "now, in thread" } else { "first taken in thread" };
+            writeln!(
+                out,
+                "  {} -> {}: {when} `{}`\n      {} acquired at {}, then {} at {}",
+                self.label(edge.from),
+                self.label(edge.to),
+                edge.thread,
+                self.label(edge.from),
+                edge.from_acquired_at,
+                self.label(edge.to),
+                edge.to_acquired_at
+            )?;
+            if edge.trace_shared {
+                writeln!(out, "      (backtrace of an earlier edge taken at these same two sites)")?;
+            }
+            Self::write_trace(out, edge.trace.as_ref(), "      ")?;
+        }
+
+        self.write_scenario(out)?;
+        self.write_held(out)?;
+        writeln!(
+            out,
+            "\nfix: take these locks in one global order everywhere (for example, sort by an id \
+             before locking),\n     or release {} before acquiring {}.",
+            self.label(holding),
+            self.label(self.acquiring)
+        )
+    }
+
+    /// Lockdep's "possible unsafe locking scenario": one column per edge of
+    /// the cycle, each thread taking its first lock, then blocking on its
+    /// second.
+    fn write_scenario(&self, out: &mut String) -> fmt::Result {
+        let edges: Vec<&EdgeInfo> = self.edges.iter().rev().collect();
+        let names: Vec<String> = edges
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let same_thread = edges.iter().filter(|o| o.thread == e.thread).count() > 1;
+                if same_thread { format!("{} (run {})", e.thread, i + 1) } else { e.thread.to_string() }
+            })
+            .collect();
+        writeln!(out, "\npossible deadlock scenario:")?;
+        if edges.len() > 4 {
+            for (edge, name) in edges.iter().zip(&names) {
+                writeln!(
+                    out,
+                    "    `{name}` holds {} and waits for {}",
+                    self.label(edge.from),
+                    self.label(edge.to)
+                )?;
+            }
+            return writeln!(out, "    ...each waits for the next: none can proceed.");
+        }
+        let width = names
+            .iter()
+            .map(String::len)
+            .chain(edges.iter().map(|e| self.label(e.to).len() + 18))
+            .max()
+            .unwrap_or(0)
+            + 2;
+        let row = |out: &mut String, col: usize, text: &str| -> fmt::Result {
+            let line = format!("{:indent$}{text}", "", indent = col * width);
+            writeln!(out, "    {}", line.trim_end())
+        };
+        let header: String = names.iter().map(|n| format!("{n:<width$}")).collect();
+        writeln!(out, "    {}", header.trim_end())?;
+        let rule: String = names.iter().map(|n| format!("{:<width$}", "-".repeat(n.len()))).collect();
+        writeln!(out, "    {}", rule.trim_end())?;
+        for (col, edge) in edges.iter().enumerate() {
+            row(out, col, &format!("lock({})", self.label(edge.from)))?;
+        }
+        for (col, edge) in edges.iter().enumerate() {
+            row(out, col, &format!("lock({})  <- blocks", self.label(edge.to)))?;
+        }
+        Ok(())
+    }
+
+    fn write_self_deadlock(&self, out: &mut String) -> fmt::Result {
+        let lock = &self.locks[self.acquiring];
+        writeln!(out, "\nthread `{}` is acquiring ({})", self.thread, self.access)?;
+        out.push_str("    ");
+        self.write_lock(out, self.acquiring)?;
+        writeln!(out, "\n    at {}", self.location)?;
+        if let Some(previous) = &self.previous {
+            writeln!(
+                out,
+                "but it already holds it ({}), acquired at {}",
+                previous.access, previous.acquired_at
+            )?;
+        }
+        if self.kind == ReportKind::RecursiveRead {
+            writeln!(
+                out,
+                "\nA second read of {} {} this thread already reads can block forever: if a writer \
+                 queues\nbetween the two reads, the lock makes new readers wait for that writer, and \
+                 the writer\nwaits for the first read, which this thread cannot release. (std's own \
+                 RwLock docs warn\nthat a recursive read may deadlock; parking_lot's task-fair \
+                 RwLock does the same.)",
+                lock.kind.article(),
+                lock.kind
+            )?;
+            writeln!(
+                out,
+                "\nfix: keep the first guard and pass it (or the data) down instead of reading again{}.",
+                if lock.kind == LockKind::ParkingLotRwLock { ", or use read_recursive()" } else { "" }
+            )?;
+        } else {
+            writeln!(
+                out,
+                "\n{} {} is not reentrant: this acquisition waits for the earlier guard to be \
+                 released,\nwhich only this thread can do, so it waits forever. (A guard lives to the \
+                 end of its\nscope; a guard in a `match`, `if let` or `while let` scrutinee lives to \
+                 the end of the\nwhole statement.)",
+                capitalize(lock.kind.article()),
+                lock.kind
+            )?;
+            writeln!(
+                out,
+                "\nfix: drop the first guard before locking again (or pass the guard or the data \
+                 down),\n     or use a ReentrantLock if re-entry is intended."
+            )?;
+        }
+        writeln!(out, "\nbacktrace of this acquisition:")?;
+        Self::write_trace(out, self.trace.as_ref(), "    ")?;
+        self.write_held(out)
+    }
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        out.push_str(&self.title);
+        out.push('\n');
+        match self.kind {
+            ReportKind::LockOrderInversion => self.write_inversion(&mut out)?,
+            ReportKind::SelfDeadlock | ReportKind::RecursiveRead => self.write_self_deadlock(&mut out)?,
+        }
+        f.write_str(out.trim_end())
+    }
+}

@@ -1,0 +1,113 @@
+//! Shared scaffolding: run a scenario under a watchdog, catch the report a
+//! scenario panics with, assert a scenario stays clean.
+#![allow(dead_code)]
+
+use std::any::Any;
+use std::panic;
+use std::sync::Once;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+/// How long any scenario may take before it counts as hung.
+pub const WATCHDOG: Duration = Duration::from_secs(20);
+
+/// Keeps the expected report panics out of the test output; every other
+/// panic still goes to the default hook.
+pub fn quiet_reports() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default_hook = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let is_report = payload_text(info.payload()).is_some_and(is_report_text);
+            if !is_report {
+                default_hook(info);
+            }
+        }));
+    });
+}
+
+fn is_report_text(text: &str) -> bool {
+    text.starts_with("potential deadlock") || text.starts_with("deadlock")
+}
+
+/// The text of a panic payload (`&str` or `String`).
+pub fn payload_text(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+}
+
+/// Runs `f` on its own thread and waits at most [`WATCHDOG`]: a scenario
+/// that deadlocks fails the test instead of hanging it.
+pub fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> thread::Result<T> {
+    quiet_reports();
+    let (tx, rx) = mpsc::channel();
+    thread::Builder::new()
+        .name("scenario".into())
+        .spawn(move || {
+            let result = panic::catch_unwind(panic::AssertUnwindSafe(f));
+            let _ = tx.send(result);
+        })
+        .expect("spawn scenario thread");
+    match rx.recv_timeout(WATCHDOG) {
+        Ok(result) => result,
+        Err(_) => panic!("scenario hung for {WATCHDOG:?}: a deadlock was not detected"),
+    }
+}
+
+/// Runs the scenario and returns the report it panicked with.
+#[track_caller]
+pub fn expect_report(f: impl FnOnce() + Send + 'static) -> String {
+    match within(f) {
+        Ok(()) => panic!("expected a lockgraph report, but the scenario ran clean"),
+        Err(payload) => match payload_text(&*payload) {
+            Some(text) if is_report_text(text) => text.to_owned(),
+            Some(text) => panic!("expected a lockgraph report, got another panic: {text}"),
+            None => panic!("expected a lockgraph report, got a non-text panic"),
+        },
+    }
+}
+
+/// Runs the scenario and fails if it panics (with a report or otherwise).
+#[track_caller]
+pub fn expect_clean<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match within(f) {
+        Ok(value) => value,
+        Err(payload) => panic!(
+            "expected a clean run, but the scenario panicked:\n{}",
+            payload_text(&*payload).unwrap_or("(non-text panic)")
+        ),
+    }
+}
+
+/// Joins a thread, returning its report if it panicked with one.
+pub fn join_report<T>(handle: thread::JoinHandle<T>) -> Option<String> {
+    match handle.join() {
+        Ok(_) => None,
+        Err(payload) => payload_text(&*payload).filter(|t| is_report_text(t)).map(str::to_owned),
+    }
+}
+
+/// `file:line` of a `Location`, as a report prints it (without the column).
+pub fn file_line(location: &std::panic::Location<'_>) -> String {
+    format!("{}:{}", location.file(), location.line())
+}
+
+/// The location of the caller, for checking sites in reports.
+#[track_caller]
+pub fn here() -> &'static std::panic::Location<'static> {
+    std::panic::Location::caller()
+}
+
+/// Skips a detection test in builds where detection is compiled out.
+#[macro_export]
+macro_rules! require_detection {
+    () => {
+        if !lockgraph::ENABLED {
+            eprintln!("detection is off in this build: skipped");
+            return;
+        }
+    };
+}
