@@ -49,13 +49,20 @@ impl Bank {
         let (first, second) = if from < to { (from, to) } else { (to, from) };
         let mut low = self.accounts[first].lock().unwrap();
         let mut high = self.accounts[second].lock().unwrap();
-        let (source, destination) = if from < to { (&mut low, &mut high) } else { (&mut high, &mut low) };
+        let (source, destination) = if from < to {
+            (&mut low, &mut high)
+        } else {
+            (&mut high, &mut low)
+        };
         **source -= amount;
         **destination += amount;
     }
 
     fn total(&self) -> u64 {
-        self.accounts.iter().map(|account| *account.lock().unwrap()).sum()
+        self.accounts
+            .iter()
+            .map(|account| *account.lock().unwrap())
+            .sum()
     }
 }
 
@@ -86,14 +93,22 @@ fn main() {
     // "thread panicked at" wrapper.
     let default_hook = panic::take_hook();
     panic::set_hook(Box::new(move |info| {
-        if !info.payload().downcast_ref::<String>().is_some_and(|msg| msg.contains("deadlock")) {
+        if !info
+            .payload()
+            .downcast_ref::<String>()
+            .is_some_and(|msg| msg.contains("deadlock"))
+        {
             default_hook(info);
         }
     }));
 
     println!(
         "two tellers move money between accounts[0] and accounts[1] in opposite directions ({})\n",
-        if fixed { "fixed: locks taken in account-id order" } else { "buggy: each locks its source first" }
+        if fixed {
+            "fixed: locks taken in account-id order"
+        } else {
+            "buggy: each locks its source first"
+        }
     );
     let mut reports = 0;
     for (name, from, to) in [("teller-1", 0, 1), ("teller-2", 1, 0)] {

@@ -80,7 +80,10 @@ impl Condvar {
     }
 
     /// Waits for at most `ms` milliseconds; returns whether it timed out.
-    #[deprecated(since = "1.6.0", note = "replaced by `std::sync::Condvar::wait_timeout`")]
+    #[deprecated(
+        since = "1.6.0",
+        note = "replaced by `std::sync::Condvar::wait_timeout`"
+    )]
     #[track_caller]
     pub fn wait_timeout_ms<'a, T>(
         &self,
@@ -108,7 +111,9 @@ impl Condvar {
         let deadline = Instant::now().checked_add(dur);
         // SAFETY: the guard proves this thread holds the mutex.
         let timed_out = unsafe { mutex.raw().wait(&self.inner, LockKind::Mutex, deadline) };
-        mutex.poison().result((guard, sync::wait_timeout_result(timed_out)))
+        mutex
+            .poison()
+            .result((guard, sync::wait_timeout_result(timed_out)))
     }
 
     /// Waits while `condition` returns `true`, for at most `dur` in total.

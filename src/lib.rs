@@ -49,7 +49,7 @@
 //!
 //! * **Lock-order inversions** of any length (A→B vs B→A, A→B→C→A, ...),
 //!   across [`Mutex`], [`RwLock`] (reads too), [`ReentrantLock`] and the
-//!   parking_lot-flavoured types, reported before the acquisition blocks.
+//!   [`parking_lot`]-flavoured types, reported before the acquisition blocks.
 //! * **Self-deadlocks**: relocking a [`Mutex`] this thread holds, writing an
 //!   [`RwLock`] this thread reads, reading it twice (a queued writer makes the
 //!   second read wait forever).
@@ -80,10 +80,13 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
+// With detection compiled out the detector is built but never called.
+#![cfg_attr(not(any(debug_assertions, feature = "always")), allow(dead_code))]
 
 mod condvar;
 mod detect;
 mod mutex;
+pub mod parking_lot;
 mod poison;
 mod raw;
 mod reentrant;

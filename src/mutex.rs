@@ -259,7 +259,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
                 d.field("data", &&**err.get_ref());
             }
             Err(TryLockError::WouldBlock) => {
-                d.field("data", &format_args!("<locked>"));
+                d.field("data", &"<locked>");
             }
         }
         d.field("poisoned", &self.poison.get());
@@ -272,7 +272,11 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// The current thread must hold `lock`'s raw lock.
     #[inline]
     unsafe fn new(lock: &'a Mutex<T>) -> LockResult<MutexGuard<'a, T>> {
-        let guard = MutexGuard { lock, poison: lock.poison.guard(), _not_send: PhantomData };
+        let guard = MutexGuard {
+            lock,
+            poison: lock.poison.guard(),
+            _not_send: PhantomData,
+        };
         lock.poison.result(guard)
     }
 

@@ -32,7 +32,9 @@ impl Flag {
     /// Taken when a guard is created.
     #[inline]
     pub(crate) fn guard(&self) -> Guard {
-        Guard { panicking: thread::panicking() }
+        Guard {
+            panicking: thread::panicking(),
+        }
     }
 
     /// Called when a guard is dropped.
@@ -46,7 +48,11 @@ impl Flag {
     /// `Ok(value)` or, when poisoned, `Err(PoisonError::new(value))`.
     #[inline]
     pub(crate) fn result<T>(&self, value: T) -> LockResult<T> {
-        if self.get() { Err(PoisonError::new(value)) } else { Ok(value) }
+        if self.get() {
+            Err(PoisonError::new(value))
+        } else {
+            Ok(value)
+        }
     }
 }
 

@@ -32,7 +32,10 @@ impl RawMutex {
 
     #[track_caller]
     pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> RawMutex {
-        RawMutex { engine: sync::RawMutex::new(), meta: Meta::named(kind, name) }
+        RawMutex {
+            engine: sync::RawMutex::new(),
+            meta: Meta::named(kind, name),
+        }
     }
 
     #[inline]
@@ -189,19 +192,56 @@ impl RawRwLock {
 
     #[track_caller]
     pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> RawRwLock {
-        RawRwLock { engine: sync::RawRwLock::new(), meta: Meta::named(kind, name) }
+        RawRwLock {
+            engine: sync::RawRwLock::new(),
+            meta: Meta::named(kind, name),
+        }
     }
 
-    rw_acquire!(read, try_read, try_read_until, try_read_for, Access::Shared,
-        lock_shared, try_lock_shared, try_lock_shared_until, try_lock_shared_for);
-    rw_acquire!(read_recursive, try_read_recursive, try_read_recursive_until,
-        try_read_recursive_for, Access::SharedRecursive, lock_shared_recursive,
-        try_lock_shared_recursive, try_lock_shared_recursive_until, try_lock_shared_recursive_for);
-    rw_acquire!(write, try_write, try_write_until, try_write_for, Access::Exclusive,
-        lock_exclusive, try_lock_exclusive, try_lock_exclusive_until, try_lock_exclusive_for);
-    rw_acquire!(upgradable, try_upgradable, try_upgradable_until, try_upgradable_for,
-        Access::Upgradable, lock_upgradable, try_lock_upgradable, try_lock_upgradable_until,
-        try_lock_upgradable_for);
+    rw_acquire!(
+        read,
+        try_read,
+        try_read_until,
+        try_read_for,
+        Access::Shared,
+        lock_shared,
+        try_lock_shared,
+        try_lock_shared_until,
+        try_lock_shared_for
+    );
+    rw_acquire!(
+        read_recursive,
+        try_read_recursive,
+        try_read_recursive_until,
+        try_read_recursive_for,
+        Access::SharedRecursive,
+        lock_shared_recursive,
+        try_lock_shared_recursive,
+        try_lock_shared_recursive_until,
+        try_lock_shared_recursive_for
+    );
+    rw_acquire!(
+        write,
+        try_write,
+        try_write_until,
+        try_write_for,
+        Access::Exclusive,
+        lock_exclusive,
+        try_lock_exclusive,
+        try_lock_exclusive_until,
+        try_lock_exclusive_for
+    );
+    rw_acquire!(
+        upgradable,
+        try_upgradable,
+        try_upgradable_until,
+        try_upgradable_for,
+        Access::Upgradable,
+        lock_upgradable,
+        try_lock_upgradable,
+        try_lock_upgradable_until,
+        try_lock_upgradable_for
+    );
 
     /// # Safety
     /// The current thread must hold a shared lock.
@@ -228,6 +268,33 @@ impl RawRwLock {
         self.meta.release();
         // SAFETY: forwarded from the caller.
         unsafe { self.engine.unlock_upgradable() }
+    }
+
+    /// # Safety
+    /// The current thread must hold a shared lock.
+    #[inline]
+    pub(crate) unsafe fn unlock_read_fair(&self) {
+        self.meta.release();
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.unlock_shared_fair() }
+    }
+
+    /// # Safety
+    /// The current thread must hold the exclusive lock.
+    #[inline]
+    pub(crate) unsafe fn unlock_write_fair(&self) {
+        self.meta.release();
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.unlock_exclusive_fair() }
+    }
+
+    /// # Safety
+    /// The current thread must hold the upgradable lock.
+    #[inline]
+    pub(crate) unsafe fn unlock_upgradable_fair(&self) {
+        self.meta.release();
+        // SAFETY: forwarded from the caller.
+        unsafe { self.engine.unlock_upgradable_fair() }
     }
 
     /// Upgradable to exclusive; waits for readers, who hold nothing this
@@ -358,7 +425,9 @@ impl RawReentrant {
         self.count.with_mut(|count| {
             // SAFETY: this thread owns the lock, so it alone touches `count`.
             let count = unsafe { &mut *count };
-            *count = count.checked_add(1).expect("lock count overflow in reentrant mutex");
+            *count = count
+                .checked_add(1)
+                .expect("lock count overflow in reentrant mutex");
         });
         true
     }

@@ -76,7 +76,10 @@ impl<T> ReentrantLock<T> {
     /// extra).
     #[track_caller]
     pub fn named(name: impl Into<Cow<'static, str>>, t: T) -> ReentrantLock<T> {
-        ReentrantLock { raw: RawReentrant::named(KIND, name.into()), data: UnsafeCell::new(t) }
+        ReentrantLock {
+            raw: RawReentrant::named(KIND, name.into()),
+            data: UnsafeCell::new(t),
+        }
     }
 
     /// Consumes the lock, returning the data.
@@ -95,7 +98,10 @@ impl<T: ?Sized> ReentrantLock<T> {
     #[track_caller]
     pub fn lock(&self) -> ReentrantLockGuard<'_, T> {
         self.raw.lock(KIND);
-        ReentrantLockGuard { lock: self, _not_send: PhantomData }
+        ReentrantLockGuard {
+            lock: self,
+            _not_send: PhantomData,
+        }
     }
 
     /// Acquires the lock if it is free or held by this thread; `None` if
@@ -104,7 +110,10 @@ impl<T: ?Sized> ReentrantLock<T> {
     #[track_caller]
     pub fn try_lock(&self) -> Option<ReentrantLockGuard<'_, T>> {
         if self.raw.try_lock(KIND) {
-            Some(ReentrantLockGuard { lock: self, _not_send: PhantomData })
+            Some(ReentrantLockGuard {
+                lock: self,
+                _not_send: PhantomData,
+            })
         } else {
             None
         }

@@ -134,7 +134,10 @@ impl LockInfo {
 
     fn created_in_std(&self) -> bool {
         let file = self.created_at.file();
-        file.starts_with("/rustc/") || file.contains("library/core/") || file.contains("library/alloc/") || file.contains("library/std/")
+        file.starts_with("/rustc/")
+            || file.contains("library/core/")
+            || file.contains("library/alloc/")
+            || file.contains("library/std/")
     }
 }
 
@@ -195,7 +198,10 @@ struct TraceInner {
 
 impl Trace {
     pub(crate) fn new(raw: backtrace::Backtrace) -> Self {
-        Trace(Arc::new(TraceInner { raw, frames: OnceLock::new() }))
+        Trace(Arc::new(TraceInner {
+            raw,
+            frames: OnceLock::new(),
+        }))
     }
 
     pub(crate) fn frames(&self) -> &[Frame] {
@@ -215,12 +221,29 @@ impl fmt::Debug for Trace {
 
 /// Frames that are not the user's: the detector, the unwinder, the runtime.
 const HIDDEN_PREFIXES: &[&str] = &[
-    "lockgraph::", "<lockgraph::", "backtrace::", "<backtrace::", "std::", "<std::", "core::",
-    "<core::", "alloc::", "<alloc::", "test::", "<test::", "__rust", "<F as ", "<&F as ",
+    "lockgraph::",
+    "<lockgraph::",
+    "backtrace::",
+    "<backtrace::",
+    "std::",
+    "<std::",
+    "core::",
+    "<core::",
+    "alloc::",
+    "<alloc::",
+    "test::",
+    "<test::",
+    "__rust",
+    "<F as ",
+    "<&F as ",
     "<&mut F as ",
 ];
 /// The bottom of user code: nothing below these is the user's.
-const STOP_AT: &[&str] = &["__rust_begin_short_backtrace", "std::rt::lang_start", "test::run_test"];
+const STOP_AT: &[&str] = &[
+    "__rust_begin_short_backtrace",
+    "std::rt::lang_start",
+    "test::run_test",
+];
 const MAX_FRAMES: usize = 16;
 
 fn user_frames(bt: &backtrace::Backtrace) -> Vec<Frame> {
@@ -240,7 +263,11 @@ fn user_frames(bt: &backtrace::Backtrace) -> Vec<Frame> {
                 let relative = cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok());
                 relative.unwrap_or(path).display().to_string()
             });
-            out.push(Frame { function: name, file, line: symbol.lineno() });
+            out.push(Frame {
+                function: name,
+                file,
+                line: symbol.lineno(),
+            });
             if out.len() == MAX_FRAMES {
                 return out;
             }
@@ -411,7 +438,10 @@ impl Report {
         };
         let frames = trace.frames();
         if frames.is_empty() {
-            return writeln!(out, "{indent}(backtrace has no symbols: build with debug info)");
+            return writeln!(
+                out,
+                "{indent}(backtrace has no symbols: build with debug info)"
+            );
         }
         for (i, frame) in frames.iter().enumerate() {
             writeln!(out, "{indent}{i:>2}: {}", frame.function)?;
@@ -436,7 +466,10 @@ impl Report {
         if n == 2 {
             writeln!(out, "\nbut the opposite order was seen before:")?;
         } else {
-            writeln!(out, "\nwhich closes a cycle of {n} locks in the lock order:")?;
+            writeln!(
+                out,
+                "\nwhich closes a cycle of {n} locks in the lock order:"
+            )?;
         }
         let chain: Vec<String> = (0..=n).map(|i| self.label(i % n)).collect();
         writeln!(out, "    {}", chain.join(" -> "))?;
@@ -450,7 +483,11 @@ impl Report {
 
         writeln!(out, "\nwhere each edge of the cycle was first taken:")?;
         for (j, edge) in self.edges.iter().enumerate() {
-            let when = if j == 0 { "now, in thread" } else { "first taken in thread" };
+            let when = if j == 0 {
+                "now, in thread"
+            } else {
+                "first taken in thread"
+            };
             writeln!(
                 out,
                 "  {} -> {}: {when} `{}`\n      {} acquired at {}, then {} at {}",
@@ -463,7 +500,10 @@ impl Report {
                 edge.to_acquired_at
             )?;
             if edge.trace_shared {
-                writeln!(out, "      (backtrace of an earlier edge taken at these same two sites)")?;
+                writeln!(
+                    out,
+                    "      (backtrace of an earlier edge taken at these same two sites)"
+                )?;
             }
             Self::write_trace(out, edge.trace.as_ref(), "      ")?;
         }
@@ -489,7 +529,11 @@ impl Report {
             .enumerate()
             .map(|(i, e)| {
                 let same_thread = edges.iter().filter(|o| o.thread == e.thread).count() > 1;
-                if same_thread { format!("{} (run {})", e.thread, i + 1) } else { e.thread.to_string() }
+                if same_thread {
+                    format!("{} (run {})", e.thread, i + 1)
+                } else {
+                    e.thread.to_string()
+                }
             })
             .collect();
         writeln!(out, "\npossible deadlock scenario:")?;
@@ -517,20 +561,31 @@ impl Report {
         };
         let header: String = names.iter().map(|n| format!("{n:<width$}")).collect();
         writeln!(out, "    {}", header.trim_end())?;
-        let rule: String = names.iter().map(|n| format!("{:<width$}", "-".repeat(n.len()))).collect();
+        let rule: String = names
+            .iter()
+            .map(|n| format!("{:<width$}", "-".repeat(n.len())))
+            .collect();
         writeln!(out, "    {}", rule.trim_end())?;
         for (col, edge) in edges.iter().enumerate() {
             row(out, col, &format!("lock({})", self.label(edge.from)))?;
         }
         for (col, edge) in edges.iter().enumerate() {
-            row(out, col, &format!("lock({})  <- blocks", self.label(edge.to)))?;
+            row(
+                out,
+                col,
+                &format!("lock({})  <- blocks", self.label(edge.to)),
+            )?;
         }
         Ok(())
     }
 
     fn write_self_deadlock(&self, out: &mut String) -> fmt::Result {
         let lock = &self.locks[self.acquiring];
-        writeln!(out, "\nthread `{}` is acquiring ({})", self.thread, self.access)?;
+        writeln!(
+            out,
+            "\nthread `{}` is acquiring ({})",
+            self.thread, self.access
+        )?;
         out.push_str("    ");
         self.write_lock(out, self.acquiring)?;
         writeln!(out, "\n    at {}", self.location)?;
@@ -555,7 +610,11 @@ impl Report {
             writeln!(
                 out,
                 "\nfix: keep the first guard and pass it (or the data) down instead of reading again{}.",
-                if lock.kind == LockKind::ParkingLotRwLock { ", or use read_recursive()" } else { "" }
+                if lock.kind == LockKind::ParkingLotRwLock {
+                    ", or use read_recursive()"
+                } else {
+                    ""
+                }
             )?;
         } else {
             writeln!(
@@ -594,7 +653,9 @@ impl fmt::Display for Report {
         out.push('\n');
         match self.kind {
             ReportKind::LockOrderInversion => self.write_inversion(&mut out)?,
-            ReportKind::SelfDeadlock | ReportKind::RecursiveRead => self.write_self_deadlock(&mut out)?,
+            ReportKind::SelfDeadlock | ReportKind::RecursiveRead => {
+                self.write_self_deadlock(&mut out)?
+            }
         }
         f.write_str(out.trim_end())
     }

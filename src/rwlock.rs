@@ -242,7 +242,10 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// The current thread must hold `lock` shared.
     #[inline]
     unsafe fn new(lock: &'a RwLock<T>) -> LockResult<RwLockReadGuard<'a, T>> {
-        lock.poison.result(RwLockReadGuard { lock, _not_send: PhantomData })
+        lock.poison.result(RwLockReadGuard {
+            lock,
+            _not_send: PhantomData,
+        })
     }
 }
 
@@ -251,7 +254,11 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// The current thread must hold `lock` exclusively.
     #[inline]
     unsafe fn new(lock: &'a RwLock<T>) -> LockResult<RwLockWriteGuard<'a, T>> {
-        let guard = RwLockWriteGuard { lock, poison: lock.poison.guard(), _not_send: PhantomData };
+        let guard = RwLockWriteGuard {
+            lock,
+            poison: lock.poison.guard(),
+            _not_send: PhantomData,
+        };
         lock.poison.result(guard)
     }
 }

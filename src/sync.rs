@@ -95,16 +95,15 @@ mod imp {
 
     use parking_lot::lock_api::{
         RawMutex as _, RawMutexFair as _, RawMutexTimed as _, RawRwLock as _,
-        RawRwLockDowngrade as _, RawRwLockRecursive as _, RawRwLockRecursiveTimed as _,
-        RawRwLockTimed as _, RawRwLockUpgrade as _, RawRwLockUpgradeDowngrade as _,
-        RawRwLockUpgradeTimed as _,
+        RawRwLockDowngrade as _, RawRwLockFair as _, RawRwLockRecursive as _,
+        RawRwLockRecursiveTimed as _, RawRwLockTimed as _, RawRwLockUpgrade as _,
+        RawRwLockUpgradeDowngrade as _, RawRwLockUpgradeFair as _, RawRwLockUpgradeTimed as _,
     };
     use std::mem::ManuallyDrop;
     use std::time::{Duration, Instant};
 
     /// A data-carrying mutex for the detector's own state (never poisons).
     pub(crate) type Mutex<T> = parking_lot::Mutex<T>;
-    pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
 
     /// `UnsafeCell` with loom's closure API, so code is written once.
     #[derive(Debug)]
@@ -228,6 +227,9 @@ mod imp {
             unsafe fn unlock_shared();
             unsafe fn unlock_exclusive();
             unsafe fn unlock_upgradable();
+            unsafe fn unlock_shared_fair();
+            unsafe fn unlock_exclusive_fair();
+            unsafe fn unlock_upgradable_fair();
             unsafe fn upgrade();
             unsafe fn try_upgrade() -> bool;
             unsafe fn try_upgrade_for(timeout: Duration) -> bool;
@@ -298,13 +300,12 @@ mod imp {
 
     /// A data-carrying mutex for the detector's own state.
     pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
-    pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
     impl<T> Mutex<T> {
         pub(crate) fn new(value: T) -> Self {
             Self(loom::sync::Mutex::new(value))
         }
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
             self.0.lock().unwrap_or_else(|e| e.into_inner())
         }
     }
@@ -317,7 +318,10 @@ mod imp {
 
     impl RawMutex {
         pub(crate) fn new() -> Self {
-            Self { locked: loom::sync::Mutex::new(false), unlocked: loom::sync::Condvar::new() }
+            Self {
+                locked: loom::sync::Mutex::new(false),
+                unlocked: loom::sync::Condvar::new(),
+            }
         }
         fn state(&self) -> loom::sync::MutexGuard<'_, bool> {
             self.locked.lock().unwrap_or_else(|e| e.into_inner())
@@ -379,7 +383,10 @@ mod imp {
 
     impl RawRwLock {
         pub(crate) fn new() -> Self {
-            Self { state: loom::sync::Mutex::new(RwState::default()), changed: loom::sync::Condvar::new() }
+            Self {
+                state: loom::sync::Mutex::new(RwState::default()),
+                changed: loom::sync::Condvar::new(),
+            }
         }
         fn wait_until(&self, ready: impl Fn(&RwState) -> bool, then: impl FnOnce(&mut RwState)) {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -388,7 +395,11 @@ mod imp {
             }
             then(&mut state);
         }
-        fn try_now(&self, ready: impl Fn(&RwState) -> bool, then: impl FnOnce(&mut RwState)) -> bool {
+        fn try_now(
+            &self,
+            ready: impl Fn(&RwState) -> bool,
+            then: impl FnOnce(&mut RwState),
+        ) -> bool {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let ok = ready(&state);
             if ok {
@@ -425,10 +436,16 @@ mod imp {
             self.try_lock_shared()
         }
         pub(crate) fn lock_exclusive(&self) {
-            self.wait_until(|s| !s.writer && !s.upgradable && s.readers == 0, |s| s.writer = true)
+            self.wait_until(
+                |s| !s.writer && !s.upgradable && s.readers == 0,
+                |s| s.writer = true,
+            )
         }
         pub(crate) fn try_lock_exclusive(&self) -> bool {
-            self.try_now(|s| !s.writer && !s.upgradable && s.readers == 0, |s| s.writer = true)
+            self.try_now(
+                |s| !s.writer && !s.upgradable && s.readers == 0,
+                |s| s.writer = true,
+            )
         }
         pub(crate) fn try_lock_exclusive_for(&self, _: Duration) -> bool {
             self.try_lock_exclusive()
@@ -463,17 +480,35 @@ mod imp {
         pub(crate) unsafe fn unlock_upgradable(&self) {
             self.change(|s| s.upgradable = false)
         }
+        pub(crate) unsafe fn unlock_shared_fair(&self) {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.unlock_shared() }
+        }
+        pub(crate) unsafe fn unlock_exclusive_fair(&self) {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.unlock_exclusive() }
+        }
+        pub(crate) unsafe fn unlock_upgradable_fair(&self) {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.unlock_upgradable() }
+        }
         pub(crate) unsafe fn upgrade(&self) {
-            self.wait_until(|s| s.readers == 0, |s| {
-                s.upgradable = false;
-                s.writer = true;
-            })
+            self.wait_until(
+                |s| s.readers == 0,
+                |s| {
+                    s.upgradable = false;
+                    s.writer = true;
+                },
+            )
         }
         pub(crate) unsafe fn try_upgrade(&self) -> bool {
-            self.try_now(|s| s.readers == 0, |s| {
-                s.upgradable = false;
-                s.writer = true;
-            })
+            self.try_now(
+                |s| s.readers == 0,
+                |s| {
+                    s.upgradable = false;
+                    s.writer = true;
+                },
+            )
         }
         pub(crate) unsafe fn try_upgrade_for(&self, _: Duration) -> bool {
             // SAFETY: forwarded from the caller.
@@ -553,7 +588,9 @@ mod imp {
 pub(crate) fn wait_timeout_result(timed_out: bool) -> std::sync::WaitTimeoutResult {
     let mutex = std::sync::Mutex::new(());
     let condvar = std::sync::Condvar::new();
-    let guard = mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let guard = mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let waited = condvar.wait_timeout_while(guard, std::time::Duration::ZERO, |_| timed_out);
     let (_guard, result) = waited.unwrap_or_else(std::sync::PoisonError::into_inner);
     debug_assert_eq!(result.timed_out(), timed_out);

@@ -13,11 +13,11 @@ use std::fmt::Write as _;
 use std::panic::Location;
 use std::sync::Arc;
 
-use petgraph::acyclic::{Acyclic, AcyclicEdgeError};
-use petgraph::stable_graph::{NodeIndex, StableDiGraph};
-use petgraph::data::{Build, DataMapMut};
-use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 use petgraph::Direction;
+use petgraph::acyclic::{Acyclic, AcyclicEdgeError};
+use petgraph::data::{Build, DataMapMut};
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 
 use super::local::{Held, Local, LockId};
 use super::policy;
@@ -101,7 +101,11 @@ impl Graph {
         let mut out = Vec::with_capacity(held.len());
         for h in held {
             if let Some(lock) = self.info_by_id(h.id) {
-                out.push(HeldLock { lock, access: h.access, acquired_at: h.site });
+                out.push(HeldLock {
+                    lock,
+                    access: h.access,
+                    acquired_at: h.site,
+                });
             }
         }
         out
@@ -115,7 +119,10 @@ impl Graph {
         let entry = self
             .traces
             .entry((site_key(from_site), site_key(to_site)))
-            .or_insert(SiteTraces { captured: 0, last: None });
+            .or_insert(SiteTraces {
+                captured: 0,
+                last: None,
+            });
         if entry.captured < TRACES_PER_SITE_PAIR {
             entry.captured += 1;
             entry.last = sync::capture_backtrace().map(Trace::new);
@@ -152,7 +159,11 @@ impl Graph {
                 path.reverse();
                 return Some(path);
             }
-            for next in self.dag.inner().neighbors_directed(node, Direction::Outgoing) {
+            for next in self
+                .dag
+                .inner()
+                .neighbors_directed(node, Direction::Outgoing)
+            {
                 let pos = self.dag.get_position(next);
                 if pos < low || pos > high || next == from || previous.contains_key(&next) {
                     continue;
@@ -164,8 +175,18 @@ impl Graph {
         None
     }
 
-    fn edge_info(&self, from: NodeIndex, to: NodeIndex, from_pos: usize, to_pos: usize) -> EdgeInfo {
-        let edge = self.dag.inner().find_edge(from, to).expect("cycle edge is in the graph");
+    fn edge_info(
+        &self,
+        from: NodeIndex,
+        to: NodeIndex,
+        from_pos: usize,
+        to_pos: usize,
+    ) -> EdgeInfo {
+        let edge = self
+            .dag
+            .inner()
+            .find_edge(from, to)
+            .expect("cycle edge is in the graph");
         let data = &self.dag.inner()[edge];
         EdgeInfo {
             from: from_pos,
@@ -198,7 +219,13 @@ pub(crate) fn register(
     let id = graph.next_id;
     graph.next_id += 1;
     let name = name.map(|n| Arc::<str>::from(n.as_ref()));
-    let idx = graph.dag.add_node(NodeData { id, kind, name, created, first_locked });
+    let idx = graph.dag.add_node(NodeData {
+        id,
+        kind,
+        name,
+        created,
+        first_locked,
+    });
     graph.index.insert(id, idx);
     meta_id.store(id, Ordering::Release);
     id
@@ -234,9 +261,7 @@ pub(crate) fn add_edges(
     let thread = local.thread_name();
     let mut graph = GRAPH.lock();
     let graph = &mut *graph;
-    let Some(&to_idx) = graph.index.get(&to) else {
-        return None;
-    };
+    let &to_idx = graph.index.get(&to)?;
     let mut finding = None;
     let mut i = 0;
     while i < local.held.len() {
@@ -247,7 +272,9 @@ pub(crate) fn add_edges(
         }
         // A lock dropped while its guard was forgotten: it can never be
         // acquired again, so no cycle can pass through it.
-        let Some(&from_idx) = graph.index.get(&held.id) else { continue };
+        let Some(&from_idx) = graph.index.get(&held.id) else {
+            continue;
+        };
         if graph.dag.inner().find_edge(from_idx, to_idx).is_some() {
             local.known.insert(held.id, to);
             continue;
@@ -270,7 +297,8 @@ pub(crate) fn add_edges(
                 graph.mark_first_locked(to_idx, site);
             }
             Err(AcyclicEdgeError::Cycle(_)) if finding.is_none() => {
-                finding = inversion_report(graph, local, &thread, held, to_idx, access, site).map(Box::new);
+                finding = inversion_report(graph, local, &thread, held, to_idx, access, site)
+                    .map(Box::new);
             }
             Err(_) => {}
         }
@@ -323,7 +351,9 @@ fn inversion_report(
         trace_shared: false,
     });
     for j in 1..n {
-        report.edges.push(graph.edge_info(cycle[j], cycle[(j + 1) % n], j, (j + 1) % n));
+        report
+            .edges
+            .push(graph.edge_info(cycle[j], cycle[(j + 1) % n], j, (j + 1) % n));
     }
     report.trace = trace;
     Some(report)
@@ -345,16 +375,26 @@ pub(crate) fn relock_report(
     let lock = graph.info_by_id(id)?;
     let title = match kind {
         ReportKind::RecursiveRead => {
-            format!("potential deadlock: recursive read of {} {} this thread already holds", article(lock.kind), lock.kind)
+            format!(
+                "potential deadlock: recursive read of {} {} this thread already holds",
+                article(lock.kind),
+                lock.kind
+            )
         }
         _ => {
             let verb = match access {
                 Access::Shared | Access::SharedRecursive => "read-locking",
                 Access::Upgradable => "upgradable-read-locking",
-                _ if matches!(lock.kind, LockKind::RwLock | LockKind::ParkingLotRwLock) => "write-locking",
+                _ if matches!(lock.kind, LockKind::RwLock | LockKind::ParkingLotRwLock) => {
+                    "write-locking"
+                }
                 _ => "relocking",
             };
-            format!("deadlock: {verb} {} {} already held by this thread", article(lock.kind), lock.kind)
+            format!(
+                "deadlock: {verb} {} {} already held by this thread",
+                article(lock.kind),
+                lock.kind
+            )
         }
     };
     let report = Report {
@@ -364,7 +404,11 @@ pub(crate) fn relock_report(
         acquiring: 0,
         access,
         location: site,
-        previous: Some(HeldLock { lock: lock.clone(), access: previous.access, acquired_at: previous.site }),
+        previous: Some(HeldLock {
+            lock: lock.clone(),
+            access: previous.access,
+            acquired_at: previous.site,
+        }),
         locks: vec![lock],
         edges: Vec::new(),
         held: graph.held_infos(&local.held),
@@ -394,14 +438,18 @@ pub(crate) fn describe_held(held: &[Held]) -> Vec<HeldLock> {
 /// Counts of live lock nodes and lock-order edges.
 pub(crate) fn stats() -> (usize, usize) {
     let graph = GRAPH.lock();
-    (graph.dag.inner().node_count(), graph.dag.inner().edge_count())
+    (
+        graph.dag.inner().node_count(),
+        graph.dag.inner().edge_count(),
+    )
 }
 
 /// The graph in Graphviz DOT.
 pub(crate) fn dot() -> String {
     let graph = GRAPH.lock();
     let g = graph.dag.inner();
-    let mut out = String::from("digraph lockgraph {\n    node [shape=box, fontname=\"monospace\"];\n");
+    let mut out =
+        String::from("digraph lockgraph {\n    node [shape=box, fontname=\"monospace\"];\n");
     for idx in g.node_indices() {
         let node = &g[idx];
         let label = match &node.name {
@@ -414,7 +462,13 @@ pub(crate) fn dot() -> String {
         let (a, b) = (&g[edge.source()], &g[edge.target()]);
         let w = edge.weight();
         let label = format!("{} at {}", w.thread, w.to_site);
-        let _ = writeln!(out, "    n{} -> n{} [label=\"{}\"];", a.id, b.id, escape(&label));
+        let _ = writeln!(
+            out,
+            "    n{} -> n{} [label=\"{}\"];",
+            a.id,
+            b.id,
+            escape(&label)
+        );
     }
     out.push_str("}\n");
     out

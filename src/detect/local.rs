@@ -54,12 +54,18 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
 /// Whether this thread is inside the detector right now (its state is
 /// borrowed). `false` when the state is torn down.
 pub(crate) fn busy() -> bool {
-    LOCAL.try_with(|cell| cell.try_borrow_mut().is_err()).unwrap_or(false)
+    LOCAL
+        .try_with(|cell| cell.try_borrow_mut().is_err())
+        .unwrap_or(false)
 }
 
 impl Local {
     const fn new() -> Self {
-        Local { held: Vec::new(), known: EdgeSet::new(), thread_name: None }
+        Local {
+            held: Vec::new(),
+            known: EdgeSet::new(),
+            thread_name: None,
+        }
     }
 
     #[inline]
@@ -103,7 +109,9 @@ impl Local {
     }
 
     pub(crate) fn thread_name(&mut self) -> Arc<str> {
-        self.thread_name.get_or_insert_with(|| Arc::from(sync::current_thread_name())).clone()
+        self.thread_name
+            .get_or_insert_with(|| Arc::from(sync::current_thread_name()))
+            .clone()
     }
 }
 
@@ -121,7 +129,10 @@ const MAX_SLOTS: usize = 1 << 14;
 
 impl EdgeSet {
     const fn new() -> Self {
-        EdgeSet { slots: Vec::new(), len: 0 }
+        EdgeSet {
+            slots: Vec::new(),
+            len: 0,
+        }
     }
 
     #[inline]
@@ -209,7 +220,11 @@ mod tests {
         let site = Location::caller();
         let mut local = Local::new();
         for id in 1..=3 {
-            local.push(Held { id, access: Access::Exclusive, site });
+            local.push(Held {
+                id,
+                access: Access::Exclusive,
+                site,
+            });
         }
         local.remove(2);
         assert_eq!(local.held.iter().map(|h| h.id).collect::<Vec<_>>(), [1, 3]);

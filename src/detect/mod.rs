@@ -158,7 +158,12 @@ mod on {
         #[cold]
         #[inline(never)]
         #[track_caller]
-        fn report_then_push(&self, report: Box<Report>, access: Access, site: &'static Location<'static>) {
+        fn report_then_push(
+            &self,
+            report: Box<Report>,
+            access: Access,
+            site: &'static Location<'static>,
+        ) {
             let id = report.acquiring().id();
             policy::dispatch(report);
             // The policy let the acquisition go on: it is held from now on.
@@ -359,9 +364,13 @@ pub(crate) fn assert_held(meta: &Meta, what: &str, expected: bool) {
         if held != expected {
             let site = Location::caller();
             if expected {
-                panic!("assertion failed: {what} is not held by the current thread (checked at {site})");
+                panic!(
+                    "assertion failed: {what} is not held by the current thread (checked at {site})"
+                );
             } else {
-                panic!("assertion failed: {what} is held by the current thread (checked at {site})");
+                panic!(
+                    "assertion failed: {what} is held by the current thread (checked at {site})"
+                );
             }
         }
     }

@@ -168,7 +168,10 @@ pub fn policy() -> Policy {
     match MODE.load(Ordering::Relaxed) {
         LOG => Policy::Log,
         OFF => Policy::Off,
-        CALLBACK => HANDLER.lock().clone().map_or(Policy::Panic, Policy::Callback),
+        CALLBACK => HANDLER
+            .lock()
+            .clone()
+            .map_or(Policy::Panic, Policy::Callback),
         _ => Policy::Panic,
     }
 }
@@ -178,7 +181,9 @@ struct HandlerScope;
 
 impl HandlerScope {
     fn enter() -> Option<HandlerScope> {
-        let entered = IN_HANDLER.try_with(|flag| !flag.replace(true)).unwrap_or(false);
+        let entered = IN_HANDLER
+            .try_with(|flag| !flag.replace(true))
+            .unwrap_or(false);
         entered.then_some(HandlerScope)
     }
 }

@@ -86,7 +86,9 @@ pub fn expect_clean<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -
 pub fn join_report<T>(handle: thread::JoinHandle<T>) -> Option<String> {
     match handle.join() {
         Ok(_) => None,
-        Err(payload) => payload_text(&*payload).filter(|t| is_report_text(t)).map(str::to_owned),
+        Err(payload) => payload_text(&*payload)
+            .filter(|t| is_report_text(t))
+            .map(str::to_owned),
     }
 }
 
