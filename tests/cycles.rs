@@ -8,48 +8,35 @@ mod common;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use common::{expect_clean, expect_report, join_report, within};
+use common::{expect_clean, expect_report, file_line, here, join_report, within};
 use lockgraph::{Mutex, ReentrantLock, RwLock};
-
-/// `file:line` for a line of this file.
-fn at(line: u32) -> String {
-    format!("{}:{line}", file!())
-}
 
 #[test]
 fn ab_then_ba_in_one_thread_is_reported_at_the_second_order() {
     require_detection!();
-    let report = expect_report(|| {
-        let a = Mutex::new(1);
-        let b = Mutex::new(2);
-        {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let report = expect_report(move || {
+        let (a, a_created) = (Mutex::new(1), here());
+        let (b, b_created) = (Mutex::new(2), here());
+        let first = {
             let _a = a.lock().unwrap();
-            let _b = b.lock().unwrap();
-        }
+            let (_b, first_b) = (b.lock().unwrap(), here());
+            first_b
+        };
+        let sites = [a_created, b_created, first];
         let _b = b.lock().unwrap();
-        let _a = a.lock().unwrap();
+        let _a = (tx.send((sites, here())).unwrap(), a.lock());
     });
-    let created = line!() - 9;
     assert!(
         report.starts_with("potential deadlock: lock order inversion"),
         "{report}"
     );
-    assert!(
-        report.contains(&at(created)),
-        "creation site of a: {report}"
-    );
-    assert!(
-        report.contains(&at(created + 1)),
-        "creation site of b: {report}"
-    );
-    assert!(
-        report.contains(&at(created + 4)),
-        "first a -> b site: {report}"
-    );
-    assert!(
-        report.contains(&at(created + 7)),
-        "closing acquisition site: {report}"
-    );
+    // Creation sites of a and b, where a -> b was first taken, and the
+    // acquisition that closes the cycle.
+    let (sites, closing) = rx.recv().unwrap();
+    for site in sites.into_iter().chain([closing]) {
+        assert!(report.contains(&file_line(site)), "{site}: {report}");
+    }
 }
 
 #[test]
@@ -162,10 +149,12 @@ fn open_chains_of_two_to_eight_locks_are_clean() {
 #[test]
 fn abc_ring_across_three_threads_is_reported_with_every_site() {
     require_detection!();
-    let report = expect_report(|| {
-        let a = Arc::new(Mutex::named("a", ()));
-        let b = Arc::new(Mutex::named("b", ()));
-        let c = Arc::new(Mutex::named("c", ()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let report = expect_report(move || {
+        let (a, a_site) = (Arc::new(Mutex::named("a", ())), here());
+        let (b, b_site) = (Arc::new(Mutex::named("b", ())), here());
+        let (c, c_site) = (Arc::new(Mutex::named("c", ())), here());
+        tx.send([a_site, b_site, c_site]).unwrap();
         let pairs = [(a.clone(), b.clone()), (b.clone(), c.clone())];
         for (first, second) in pairs {
             thread::spawn(move || {
@@ -178,9 +167,11 @@ fn abc_ring_across_three_threads_is_reported_with_every_site() {
         let _c = c.lock().unwrap();
         let _a = a.lock().unwrap();
     });
-    let created = line!() - 15;
-    for line in [created, created + 1, created + 2] {
-        assert!(report.contains(&at(line)), "creation site {line}: {report}");
+    for site in rx.recv().unwrap() {
+        assert!(
+            report.contains(&file_line(site)),
+            "creation site {site}: {report}"
+        );
     }
     assert!(report.contains("c -> a -> b -> c"), "{report}");
 }
