@@ -26,17 +26,17 @@ pub(crate) use maybe_const_fn;
 /// builds a `const` initialiser gives a plain `static`; `lazy` gives a
 /// `LazyLock`.
 macro_rules! global {
-    ($vis:vis static $name:ident: $t:ty = const $init:expr;) => {
+    (static $name:ident: $t:ty = const $init:expr;) => {
         #[cfg(not(loom))]
-        $vis static $name: $t = $init;
+        static $name: $t = $init;
         #[cfg(loom)]
-        loom::lazy_static! { $vis static ref $name: $t = $init; }
+        loom::lazy_static! { static ref $name: $t = $init; }
     };
-    ($vis:vis static $name:ident: $t:ty = lazy $init:expr;) => {
+    (static $name:ident: $t:ty = lazy $init:expr;) => {
         #[cfg(not(loom))]
-        $vis static $name: std::sync::LazyLock<$t> = std::sync::LazyLock::new(|| $init);
+        static $name: std::sync::LazyLock<$t> = std::sync::LazyLock::new(|| $init);
         #[cfg(loom)]
-        loom::lazy_static! { $vis static ref $name: $t = $init; }
+        loom::lazy_static! { static ref $name: $t = $init; }
     };
 }
 pub(crate) use global;
@@ -89,7 +89,7 @@ pub(crate) fn current_thread_name() -> String {
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::cell::UnsafeCell as StdUnsafeCell;
+    use std::cell::UnsafeCell as StdUnsafeCell;
     pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
     pub(crate) use std::thread;
 
@@ -280,12 +280,6 @@ mod imp {
     pub(crate) fn capture_backtrace() -> Option<backtrace::Backtrace> {
         Some(backtrace::Backtrace::new_unresolved())
     }
-
-    /// Whether a guard's `Drop` must skip the detector: only loom needs this.
-    #[inline]
-    pub(crate) fn skip_detector_in_drop() -> bool {
-        false
-    }
 }
 
 #[cfg(loom)]
@@ -295,7 +289,6 @@ mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
     pub(crate) use loom::thread;
-    pub(crate) use std::cell::UnsafeCell as StdUnsafeCell;
     use std::time::{Duration, Instant};
 
     /// A data-carrying mutex for the detector's own state.
@@ -571,13 +564,6 @@ mod imp {
     /// unresolved one is noise in a model: capture none.
     pub(crate) fn capture_backtrace() -> Option<backtrace::Backtrace> {
         None
-    }
-
-    /// Touching loom's thread-locals while a model thread unwinds aborts the
-    /// process, so guards skip the detector then.
-    #[inline]
-    pub(crate) fn skip_detector_in_drop() -> bool {
-        std::thread::panicking()
     }
 }
 

@@ -212,7 +212,7 @@ mod on {
         #[inline]
         pub(crate) fn release(&self) {
             let id = self.id.load(Ordering::Relaxed);
-            if id == 0 || sync::skip_detector_in_drop() {
+            if id == 0 {
                 return;
             }
             local::with(|local| local.remove(id));
@@ -248,12 +248,12 @@ mod on {
 
     impl Drop for Meta {
         fn drop(&mut self) {
-            let id = *self.id.get_mut();
+            let id = self.id.load(Ordering::Relaxed);
             // Inside the detector on this thread (a lock dropped by an
             // allocator or handler we called into), removal would deadlock on
             // the graph: the node stays, harmlessly, since its id is never
             // used again.
-            if id != 0 && !sync::skip_detector_in_drop() && !local::busy() {
+            if id != 0 && !local::busy() {
                 graph::unregister(id);
             }
         }
