@@ -98,7 +98,7 @@ impl<T> Mutex<T> {
         /// static COUNT: Mutex<u32> = Mutex::new(0);
         /// *COUNT.lock().unwrap() += 1;
         /// ```
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn new(t: T) -> Mutex<T> {
             Mutex { raw: RawMutex::new(), poison: poison::Flag::new(), data: UnsafeCell::new(t) }
@@ -150,7 +150,7 @@ impl<T: ?Sized> Mutex<T> {
     /// *mutex.lock().unwrap() += 1;
     /// assert_eq!(*mutex.lock().unwrap(), 2);
     /// ```
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         self.raw.lock(KIND);
@@ -171,7 +171,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert!(matches!(mutex.try_lock(), Err(TryLockError::WouldBlock)));
     /// drop(guard);
     /// ```
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         if self.raw.try_lock(KIND) {
@@ -183,13 +183,13 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Whether the mutex is poisoned.
-    #[inline]
+    #[inline(always)]
     pub fn is_poisoned(&self) -> bool {
         self.poison.get()
     }
 
     /// Clears the poisoned state.
-    #[inline]
+    #[inline(always)]
     pub fn clear_poison(&self) {
         self.poison.clear();
     }
@@ -270,7 +270,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// # Safety
     /// The current thread must hold `lock`'s raw lock.
-    #[inline]
+    #[inline(always)]
     unsafe fn new(lock: &'a Mutex<T>) -> LockResult<MutexGuard<'a, T>> {
         let guard = MutexGuard {
             lock,
@@ -287,7 +287,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the lock.
         unsafe { &*self.lock.data.get() }
@@ -295,7 +295,7 @@ impl<T: ?Sized> Deref for MutexGuard<'_, T> {
 }
 
 impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
-    #[inline]
+    #[inline(always)]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard holds the lock.
         unsafe { &mut *self.lock.data.get() }
@@ -303,7 +303,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         self.lock.poison.done(&self.poison);
         // SAFETY: the guard holds the lock.

@@ -13,24 +13,24 @@ pub(crate) struct Flag {
 
 impl Flag {
     crate::sync::maybe_const_fn! {
-        #[inline]
+        #[inline(always)]
         pub(crate) fn new() -> Flag {
             Flag { failed: AtomicBool::new(false) }
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self) -> bool {
         self.failed.load(Ordering::Relaxed)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn clear(&self) {
         self.failed.store(false, Ordering::Relaxed)
     }
 
     /// Taken when a guard is created.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn guard(&self) -> Guard {
         Guard {
             panicking: thread::panicking(),
@@ -38,7 +38,7 @@ impl Flag {
     }
 
     /// Called when a guard is dropped.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn done(&self, guard: &Guard) {
         if !guard.panicking && thread::panicking() {
             self.failed.store(true, Ordering::Relaxed);
@@ -46,7 +46,7 @@ impl Flag {
     }
 
     /// `Ok(value)` or, when poisoned, `Err(PoisonError::new(value))`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn result<T>(&self, value: T) -> LockResult<T> {
         if self.get() {
             Err(PoisonError::new(value))

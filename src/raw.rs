@@ -24,7 +24,7 @@ pub(crate) struct RawMutex {
 impl RawMutex {
     maybe_const_fn! {
         #[track_caller]
-        #[inline]
+        #[inline(always)]
         pub(crate) fn new() -> RawMutex {
             RawMutex { engine: sync::RawMutex::new(), meta: Meta::new() }
         }
@@ -38,14 +38,14 @@ impl RawMutex {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn lock(&self, kind: LockKind) {
         self.meta.acquire(kind, Access::Exclusive);
         self.engine.lock();
     }
 
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn try_lock(&self, kind: LockKind) -> bool {
         let locked = self.engine.try_lock();
@@ -77,7 +77,7 @@ impl RawMutex {
 
     /// # Safety
     /// The current thread must hold the lock.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn unlock(&self) {
         self.meta.release();
         // SAFETY: forwarded from the caller.
@@ -86,7 +86,7 @@ impl RawMutex {
 
     /// # Safety
     /// The current thread must hold the lock.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn unlock_fair(&self) {
         self.meta.release();
         // SAFETY: forwarded from the caller.
@@ -126,7 +126,7 @@ impl RawMutex {
         unsafe { condvar.wait(&self.engine, deadline) }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_locked(&self) -> bool {
         self.engine.is_locked()
     }
@@ -142,14 +142,14 @@ pub(crate) struct RawRwLock {
 macro_rules! rw_acquire {
     ($lock:ident, $try:ident, $until:ident, $for:ident, $access:expr,
      $e_lock:ident, $e_try:ident, $e_until:ident, $e_for:ident) => {
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub(crate) fn $lock(&self, kind: LockKind) {
             self.meta.acquire(kind, $access);
             self.engine.$e_lock();
         }
 
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub(crate) fn $try(&self, kind: LockKind) -> bool {
             let locked = self.engine.$e_try();
@@ -184,7 +184,7 @@ macro_rules! rw_acquire {
 impl RawRwLock {
     maybe_const_fn! {
         #[track_caller]
-        #[inline]
+        #[inline(always)]
         pub(crate) fn new() -> RawRwLock {
             RawRwLock { engine: sync::RawRwLock::new(), meta: Meta::new() }
         }
@@ -245,7 +245,7 @@ impl RawRwLock {
 
     /// # Safety
     /// The current thread must hold a shared lock.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn unlock_read(&self) {
         self.meta.release();
         // SAFETY: forwarded from the caller.
@@ -254,7 +254,7 @@ impl RawRwLock {
 
     /// # Safety
     /// The current thread must hold the exclusive lock.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn unlock_write(&self) {
         self.meta.release();
         // SAFETY: forwarded from the caller.
@@ -263,7 +263,7 @@ impl RawRwLock {
 
     /// # Safety
     /// The current thread must hold the upgradable lock.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn unlock_upgradable(&self) {
         self.meta.release();
         // SAFETY: forwarded from the caller.
@@ -272,7 +272,7 @@ impl RawRwLock {
 
     /// # Safety
     /// The current thread must hold a shared lock.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn unlock_read_fair(&self) {
         self.meta.release();
         // SAFETY: forwarded from the caller.
@@ -281,7 +281,7 @@ impl RawRwLock {
 
     /// # Safety
     /// The current thread must hold the exclusive lock.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn unlock_write_fair(&self) {
         self.meta.release();
         // SAFETY: forwarded from the caller.
@@ -290,7 +290,7 @@ impl RawRwLock {
 
     /// # Safety
     /// The current thread must hold the upgradable lock.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn unlock_upgradable_fair(&self) {
         self.meta.release();
         // SAFETY: forwarded from the caller.
@@ -365,12 +365,12 @@ impl RawRwLock {
         self.meta.change_access(Access::Shared);
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_locked(&self) -> bool {
         self.engine.is_locked()
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_locked_exclusive(&self) -> bool {
         self.engine.is_locked_exclusive()
     }
@@ -393,7 +393,7 @@ unsafe impl Sync for RawReentrant {}
 impl RawReentrant {
     maybe_const_fn! {
         #[track_caller]
-        #[inline]
+        #[inline(always)]
         pub(crate) fn new() -> RawReentrant {
             RawReentrant {
                 engine: sync::RawMutex::new(),
@@ -417,7 +417,7 @@ impl RawReentrant {
     /// Re-enters if this thread owns the lock. Relaxed is enough: only the
     /// owner ever stores its own id, and a thread always reads its own latest
     /// store, so no thread can mistake itself for the owner.
-    #[inline]
+    #[inline(always)]
     fn reenter(&self, me: u64) -> bool {
         if self.owner.load(Ordering::Relaxed) != me {
             return false;
@@ -432,36 +432,38 @@ impl RawReentrant {
         true
     }
 
-    #[inline]
+    #[inline(always)]
     fn take(&self, me: u64) {
         self.owner.store(me, Ordering::Relaxed);
         // SAFETY: the engine lock was just acquired by this thread.
         self.count.with_mut(|count| unsafe { *count = 1 });
     }
 
-    #[inline]
+    /// Acquires, or re-enters without the detector: a re-entry cannot block
+    /// and adds no edge, so the detector sees only the outermost level (the
+    /// held stack has one entry per lock, pushed at the first level and
+    /// popped at the last).
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn lock(&self, kind: LockKind) {
-        self.meta.acquire(kind, Access::Reentrant);
         let me = sync::current_thread_id();
         if !self.reenter(me) {
+            self.meta.acquire(kind, Access::Reentrant);
             self.engine.lock();
             self.take(me);
         }
     }
 
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn try_lock(&self, kind: LockKind) -> bool {
         let me = sync::current_thread_id();
-        let locked = self.reenter(me) || {
-            let locked = self.engine.try_lock();
-            if locked {
-                self.take(me);
-            }
-            locked
-        };
+        if self.reenter(me) {
+            return true;
+        }
+        let locked = self.engine.try_lock();
         if locked {
+            self.take(me);
             self.meta.acquired(kind, Access::Reentrant);
         }
         locked
@@ -469,16 +471,14 @@ impl RawReentrant {
 
     #[track_caller]
     pub(crate) fn try_lock_until(&self, kind: LockKind, deadline: Instant) -> bool {
-        self.meta.before_timed(kind, Access::Reentrant);
         let me = sync::current_thread_id();
-        let locked = self.reenter(me) || {
-            let locked = self.engine.try_lock_until(deadline);
-            if locked {
-                self.take(me);
-            }
-            locked
-        };
+        if self.reenter(me) {
+            return true;
+        }
+        self.meta.before_timed(kind, Access::Reentrant);
+        let locked = self.engine.try_lock_until(deadline);
         if locked {
+            self.take(me);
             self.meta.acquired(kind, Access::Reentrant);
         }
         locked
@@ -489,25 +489,26 @@ impl RawReentrant {
         self.try_lock_until(kind, Instant::now() + timeout)
     }
 
-    /// Leaves one level; returns whether the lock is now free.
+    /// Leaves one level; returns whether the lock is now free (and then
+    /// pops it from the held stack).
+    #[inline(always)]
     fn leave(&self) -> bool {
-        self.meta.release();
-        self.count.with_mut(|count| {
+        let free = self.count.with_mut(|count| {
             // SAFETY: the caller owns the lock, so it alone touches `count`.
             let count = unsafe { &mut *count };
             *count -= 1;
-            if *count == 0 {
-                self.owner.store(0, Ordering::Relaxed);
-                true
-            } else {
-                false
-            }
-        })
+            *count == 0
+        });
+        if free {
+            self.owner.store(0, Ordering::Relaxed);
+            self.meta.release();
+        }
+        free
     }
 
     /// # Safety
     /// The current thread must own the lock.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn unlock(&self) {
         if self.leave() {
             // SAFETY: the count reached zero: this thread holds the engine.
@@ -517,7 +518,7 @@ impl RawReentrant {
 
     /// # Safety
     /// The current thread must own the lock.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn unlock_fair(&self) {
         if self.leave() {
             // SAFETY: the count reached zero: this thread holds the engine.
@@ -543,13 +544,13 @@ impl RawReentrant {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_locked(&self) -> bool {
         self.engine.is_locked()
     }
 
     /// Whether the current thread owns the lock.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_owned_by_current_thread(&self) -> bool {
         self.owner.load(Ordering::Relaxed) == sync::current_thread_id()
     }

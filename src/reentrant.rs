@@ -65,7 +65,7 @@ impl<T> ReentrantLock<T> {
     maybe_const_fn! {
         /// Creates a new unlocked reentrant lock; `const`, so it works in a
         /// `static`.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn new(t: T) -> ReentrantLock<T> {
             ReentrantLock { raw: RawReentrant::new(), data: UnsafeCell::new(t) }
@@ -94,7 +94,7 @@ impl<T: ?Sized> ReentrantLock<T> {
     ///
     /// # Panics
     /// If the lock count would overflow `u32`.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn lock(&self) -> ReentrantLockGuard<'_, T> {
         self.raw.lock(KIND);
@@ -106,7 +106,7 @@ impl<T: ?Sized> ReentrantLock<T> {
 
     /// Acquires the lock if it is free or held by this thread; `None` if
     /// another thread holds it.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock(&self) -> Option<ReentrantLockGuard<'_, T>> {
         if self.raw.try_lock(KIND) {
@@ -171,7 +171,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for ReentrantLock<T> {
 
 impl<T: ?Sized> Deref for ReentrantLockGuard<'_, T> {
     type Target = T;
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the lock; only the owner reaches the data
         // and only through `&T`.
@@ -180,7 +180,7 @@ impl<T: ?Sized> Deref for ReentrantLockGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for ReentrantLockGuard<'_, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard holds one level of the lock.
         unsafe { self.lock.raw.unlock() }

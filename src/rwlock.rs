@@ -88,7 +88,7 @@ impl<T> RwLock<T> {
         /// CONFIG.write().unwrap().push("verbose".into());
         /// assert_eq!(CONFIG.read().unwrap().len(), 1);
         /// ```
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn new(t: T) -> RwLock<T> {
             RwLock { raw: RawRwLock::new(), poison: poison::Flag::new(), data: UnsafeCell::new(t) }
@@ -121,7 +121,7 @@ impl<T: ?Sized> RwLock<T> {
     /// let b = std::thread::scope(|s| s.spawn(|| *lock.read().unwrap()).join().unwrap());
     /// assert_eq!(*a + b, 2);
     /// ```
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         self.raw.read(KIND);
@@ -130,7 +130,7 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Attempts shared read access without blocking.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         if self.raw.try_read(KIND) {
@@ -148,7 +148,7 @@ impl<T: ?Sized> RwLock<T> {
     /// *lock.write().unwrap() = 2;
     /// assert_eq!(*lock.read().unwrap(), 2);
     /// ```
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         self.raw.write(KIND);
@@ -157,7 +157,7 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Attempts exclusive write access without blocking.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         if self.raw.try_write(KIND) {
@@ -169,13 +169,13 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Whether the lock is poisoned.
-    #[inline]
+    #[inline(always)]
     pub fn is_poisoned(&self) -> bool {
         self.poison.get()
     }
 
     /// Clears the poisoned state.
-    #[inline]
+    #[inline(always)]
     pub fn clear_poison(&self) {
         self.poison.clear();
     }
@@ -240,7 +240,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// # Safety
     /// The current thread must hold `lock` shared.
-    #[inline]
+    #[inline(always)]
     unsafe fn new(lock: &'a RwLock<T>) -> LockResult<RwLockReadGuard<'a, T>> {
         lock.poison.result(RwLockReadGuard {
             lock,
@@ -252,7 +252,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// # Safety
     /// The current thread must hold `lock` exclusively.
-    #[inline]
+    #[inline(always)]
     unsafe fn new(lock: &'a RwLock<T>) -> LockResult<RwLockWriteGuard<'a, T>> {
         let guard = RwLockWriteGuard {
             lock,
@@ -265,7 +265,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
 
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the lock shared: no writer exists.
         unsafe { &*self.lock.data.get() }
@@ -274,7 +274,7 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 
 impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
     type Target = T;
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the lock exclusively.
         unsafe { &*self.lock.data.get() }
@@ -282,7 +282,7 @@ impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
 }
 
 impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
-    #[inline]
+    #[inline(always)]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard holds the lock exclusively.
         unsafe { &mut *self.lock.data.get() }
@@ -290,7 +290,7 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard holds the lock shared.
         unsafe { self.lock.raw.unlock_read() }
@@ -298,7 +298,7 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         self.lock.poison.done(&self.poison);
         // SAFETY: the guard holds the lock exclusively.

@@ -61,7 +61,7 @@ global! {
 
 /// A small id for the current thread, never reused within the process (or the
 /// loom iteration), unlike thread-local addresses.
-#[inline]
+#[inline(always)]
 pub(crate) fn current_thread_id() -> u64 {
     THREAD_ID
         .try_with(|cell| {
@@ -113,7 +113,7 @@ mod imp {
         pub(crate) const fn new(value: T) -> Self {
             Self(StdUnsafeCell::new(value))
         }
-        #[inline]
+        #[inline(always)]
         pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
             f(self.0.get())
         }
@@ -126,51 +126,51 @@ mod imp {
         pub(crate) const fn new() -> Self {
             Self(parking_lot::const_mutex(()))
         }
-        #[inline]
+        #[inline(always)]
         fn raw(&self) -> &parking_lot::RawMutex {
             // SAFETY: the raw lock is only locked and unlocked in matched
             // pairs by the checked lock types; no lock_api guard outlives
             // those calls (the Condvar one is never dropped).
             unsafe { self.0.raw() }
         }
-        #[inline]
+        #[inline(always)]
         pub(crate) fn lock(&self) {
             self.raw().lock();
         }
-        #[inline]
+        #[inline(always)]
         pub(crate) fn try_lock(&self) -> bool {
             self.raw().try_lock()
         }
-        #[inline]
+        #[inline(always)]
         pub(crate) fn try_lock_for(&self, timeout: Duration) -> bool {
             self.raw().try_lock_for(timeout)
         }
-        #[inline]
+        #[inline(always)]
         pub(crate) fn try_lock_until(&self, deadline: Instant) -> bool {
             self.raw().try_lock_until(deadline)
         }
         /// # Safety
         /// The current thread must hold the lock.
-        #[inline]
+        #[inline(always)]
         pub(crate) unsafe fn unlock(&self) {
             // SAFETY: forwarded from the caller.
             unsafe { self.raw().unlock() }
         }
         /// # Safety
         /// The current thread must hold the lock.
-        #[inline]
+        #[inline(always)]
         pub(crate) unsafe fn unlock_fair(&self) {
             // SAFETY: forwarded from the caller.
             unsafe { self.raw().unlock_fair() }
         }
         /// # Safety
         /// The current thread must hold the lock.
-        #[inline]
+        #[inline(always)]
         pub(crate) unsafe fn bump(&self) {
             // SAFETY: forwarded from the caller.
             unsafe { self.raw().bump() }
         }
-        #[inline]
+        #[inline(always)]
         pub(crate) fn is_locked(&self) -> bool {
             self.raw().is_locked()
         }
@@ -191,7 +191,7 @@ mod imp {
             /// # Safety
             /// The current thread must hold the lock in the mode this
             /// method releases or converts.
-            #[inline]
+            #[inline(always)]
             pub(crate) unsafe fn $name(&self $(, $arg: $t)*) $(-> $ret)? {
                 // SAFETY: forwarded from the caller.
                 unsafe { self.0.$name($($arg),*) }
@@ -251,7 +251,7 @@ mod imp {
         ///
         /// # Safety
         /// The current thread must hold `mutex`; it holds it again on return.
-        #[inline]
+        #[inline(always)]
         pub(crate) unsafe fn wait(&self, mutex: &RawMutex, deadline: Option<Instant>) -> bool {
             // SAFETY: the caller holds the lock, which is what a guard
             // asserts. `ManuallyDrop` keeps the guard from unlocking on
@@ -266,11 +266,11 @@ mod imp {
                 Some(deadline) => self.0.wait_until(&mut guard, deadline).timed_out(),
             }
         }
-        #[inline]
+        #[inline(always)]
         pub(crate) fn notify_one(&self) -> bool {
             self.0.notify_one()
         }
-        #[inline]
+        #[inline(always)]
         pub(crate) fn notify_all(&self) -> usize {
             self.0.notify_all()
         }

@@ -1,25 +1,24 @@
 //! The global lock-order graph: one node per live lock instance, one edge
-//! `A -> B` for "B was acquired while A was held", kept acyclic by petgraph's
-//! `Acyclic` wrapper (the Pearce-Kelly dynamic topological order), so an edge
-//! that agrees with the current order is added without any search, and only
-//! an edge against it searches the region between its two endpoints.
+//! `A -> B` for "B was acquired while A was held", kept acyclic in a dynamic
+//! topological order (`order.rs`), so an edge that agrees with the current
+//! order is added without any search, and only an edge against it searches
+//! the region between its two endpoints.
 //!
 //! Only new edges, lock registration and lock removal come here; the hot path
 //! stays in `local.rs`.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::cell::UnsafeCell;
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::panic::Location;
 use std::sync::Arc;
 
-use petgraph::Direction;
-use petgraph::acyclic::{Acyclic, AcyclicEdgeError};
-use petgraph::data::{Build, DataMapMut};
-use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use petgraph::stable_graph::NodeIndex;
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 
 use super::local::{Held, Local, LockId};
+use super::order::Dag;
 use super::policy;
 use crate::report::{Access, EdgeInfo, HeldLock, LockInfo, LockKind, Report, ReportKind, Trace};
 use crate::sync::{self, AtomicU64, Ordering};
@@ -41,10 +40,16 @@ struct EdgeData {
 }
 
 /// Backtraces captured for edges taken at one pair of acquisition sites.
+#[derive(Clone, Default)]
 struct SiteTraces {
+    sites: (usize, usize),
     captured: u32,
     last: Option<Trace>,
 }
+
+/// Entries in the direct-mapped table of site pairs: a pair evicted by a
+/// colliding one just starts counting again.
+const TRACE_TABLE: usize = 256;
 
 /// A loop that creates a fresh lock per iteration and nests it under another
 /// adds a new edge each time at the same two sites. After this many captures
@@ -52,15 +57,53 @@ struct SiteTraces {
 /// the report) instead of unwinding the stack again.
 const TRACES_PER_SITE_PAIR: u32 = 32;
 
-type Dag = Acyclic<StableDiGraph<NodeData, EdgeData>>;
-
 pub(crate) struct Graph {
-    dag: Dag,
-    index: HashMap<LockId, NodeIndex>,
+    dag: Dag<NodeData, EdgeData>,
     next_id: LockId,
     /// Cycles already reported under the log and callback policies.
     reported: HashSet<Vec<u64>>,
-    traces: HashMap<(usize, usize), SiteTraces>,
+    traces: Vec<SiteTraces>,
+}
+
+/// A lock's identity in the graph: its never-reused id (0 until the lock is
+/// registered) and its node slot, published together.
+pub(crate) struct Identity {
+    id: AtomicU64,
+    slot: UnsafeCell<u32>,
+}
+
+// SAFETY: `slot` is written once, under the graph lock, before `id` is
+// published with `Release`; it is only read after an `Acquire` load of a
+// non-zero `id`, so the write happens-before every read.
+unsafe impl Sync for Identity {}
+
+impl Identity {
+    crate::sync::maybe_const_fn! {
+        #[inline(always)]
+        pub(crate) fn new() -> Identity {
+            Identity { id: AtomicU64::new(0), slot: UnsafeCell::new(0) }
+        }
+    }
+
+    /// The id, or 0 if the lock has no node yet.
+    #[inline(always)]
+    pub(crate) fn id(&self) -> LockId {
+        self.id.load(Ordering::Acquire)
+    }
+
+    /// The node slot; meaningful once `id()` returned non-zero.
+    #[inline(always)]
+    pub(crate) fn slot(&self) -> u32 {
+        // SAFETY: see the `Sync` impl; callers read it after a non-zero id.
+        unsafe { *self.slot.get() }
+    }
+
+    fn publish(&self, id: LockId, slot: u32) {
+        // SAFETY: called under the graph lock while `id` is still 0, so no
+        // other thread reads or writes `slot` now.
+        unsafe { *self.slot.get() = slot };
+        self.id.store(id, Ordering::Release);
+    }
 }
 
 sync::global! {
@@ -74,16 +117,15 @@ fn site_key(site: &'static Location<'static>) -> usize {
 impl Graph {
     fn new() -> Self {
         Graph {
-            dag: Acyclic::new(),
-            index: HashMap::new(),
+            dag: Dag::new(),
             next_id: 1,
             reported: HashSet::new(),
-            traces: HashMap::new(),
+            traces: vec![SiteTraces::default(); TRACE_TABLE],
         }
     }
 
     fn info(&self, idx: NodeIndex) -> LockInfo {
-        let node = &self.dag[idx];
+        let node = self.dag.node(idx).expect("a live node");
         LockInfo {
             id: node.id,
             kind: node.kind,
@@ -93,14 +135,19 @@ impl Graph {
         }
     }
 
-    fn info_by_id(&self, id: LockId) -> Option<LockInfo> {
-        self.index.get(&id).map(|&idx| self.info(idx))
+    /// The node of the lock with this id and slot, if it is still alive.
+    fn node(&self, id: LockId, slot: u32) -> Option<NodeIndex> {
+        let idx = NodeIndex::new(slot as usize);
+        match self.dag.node(idx) {
+            Some(node) if node.id == id => Some(idx),
+            _ => None,
+        }
     }
 
     fn held_infos(&self, held: &[Held]) -> Vec<HeldLock> {
         let mut out = Vec::with_capacity(held.len());
         for h in held {
-            if let Some(lock) = self.info_by_id(h.id) {
+            if let Some(lock) = self.node(h.id, h.slot).map(|idx| self.info(idx)) {
                 out.push(HeldLock {
                     lock,
                     access: h.access,
@@ -116,13 +163,16 @@ impl Graph {
         from_site: &'static Location<'static>,
         to_site: &'static Location<'static>,
     ) -> (Option<Trace>, bool) {
-        let entry = self
-            .traces
-            .entry((site_key(from_site), site_key(to_site)))
-            .or_insert(SiteTraces {
+        let sites = (site_key(from_site), site_key(to_site));
+        let hash = sites.0.wrapping_mul(0x9E37_79B9) ^ sites.1.wrapping_mul(0x85EB_CA6B);
+        let entry = &mut self.traces[(hash >> 7) % TRACE_TABLE];
+        if entry.sites != sites {
+            *entry = SiteTraces {
+                sites,
                 captured: 0,
                 last: None,
-            });
+            };
+        }
         if entry.captured < TRACES_PER_SITE_PAIR {
             entry.captured += 1;
             entry.last = sync::capture_backtrace().map(Trace::new);
@@ -133,46 +183,11 @@ impl Graph {
     }
 
     fn mark_first_locked(&mut self, idx: NodeIndex, site: &'static Location<'static>) {
-        if let Some(node) = self.dag.node_weight_mut(idx) {
+        if let Some(node) = self.dag.node_mut(idx) {
             if node.first_locked.is_none() {
                 node.first_locked = Some(site);
             }
         }
-    }
-
-    /// Nodes on a shortest path `from -> ... -> to`, both included. Any such
-    /// path only visits nodes whose topological position lies between the
-    /// two endpoints, which bounds the search.
-    fn path(&self, from: NodeIndex, to: NodeIndex) -> Option<Vec<NodeIndex>> {
-        let low = self.dag.get_position(from);
-        let high = self.dag.get_position(to);
-        let mut previous: HashMap<NodeIndex, NodeIndex> = HashMap::new();
-        let mut queue = VecDeque::from([from]);
-        while let Some(node) = queue.pop_front() {
-            if node == to {
-                let mut path = vec![to];
-                let mut cur = to;
-                while cur != from {
-                    cur = previous[&cur];
-                    path.push(cur);
-                }
-                path.reverse();
-                return Some(path);
-            }
-            for next in self
-                .dag
-                .inner()
-                .neighbors_directed(node, Direction::Outgoing)
-            {
-                let pos = self.dag.get_position(next);
-                if pos < low || pos > high || next == from || previous.contains_key(&next) {
-                    continue;
-                }
-                previous.insert(next, node);
-                queue.push_back(next);
-            }
-        }
-        None
     }
 
     fn edge_info(
@@ -182,12 +197,10 @@ impl Graph {
         from_pos: usize,
         to_pos: usize,
     ) -> EdgeInfo {
-        let edge = self
+        let data = self
             .dag
-            .inner()
-            .find_edge(from, to)
-            .expect("cycle edge is in the graph");
-        let data = &self.dag.inner()[edge];
+            .edge(from, to)
+            .expect("a cycle edge is in the graph");
         EdgeInfo {
             from: from_pos,
             to: to_pos,
@@ -200,43 +213,58 @@ impl Graph {
     }
 }
 
-/// Assigns `meta_id` a fresh id and a node on the lock's first acquisition
-/// (or at construction for named locks).
+impl Graph {
+    /// Gives `ident` a fresh id and a node, unless another thread just did.
+    fn register(
+        &mut self,
+        ident: &Identity,
+        kind: LockKind,
+        name: Option<Cow<'static, str>>,
+        created: &'static Location<'static>,
+        first_locked: Option<&'static Location<'static>>,
+    ) -> (LockId, u32) {
+        let existing = ident.id();
+        if existing != 0 {
+            return (existing, ident.slot());
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let name = name.map(|n| Arc::<str>::from(n.as_ref()));
+        let idx = self.dag.add_node(NodeData {
+            id,
+            kind,
+            name,
+            created,
+            first_locked,
+        });
+        let slot = u32::try_from(idx.index()).expect("more than 2^32 live locks");
+        ident.publish(id, slot);
+        (id, slot)
+    }
+}
+
+/// Registers a lock at construction (named locks) or on its first
+/// acquisition with nothing held.
 #[cold]
 #[inline(never)]
 pub(crate) fn register(
-    meta_id: &AtomicU64,
+    ident: &Identity,
     kind: LockKind,
     name: Option<Cow<'static, str>>,
     created: &'static Location<'static>,
     first_locked: Option<&'static Location<'static>>,
-) -> LockId {
-    let mut graph = GRAPH.lock();
-    let existing = meta_id.load(Ordering::Acquire);
-    if existing != 0 {
-        return existing;
-    }
-    let id = graph.next_id;
-    graph.next_id += 1;
-    let name = name.map(|n| Arc::<str>::from(n.as_ref()));
-    let idx = graph.dag.add_node(NodeData {
-        id,
-        kind,
-        name,
-        created,
-        first_locked,
-    });
-    graph.index.insert(id, idx);
-    meta_id.store(id, Ordering::Release);
-    id
+) -> (LockId, u32) {
+    GRAPH
+        .lock()
+        .register(ident, kind, name, created, first_locked)
 }
 
 /// Removes a dropped lock's node and its edges.
 #[cold]
 #[inline(never)]
-pub(crate) fn unregister(id: LockId) {
+pub(crate) fn unregister(id: LockId, slot: u32) {
     let mut graph = GRAPH.lock();
-    if let Some(idx) = graph.index.remove(&id) {
+    if let Some(idx) = graph.node(id, slot) {
         graph.dag.remove_node(idx);
         if !graph.reported.is_empty() {
             graph.reported.retain(|key| !key.contains(&id));
@@ -244,38 +272,51 @@ pub(crate) fn unregister(id: LockId) {
     }
 }
 
-/// Adds the edges `held -> to` that this thread's cache does not know. A
-/// blocking acquisition reports the first edge that would close a cycle; a
-/// timed one (which cannot hang forever) never reports. A cycle-closing edge
-/// is never added, so the graph stays acyclic and the same inversion is
-/// found again next time.
+/// The lock being acquired, as the slow path sees it.
+pub(crate) struct Target<'a> {
+    pub(crate) ident: &'a Identity,
+    pub(crate) kind: LockKind,
+    pub(crate) created: &'static Location<'static>,
+}
+
+/// Registers the lock being acquired if it is new, then adds the edges
+/// `held -> it` that this thread's cache does not know, all under one
+/// acquisition of the graph lock. A blocking acquisition reports the first
+/// edge that would close a cycle; a timed one (which cannot hang forever)
+/// never reports. A cycle-closing edge is never added, so the graph stays
+/// acyclic and the same inversion is found again next time.
 #[cold]
 #[inline(never)]
 pub(crate) fn add_edges(
     local: &mut Local,
-    to: LockId,
+    target: Target<'_>,
     access: Access,
     site: &'static Location<'static>,
     timed: bool,
-) -> Option<Box<Report>> {
+) -> (LockId, u32, Option<Box<Report>>) {
     let thread = local.thread_name();
     let mut graph = GRAPH.lock();
     let graph = &mut *graph;
-    let &to_idx = graph.index.get(&to)?;
+    // A lock registered just now has no edges yet and knows its first site.
+    let fresh = target.ident.id() == 0;
+    let (to, to_slot) = graph.register(target.ident, target.kind, None, target.created, Some(site));
+    let Some(to_idx) = graph.node(to, to_slot) else {
+        return (to, to_slot, None);
+    };
     let mut finding = None;
     let mut i = 0;
     while i < local.held.len() {
-        let held = local.held[i];
+        let held = local.held.get(i);
         i += 1;
         if held.id == to || local.known.contains(held.id, to) {
             continue;
         }
         // A lock dropped while its guard was forgotten: it can never be
         // acquired again, so no cycle can pass through it.
-        let Some(&from_idx) = graph.index.get(&held.id) else {
+        let Some(from_idx) = graph.node(held.id, held.slot) else {
             continue;
         };
-        if graph.dag.inner().find_edge(from_idx, to_idx).is_some() {
+        if !fresh && graph.dag.edge(from_idx, to_idx).is_some() {
             local.known.insert(held.id, to);
             continue;
         }
@@ -287,36 +328,40 @@ pub(crate) fn add_edges(
             thread: thread.clone(),
             from_site: held.site,
             to_site: site,
-            trace: trace.clone(),
+            trace,
             trace_shared,
         };
         match graph.dag.try_add_edge(from_idx, to_idx, data) {
             Ok(_) => {
                 local.known.insert(held.id, to);
                 graph.mark_first_locked(from_idx, held.site);
-                graph.mark_first_locked(to_idx, site);
+                if !fresh {
+                    graph.mark_first_locked(to_idx, site);
+                }
             }
-            Err(AcyclicEdgeError::Cycle(_)) if finding.is_none() => {
-                finding = inversion_report(graph, local, &thread, held, to_idx, access, site)
-                    .map(Box::new);
+            Err(_) if finding.is_none() => {
+                finding =
+                    inversion_report(graph, local, &thread, from_idx, held, to_idx, access, site)
+                        .map(Box::new);
             }
             Err(_) => {}
         }
     }
-    finding
+    (to, to_slot, finding)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn inversion_report(
     graph: &mut Graph,
     local: &Local,
     thread: &Arc<str>,
+    from_idx: NodeIndex,
     held: Held,
     to_idx: NodeIndex,
     access: Access,
     site: &'static Location<'static>,
 ) -> Option<Report> {
-    let from_idx = graph.index[&held.id];
-    let path = graph.path(to_idx, from_idx)?;
+    let path = graph.dag.path(to_idx, from_idx)?;
     // locks: [held, acquiring, intermediate...]; edge j goes j -> j+1.
     let mut cycle = Vec::with_capacity(path.len());
     cycle.push(from_idx);
@@ -333,7 +378,7 @@ fn inversion_report(
         location: site,
         locks,
         edges: Vec::with_capacity(n),
-        held: graph.held_infos(&local.held),
+        held: graph.held_infos(&local.held.to_vec()),
         previous: None,
         trace: None,
     };
@@ -364,7 +409,6 @@ fn inversion_report(
 #[inline(never)]
 pub(crate) fn relock_report(
     local: &mut Local,
-    id: LockId,
     previous: Held,
     access: Access,
     kind: ReportKind,
@@ -372,7 +416,9 @@ pub(crate) fn relock_report(
 ) -> Option<Report> {
     let thread = local.thread_name();
     let mut graph = GRAPH.lock();
-    let lock = graph.info_by_id(id)?;
+    let lock = graph
+        .node(previous.id, previous.slot)
+        .map(|idx| graph.info(idx))?;
     let title = match kind {
         ReportKind::RecursiveRead => {
             format!(
@@ -411,7 +457,7 @@ pub(crate) fn relock_report(
         }),
         locks: vec![lock],
         edges: Vec::new(),
-        held: graph.held_infos(&local.held),
+        held: graph.held_infos(&local.held.to_vec()),
         trace: sync::capture_backtrace().map(Trace::new),
     };
     // A certain self-deadlock is reported every time: the thread panics
@@ -439,19 +485,19 @@ pub(crate) fn describe_held(held: &[Held]) -> Vec<HeldLock> {
 pub(crate) fn stats() -> (usize, usize) {
     let graph = GRAPH.lock();
     (
-        graph.dag.inner().node_count(),
-        graph.dag.inner().edge_count(),
+        graph.dag.graph().node_count(),
+        graph.dag.graph().edge_count(),
     )
 }
 
 /// The graph in Graphviz DOT.
 pub(crate) fn dot() -> String {
     let graph = GRAPH.lock();
-    let g = graph.dag.inner();
+    let g = graph.dag.graph();
     let mut out =
         String::from("digraph lockgraph {\n    node [shape=box, fontname=\"monospace\"];\n");
     for idx in g.node_indices() {
-        let node = &g[idx];
+        let node = &g[idx].data;
         let label = match &node.name {
             Some(name) => format!("{} \"{}\"\\n{}", node.kind, name, node.created),
             None => format!("{} #{}\\n{}", node.kind, node.id, node.created),
@@ -459,7 +505,7 @@ pub(crate) fn dot() -> String {
         let _ = writeln!(out, "    n{} [label=\"{}\"];", node.id, escape(&label));
     }
     for edge in g.edge_references() {
-        let (a, b) = (&g[edge.source()], &g[edge.target()]);
+        let (a, b) = (&g[edge.source()].data, &g[edge.target()].data);
         let w = edge.weight();
         let label = format!("{} at {}", w.thread, w.to_site);
         let _ = writeln!(

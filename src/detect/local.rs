@@ -1,11 +1,16 @@
 //! Per-thread detector state: the stack of held locks and the set of
 //! lock-order edges this thread already knows are in the global graph.
 //!
-//! This is the hot path: plain loops over small arrays, no iterator chains,
-//! closures or generic hash maps, so it stays cheap at opt-level 0 too.
+//! This is the hot path, and a debug build (opt-level 0) is where lockgraph
+//! runs by default: there every function call stays a call. So the state is
+//! reached through one thread-local access, the small helpers are
+//! `#[inline(always)]`, and the two containers are plain pointer-and-length
+//! buffers read with built-in indexing rather than `Vec` methods.
 
-use std::cell::RefCell;
+use std::cell::UnsafeCell;
+use std::mem::ManuallyDrop;
 use std::panic::Location;
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::report::Access;
@@ -18,6 +23,8 @@ pub(crate) type LockId = u64;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Held {
     pub(crate) id: LockId,
+    /// The lock's node slot in the graph (checked against `id` before use).
+    pub(crate) slot: u32,
     pub(crate) access: Access,
     pub(crate) site: &'static Location<'static>,
 }
@@ -25,87 +32,83 @@ pub(crate) struct Held {
 /// The current thread's detector state.
 pub(crate) struct Local {
     /// Locks held, in acquisition order (outermost first).
-    pub(crate) held: Vec<Held>,
+    pub(crate) held: Stack,
     /// Edges known to be in the global graph.
     pub(crate) known: EdgeSet,
     /// This thread's name, computed the first time a report or edge needs it.
     thread_name: Option<Arc<str>>,
 }
 
+/// `Local` plus a re-entrancy flag: the detector may be re-entered on the
+/// same thread (a global allocator or a report handler that takes locks),
+/// and then it steps aside instead of aliasing its own state.
+pub(crate) struct Slot {
+    busy: UnsafeCell<bool>,
+    local: UnsafeCell<Local>,
+}
+
 sync::local! {
-    static LOCAL: RefCell<Local> = RefCell::new(Local::new());
+    pub(crate) static LOCAL: Slot = Slot::new();
+}
+
+impl Slot {
+    const fn new() -> Slot {
+        Slot {
+            busy: UnsafeCell::new(false),
+            local: UnsafeCell::new(Local::new()),
+        }
+    }
+
+    /// Runs `f` on this thread's state, or returns `None` if the detector is
+    /// already running on this thread.
+    #[inline(always)]
+    pub(crate) fn enter<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+        // SAFETY: `busy` and `local` belong to this thread (a thread-local
+        // `Slot` is never shared), and `busy` guarantees at most one
+        // `&mut Local` exists at a time: a nested `enter` returns `None`.
+        unsafe {
+            if *self.busy.get() {
+                return None;
+            }
+            *self.busy.get() = true;
+            let result = f(&mut *self.local.get());
+            *self.busy.get() = false;
+            Some(result)
+        }
+    }
+
+    /// Whether the detector is running on this thread right now.
+    pub(crate) fn busy(&self) -> bool {
+        // SAFETY: a read of this thread's own flag.
+        unsafe { *self.busy.get() }
+    }
 }
 
 /// Runs `f` on this thread's state. Returns `None` when the state is
-/// unavailable: already borrowed (the detector re-entered itself, e.g. from
-/// an allocator or a report handler that takes locks) or torn down (thread
-/// exit). Callers then skip detection rather than panic or deadlock.
-#[inline]
+/// unavailable: in use (the detector re-entered itself) or torn down
+/// (thread exit). Callers then skip detection rather than panic or deadlock.
+#[inline(always)]
+#[allow(clippy::manual_unwrap_or_default)] // a `match` costs no call at opt-level 0
 pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
-    LOCAL
-        .try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut local) => Some(f(&mut local)),
-            Err(_) => None,
-        })
-        .ok()
-        .flatten()
+    match LOCAL.try_with(|slot| slot.enter(f)) {
+        Ok(result) => result,
+        Err(_) => None,
+    }
 }
 
-/// Whether this thread is inside the detector right now (its state is
-/// borrowed). `false` when the state is torn down.
+/// Whether this thread is inside the detector right now. `false` when the
+/// state is torn down.
 pub(crate) fn busy() -> bool {
-    LOCAL
-        .try_with(|cell| cell.try_borrow_mut().is_err())
-        .unwrap_or(false)
+    LOCAL.try_with(Slot::busy).unwrap_or(false)
 }
 
 impl Local {
     const fn new() -> Self {
         Local {
-            held: Vec::new(),
+            held: Stack::new(),
             known: EdgeSet::new(),
             thread_name: None,
         }
-    }
-
-    #[inline]
-    pub(crate) fn push(&mut self, held: Held) {
-        if self.held.capacity() == 0 {
-            self.held.reserve(16);
-        }
-        self.held.push(held);
-    }
-
-    /// Removes the most recent entry for `id`; out-of-order releases search
-    /// down the stack. A missing entry (acquired while detection was off) is
-    /// ignored.
-    #[inline]
-    pub(crate) fn remove(&mut self, id: LockId) {
-        let mut i = self.held.len();
-        while i > 0 {
-            i -= 1;
-            if self.held[i].id == id {
-                if i + 1 == self.held.len() {
-                    self.held.pop();
-                } else {
-                    self.held.remove(i);
-                }
-                return;
-            }
-        }
-    }
-
-    /// The index of the most recent entry for `id`.
-    #[inline]
-    pub(crate) fn find(&self, id: LockId) -> Option<usize> {
-        let mut i = self.held.len();
-        while i > 0 {
-            i -= 1;
-            if self.held[i].id == id {
-                return Some(i);
-            }
-        }
-        None
     }
 
     pub(crate) fn thread_name(&mut self) -> Arc<str> {
@@ -115,12 +118,132 @@ impl Local {
     }
 }
 
+/// A growable stack of `Held` entries: a pointer, a length and a capacity,
+/// indexed without calls. Backed by a `Vec`'s allocation.
+pub(crate) struct Stack {
+    ptr: NonNull<Held>,
+    len: usize,
+    cap: usize,
+}
+
+impl Stack {
+    const fn new() -> Stack {
+        Stack {
+            ptr: NonNull::dangling(),
+            len: 0,
+            cap: 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline(always)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Entry `i`, outermost first.
+    #[inline(always)]
+    pub(crate) fn get(&self, i: usize) -> Held {
+        assert!(i < self.len);
+        // SAFETY: `i < len`, and the first `len` entries are initialised.
+        unsafe { *self.ptr.as_ptr().add(i) }
+    }
+
+    #[inline(always)]
+    pub(crate) fn set_access(&mut self, i: usize, access: Access) {
+        assert!(i < self.len);
+        // SAFETY: `i < len`, and the first `len` entries are initialised.
+        unsafe { (*self.ptr.as_ptr().add(i)).access = access }
+    }
+
+    #[inline(always)]
+    pub(crate) fn push(&mut self, held: Held) {
+        if self.len == self.cap {
+            self.grow();
+        }
+        // SAFETY: `len < cap` after `grow`; the slot is inside the buffer.
+        unsafe { self.ptr.as_ptr().add(self.len).write(held) };
+        self.len += 1;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let mut buffer = ManuallyDrop::new(self.take_vec());
+        buffer.reserve(if self.cap == 0 { 16 } else { self.cap });
+        self.cap = buffer.capacity();
+        // SAFETY: a `Vec`'s pointer is never null.
+        self.ptr = unsafe { NonNull::new_unchecked(buffer.as_mut_ptr()) };
+    }
+
+    /// The buffer as a `Vec` (empty if none was allocated); the caller owns
+    /// it and must not let `self` use the old pointer again unless it is
+    /// handed back.
+    fn take_vec(&mut self) -> Vec<Held> {
+        if self.cap == 0 {
+            return Vec::new();
+        }
+        // SAFETY: `ptr`, `len` and `cap` came from a `Vec<Held>` (see `grow`).
+        unsafe { Vec::from_raw_parts(self.ptr.as_ptr(), self.len, self.cap) }
+    }
+
+    /// The index of the most recent entry for `id`.
+    #[inline(always)]
+    pub(crate) fn find(&self, id: LockId) -> Option<usize> {
+        let mut i = self.len;
+        while i > 0 {
+            i -= 1;
+            if self.get(i).id == id {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// Removes the most recent entry for `id`; out-of-order releases shift
+    /// the entries above it down. A missing entry (acquired while detection
+    /// was off) is ignored.
+    #[inline(always)]
+    pub(crate) fn remove(&mut self, id: LockId) {
+        let top = self.len.wrapping_sub(1);
+        if self.len > 0 && self.get(top).id == id {
+            self.len = top;
+        } else if let Some(i) = self.find(id) {
+            // SAFETY: `i < len`; entries `i + 1..len` move down by one, all
+            // inside the initialised part of the buffer.
+            unsafe {
+                let base = self.ptr.as_ptr();
+                std::ptr::copy(base.add(i + 1), base.add(i), self.len - i - 1);
+            }
+            self.len -= 1;
+        }
+    }
+
+    /// A copy of the entries, outermost first.
+    pub(crate) fn to_vec(&self) -> Vec<Held> {
+        (0..self.len).map(|i| self.get(i)).collect()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        drop(self.take_vec());
+    }
+}
+
 /// An open-addressing set of `(from, to)` id pairs. It only caches what the
 /// global graph holds, so it may forget: when it grows past its limit it is
 /// cleared, which bounds memory across millions of short-lived locks (their
 /// ids are never reused, so a stale entry is harmless but useless).
 pub(crate) struct EdgeSet {
-    slots: Vec<(LockId, LockId)>,
+    slots: NonNull<(LockId, LockId)>,
+    /// Number of slots minus one (slots are a power of two), or 0 when none
+    /// are allocated.
+    mask: usize,
     len: usize,
 }
 
@@ -130,45 +253,63 @@ const MAX_SLOTS: usize = 1 << 14;
 impl EdgeSet {
     const fn new() -> Self {
         EdgeSet {
-            slots: Vec::new(),
+            slots: NonNull::dangling(),
+            mask: 0,
             len: 0,
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn slot(from: LockId, to: LockId, mask: usize) -> usize {
         let h = from.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ to.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
         ((h ^ (h >> 29)) as usize) & mask
     }
 
-    #[inline]
+    #[inline(always)]
+    fn capacity(&self) -> usize {
+        if self.mask == 0 { 0 } else { self.mask + 1 }
+    }
+
+    #[inline(always)]
+    fn at(&self, i: usize) -> (LockId, LockId) {
+        assert!(i <= self.mask && self.mask != 0);
+        // SAFETY: `i <= mask < capacity`, and every slot is initialised.
+        unsafe { *self.slots.as_ptr().add(i) }
+    }
+
+    #[inline(always)]
     pub(crate) fn contains(&self, from: LockId, to: LockId) -> bool {
-        let cap = self.slots.len();
-        if cap == 0 {
+        if self.mask == 0 {
             return false;
         }
-        let mask = cap - 1;
-        let mut i = Self::slot(from, to, mask);
+        let mut i = Self::slot(from, to, self.mask);
         loop {
-            let (f, t) = self.slots[i];
+            let (f, t) = self.at(i);
             if f == from && t == to {
                 return true;
             }
             if f == 0 {
                 return false;
             }
-            i = (i + 1) & mask;
+            i = (i + 1) & self.mask;
         }
     }
 
     pub(crate) fn insert(&mut self, from: LockId, to: LockId) {
-        if (self.len + 1) * 2 > self.slots.len() {
-            let cap = (self.slots.len() * 2).max(MIN_SLOTS);
+        if self.contains(from, to) {
+            return;
+        }
+        if (self.len + 1) * 2 > self.capacity() {
+            let cap = (self.capacity() * 2).max(MIN_SLOTS);
             if cap > MAX_SLOTS {
-                self.slots.iter_mut().for_each(|s| *s = (0, 0));
+                self.buffer().fill((0, 0));
                 self.len = 0;
             } else {
-                let old = std::mem::replace(&mut self.slots, vec![(0, 0); cap]);
+                let old = self.take_vec();
+                let mut new = ManuallyDrop::new(vec![(0, 0); cap]);
+                // SAFETY: a `Vec`'s pointer is never null.
+                self.slots = unsafe { NonNull::new_unchecked(new.as_mut_ptr()) };
+                self.mask = cap - 1;
                 self.len = 0;
                 for (f, t) in old {
                     if f != 0 {
@@ -177,19 +318,41 @@ impl EdgeSet {
                 }
             }
         }
-        if !self.contains(from, to) {
-            self.insert_new(from, to);
-        }
+        self.insert_new(from, to);
     }
 
     fn insert_new(&mut self, from: LockId, to: LockId) {
-        let mask = self.slots.len() - 1;
+        let mask = self.mask;
         let mut i = Self::slot(from, to, mask);
-        while self.slots[i].0 != 0 {
+        while self.at(i).0 != 0 {
             i = (i + 1) & mask;
         }
-        self.slots[i] = (from, to);
+        self.buffer()[i] = (from, to);
         self.len += 1;
+    }
+
+    fn buffer(&mut self) -> &mut [(LockId, LockId)] {
+        let cap = self.capacity();
+        // SAFETY: `slots` points to `cap` initialised slots (or is dangling
+        // with `cap == 0`), owned by this set.
+        unsafe { std::slice::from_raw_parts_mut(self.slots.as_ptr(), cap) }
+    }
+
+    /// The slots as a `Vec` the caller owns (empty if none are allocated).
+    fn take_vec(&mut self) -> Vec<(LockId, LockId)> {
+        let cap = self.capacity();
+        if cap == 0 {
+            return Vec::new();
+        }
+        self.mask = 0;
+        // SAFETY: `slots` came from a `Vec` of exactly `cap` initialised slots.
+        unsafe { Vec::from_raw_parts(self.slots.as_ptr(), cap, cap) }
+    }
+}
+
+impl Drop for EdgeSet {
+    fn drop(&mut self) {
+        drop(self.take_vec());
     }
 }
 
@@ -211,26 +374,41 @@ mod tests {
         for i in 1..(MAX_SLOTS as u64) {
             set.insert(i, 7);
         }
-        assert!(set.slots.len() <= MAX_SLOTS);
+        assert!(set.capacity() <= MAX_SLOTS);
         assert!(set.contains(MAX_SLOTS as u64 - 1, 7));
     }
 
     #[test]
-    fn remove_out_of_order() {
+    fn stack_push_find_remove_out_of_order() {
         let site = Location::caller();
-        let mut local = Local::new();
-        for id in 1..=3 {
-            local.push(Held {
+        let mut stack = Stack::new();
+        for id in 1..=40 {
+            stack.push(Held {
                 id,
+                slot: 0,
                 access: Access::Exclusive,
                 site,
             });
         }
-        local.remove(2);
-        assert_eq!(local.held.iter().map(|h| h.id).collect::<Vec<_>>(), [1, 3]);
-        local.remove(9);
-        local.remove(3);
-        local.remove(1);
-        assert!(local.held.is_empty());
+        assert_eq!(stack.find(7), Some(6));
+        stack.remove(2);
+        stack.remove(40);
+        stack.remove(99);
+        let ids: Vec<_> = stack.to_vec().iter().map(|h| h.id).collect();
+        assert_eq!(ids.len(), 38);
+        assert_eq!(&ids[..3], &[1, 3, 4]);
+        assert_eq!(ids.last(), Some(&39));
+        for id in 1..=40 {
+            stack.remove(id);
+        }
+        assert!(stack.is_empty());
+    }
+
+    #[test]
+    fn nested_enter_steps_aside() {
+        let slot = Slot::new();
+        let inner = slot.enter(|_| slot.enter(|_| ()));
+        assert_eq!(inner, Some(None));
+        assert!(!slot.busy());
     }
 }

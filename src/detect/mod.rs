@@ -9,6 +9,7 @@
 
 pub(crate) mod graph;
 pub(crate) mod local;
+mod order;
 pub(crate) mod policy;
 
 use std::panic::Location;
@@ -30,6 +31,7 @@ enum Relock {
     Deadlock,
 }
 
+#[inline(always)]
 fn relock(held: Access, wanted: Access) -> Relock {
     use Access::*;
     match (held, wanted) {
@@ -52,24 +54,26 @@ mod on {
     use std::borrow::Cow;
     use std::panic::Location;
 
-    use super::local::{self, Held, Local, LockId};
-    use super::{Relock, graph, policy, relock};
+    use super::graph::{self, Identity, Target};
+    use super::local::{self, Held, Local};
+    use super::{Relock, policy, relock};
     use crate::report::{Access, LockKind, Report, ReportKind};
-    use crate::sync::{self, AtomicU64, Ordering};
+    use crate::sync;
 
-    /// The detector's per-lock record: a never-reused id (assigned on first
-    /// acquisition, so `new` can stay `const`) and the creation site.
+    /// The detector's per-lock record: the lock's identity in the graph
+    /// (assigned on first acquisition, so `new` can stay `const`) and its
+    /// creation site.
     pub(crate) struct Meta {
-        id: AtomicU64,
+        ident: Identity,
         created: &'static Location<'static>,
     }
 
     impl Meta {
         sync::maybe_const_fn! {
             #[track_caller]
-            #[inline]
+            #[inline(always)]
             pub(crate) fn new() -> Meta {
-                Meta { id: AtomicU64::new(0), created: Location::caller() }
+                Meta { ident: Identity::new(), created: Location::caller() }
             }
         }
 
@@ -78,26 +82,24 @@ mod on {
         pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> Meta {
             let meta = Meta::new();
             if policy::active() && !local::busy() {
-                graph::register(&meta.id, kind, Some(name), meta.created, None);
+                graph::register(&meta.ident, kind, Some(name), meta.created, None);
             }
             meta
         }
 
-        /// This lock's id, registering it on first use.
-        #[inline]
-        fn id(&self, kind: LockKind, site: &'static Location<'static>) -> LockId {
-            let id = self.id.load(Ordering::Acquire);
-            if id != 0 {
-                return id;
+        fn target(&self, kind: LockKind) -> Target<'_> {
+            Target {
+                ident: &self.ident,
+                kind,
+                created: self.created,
             }
-            graph::register(&self.id, kind, None, self.created, Some(site))
         }
 
         /// Before a blocking acquisition: reports a relock or a cycle this
         /// acquisition would close (before blocking, so a real deadlock
         /// becomes a report), adds the new edges, and pushes the lock on the
         /// held stack.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub(crate) fn acquire(&self, kind: LockKind, access: Access) {
             if !policy::active() {
@@ -110,7 +112,10 @@ mod on {
             }
         }
 
-        #[inline]
+        /// The fast path: every held lock's edge to this one is already
+        /// known (a lookup in the thread-local cache each) and this lock is
+        /// not held yet, so only a push remains.
+        #[inline(always)]
         fn check_and_push(
             &self,
             local: &mut Local,
@@ -118,41 +123,103 @@ mod on {
             access: Access,
             site: &'static Location<'static>,
         ) -> Option<Box<Report>> {
-            let id = self.id(kind, site);
+            let id = self.ident.id();
+            if id == 0 {
+                return self.slow_acquire(local, kind, access, site);
+            }
             let mut missing = false;
             let mut i = 0;
             let n = local.held.len();
             while i < n {
-                let held = local.held[i];
+                let held = local.held.get(i);
                 if held.id == id {
-                    let verdict = relock(held.access, access);
-                    if verdict == Relock::Reenter {
-                        local.push(Held { id, access, site });
+                    if relock(held.access, access) == Relock::Reenter {
+                        // Re-entry cannot block: no edge, no report.
+                        local.held.push(Held {
+                            id,
+                            slot: held.slot,
+                            access,
+                            site,
+                        });
                         return None;
                     }
-                    let kind = match verdict {
-                        Relock::MayDeadlock => ReportKind::RecursiveRead,
-                        _ => ReportKind::SelfDeadlock,
-                    };
-                    let report = graph::relock_report(local, id, held, access, kind, site);
-                    if report.is_none() {
-                        // Already reported once under a non-panicking policy.
-                        local.push(Held { id, access, site });
-                    }
-                    return report.map(Box::new);
-                } else if !local.known.contains(held.id, id) {
+                    return self.relock(local, held, access, site);
+                }
+                if !local.known.contains(held.id, id) {
                     missing = true;
                 }
                 i += 1;
             }
             if missing {
-                let found = graph::add_edges(local, id, access, site, false);
-                if found.is_some() {
-                    return found;
-                }
+                return self.slow_acquire(local, kind, access, site);
             }
-            local.push(Held { id, access, site });
+            local.held.push(Held {
+                id,
+                slot: self.ident.slot(),
+                access,
+                site,
+            });
             None
+        }
+
+        /// First acquisition (register the lock) or new edges (add them,
+        /// and find any cycle they would close), under one graph lock.
+        #[cold]
+        #[inline(never)]
+        fn slow_acquire(
+            &self,
+            local: &mut Local,
+            kind: LockKind,
+            access: Access,
+            site: &'static Location<'static>,
+        ) -> Option<Box<Report>> {
+            let (id, slot, found) = if local.held.is_empty() {
+                let (id, slot) = graph::register(&self.ident, kind, None, self.created, Some(site));
+                (id, slot, None)
+            } else {
+                graph::add_edges(local, self.target(kind), access, site, false)
+            };
+            if found.is_none() {
+                local.held.push(Held {
+                    id,
+                    slot,
+                    access,
+                    site,
+                });
+            }
+            found
+        }
+
+        /// This thread already holds the lock.
+        #[cold]
+        #[inline(never)]
+        fn relock(
+            &self,
+            local: &mut Local,
+            previous: Held,
+            access: Access,
+            site: &'static Location<'static>,
+        ) -> Option<Box<Report>> {
+            let pushed = Held {
+                id: previous.id,
+                slot: previous.slot,
+                access,
+                site,
+            };
+            let kind = match relock(previous.access, access) {
+                Relock::Reenter => {
+                    local.held.push(pushed);
+                    return None;
+                }
+                Relock::MayDeadlock => ReportKind::RecursiveRead,
+                Relock::Deadlock => ReportKind::SelfDeadlock,
+            };
+            let report = graph::relock_report(local, previous, access, kind, site);
+            if report.is_none() {
+                // Already reported once under a non-panicking policy.
+                local.held.push(pushed);
+            }
+            report.map(Box::new)
         }
 
         #[cold]
@@ -164,15 +231,22 @@ mod on {
             access: Access,
             site: &'static Location<'static>,
         ) {
-            let id = report.acquiring().id();
             policy::dispatch(report);
             // The policy let the acquisition go on: it is held from now on.
-            local::with(|local| local.push(Held { id, access, site }));
+            let (id, slot) = (self.ident.id(), self.ident.slot());
+            local::with(|local| {
+                local.held.push(Held {
+                    id,
+                    slot,
+                    access,
+                    site,
+                })
+            });
         }
 
         /// Before a timed acquisition: adds its edges (it may block) but never
         /// reports, because a timeout ends the wait by itself.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub(crate) fn before_timed(&self, kind: LockKind, access: Access) {
             if !policy::active() {
@@ -180,12 +254,12 @@ mod on {
             }
             let site = Location::caller();
             local::with(|local| {
-                let id = self.id(kind, site);
+                let id = self.ident.id();
                 let mut i = 0;
                 while i < local.held.len() {
-                    let held = local.held[i];
-                    if held.id != id && !local.known.contains(held.id, id) {
-                        graph::add_edges(local, id, access, site, true);
+                    let held = local.held.get(i);
+                    if id == 0 || (held.id != id && !local.known.contains(held.id, id)) {
+                        graph::add_edges(local, self.target(kind), access, site, true);
                         return;
                     }
                     i += 1;
@@ -195,7 +269,7 @@ mod on {
 
         /// After a successful non-blocking (or timed) acquisition: the lock is
         /// held, but no edge leads to it.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub(crate) fn acquired(&self, kind: LockKind, access: Access) {
             if !policy::active() {
@@ -203,31 +277,38 @@ mod on {
             }
             let site = Location::caller();
             local::with(|local| {
-                let id = self.id(kind, site);
-                local.push(Held { id, access, site });
+                let mut id = self.ident.id();
+                if id == 0 {
+                    id = graph::register(&self.ident, kind, None, self.created, Some(site)).0;
+                }
+                local.held.push(Held {
+                    id,
+                    slot: self.ident.slot(),
+                    access,
+                    site,
+                });
             });
         }
 
         /// The guard is gone: pop this lock from the held stack.
-        #[inline]
+        #[inline(always)]
         pub(crate) fn release(&self) {
-            let id = self.id.load(Ordering::Relaxed);
-            if id == 0 {
-                return;
+            let id = self.ident.id();
+            if id != 0 {
+                local::with(|local| local.held.remove(id));
             }
-            local::with(|local| local.remove(id));
         }
 
         /// The held entry changes mode (upgrade, downgrade) without blocking
         /// on anything this thread holds.
         pub(crate) fn change_access(&self, access: Access) {
-            let id = self.id.load(Ordering::Relaxed);
+            let id = self.ident.id();
             if id == 0 {
                 return;
             }
             local::with(|local| {
-                if let Some(i) = local.find(id) {
-                    local.held[i].access = access;
+                if let Some(i) = local.held.find(id) {
+                    local.held.set_access(i, access);
                 }
             });
         }
@@ -238,23 +319,23 @@ mod on {
             if !policy::active() {
                 return None;
             }
-            let id = self.id.load(Ordering::Relaxed);
+            let id = self.ident.id();
             if id == 0 {
                 return Some(false);
             }
-            local::with(|local| local.find(id).is_some())
+            local::with(|local| local.held.find(id).is_some())
         }
     }
 
     impl Drop for Meta {
         fn drop(&mut self) {
-            let id = self.id.load(Ordering::Relaxed);
+            let id = self.ident.id();
             // Inside the detector on this thread (a lock dropped by an
             // allocator or handler we called into), removal would deadlock on
             // the graph: the node stays, harmlessly, since its id is never
             // used again.
             if id != 0 && !local::busy() {
-                graph::unregister(id);
+                graph::unregister(id, self.ident.slot());
             }
         }
     }
@@ -312,7 +393,7 @@ pub fn held_locks() -> Vec<HeldLock> {
     if !ENABLED || !policy::active() {
         return Vec::new();
     }
-    let held = local::with(|local| local.held.clone()).unwrap_or_default();
+    let held = local::with(|local| local.held.to_vec()).unwrap_or_default();
     graph::describe_held(&held)
 }
 

@@ -86,7 +86,7 @@ sync::local! {
 }
 
 /// Whether the detector runs at all. One relaxed load of a read-mostly byte.
-#[inline]
+#[inline(always)]
 pub(crate) fn active() -> bool {
     let mode = MODE.load(Ordering::Relaxed);
     if mode == UNSET {

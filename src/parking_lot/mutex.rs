@@ -38,7 +38,7 @@ impl MutexKind for RawFairMutex {
 ///
 /// # Safety
 /// The current thread must hold `raw`.
-#[inline]
+#[inline(always)]
 unsafe fn unlock<R: MutexKind>(raw: &raw::RawMutex) {
     // SAFETY: forwarded from the caller.
     unsafe {
@@ -103,7 +103,7 @@ pub struct ArcMutexGuard<R: MutexKind, T: ?Sized> {
 impl<R: MutexKind, T> Mutex<R, T> {
     maybe_const_fn! {
         /// Creates a new unlocked mutex; `const`, so it works in a `static`.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn new(val: T) -> Mutex<R, T> {
             Mutex { raw: raw::RawMutex::new(), marker: PhantomData, data: UnsafeCell::new(val) }
@@ -121,14 +121,14 @@ impl<R: MutexKind, T> Mutex<R, T> {
     }
 
     /// Consumes the mutex, returning the data.
-    #[inline]
+    #[inline(always)]
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
 }
 
 impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
-    #[inline]
+    #[inline(always)]
     fn guard(&self) -> MutexGuard<'_, R, T> {
         MutexGuard {
             mutex: self,
@@ -139,7 +139,7 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
     /// Acquires the mutex, blocking until it is available. Relocking a mutex
     /// this thread holds, or an acquisition that inverts the lock order seen
     /// before, is reported before blocking.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, R, T> {
         self.raw.lock(R::KIND);
@@ -147,7 +147,7 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
     }
 
     /// Attempts to acquire the mutex without blocking (no lock-order edge).
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, R, T>> {
         self.raw.try_lock(R::KIND).then(|| self.guard())
@@ -156,7 +156,7 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
     /// Attempts to acquire the mutex until `timeout` has passed. It may
     /// block, so it adds lock-order edges, but it is never reported: a
     /// timeout ends the wait by itself.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock_for(&self, timeout: Duration) -> Option<MutexGuard<'_, R, T>> {
         self.raw
@@ -166,7 +166,7 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
 
     /// Attempts to acquire the mutex until `timeout` (an instant); see
     /// [`Mutex::try_lock_for`].
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock_until(&self, timeout: Instant) -> Option<MutexGuard<'_, R, T>> {
         self.raw
@@ -175,13 +175,13 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
     }
 
     /// A mutable reference to the data, without locking.
-    #[inline]
+    #[inline(always)]
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
 
     /// Whether the mutex is locked (by any thread).
-    #[inline]
+    #[inline(always)]
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
     }
@@ -191,7 +191,7 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
     /// # Safety
     /// The mutex must be locked by the current thread, through a guard that
     /// was discarded with `mem::forget`.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn force_unlock(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.raw.unlock() }
@@ -201,7 +201,7 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
     ///
     /// # Safety
     /// As [`Mutex::force_unlock`].
-    #[inline]
+    #[inline(always)]
     pub unsafe fn force_unlock_fair(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.raw.unlock_fair() }
@@ -211,14 +211,14 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
     ///
     /// # Safety
     /// The current thread must logically hold the lock.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn make_guard_unchecked(&self) -> MutexGuard<'_, R, T> {
         self.guard()
     }
 
     /// A raw pointer to the data; dereferencing it is only safe while the
     /// lock is held.
-    #[inline]
+    #[inline(always)]
     pub fn data_ptr(&self) -> *mut T {
         self.data.get()
     }
@@ -243,7 +243,7 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
 
 #[cfg(feature = "arc_lock")]
 impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
-    #[inline]
+    #[inline(always)]
     fn arc_guard(self: &Arc<Self>) -> ArcMutexGuard<R, T> {
         ArcMutexGuard {
             mutex: Arc::clone(self),
@@ -252,7 +252,7 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
     }
 
     /// Acquires the mutex through an `Arc`, returning an owned guard.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn lock_arc(self: &Arc<Self>) -> ArcMutexGuard<R, T> {
         self.raw.lock(R::KIND);
@@ -260,14 +260,14 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
     }
 
     /// [`Mutex::try_lock`] through an `Arc`.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock_arc(self: &Arc<Self>) -> Option<ArcMutexGuard<R, T>> {
         self.raw.try_lock(R::KIND).then(|| self.arc_guard())
     }
 
     /// [`Mutex::try_lock_for`] through an `Arc`.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock_arc_for(self: &Arc<Self>, timeout: Duration) -> Option<ArcMutexGuard<R, T>> {
         self.raw
@@ -276,7 +276,7 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
     }
 
     /// [`Mutex::try_lock_until`] through an `Arc`.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock_arc_until(self: &Arc<Self>, timeout: Instant) -> Option<ArcMutexGuard<R, T>> {
         self.raw
@@ -288,7 +288,7 @@ impl<R: MutexKind, T: ?Sized> Mutex<R, T> {
     ///
     /// # Safety
     /// The current thread must logically hold the lock.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn make_arc_guard_unchecked(self: &Arc<Self>) -> ArcMutexGuard<R, T> {
         self.arc_guard()
     }
@@ -322,7 +322,7 @@ impl<R: MutexKind, T: ?Sized + fmt::Debug> fmt::Debug for Mutex<R, T> {
 
 impl<'a, R: MutexKind, T: ?Sized + 'a> MutexGuard<'a, R, T> {
     /// The mutex this guard locks.
-    #[inline]
+    #[inline(always)]
     pub fn mutex(s: &Self) -> &'a Mutex<R, T> {
         s.mutex
     }
@@ -341,7 +341,7 @@ impl<'a, R: MutexKind, T: ?Sized + 'a> MutexGuard<'a, R, T> {
 
     /// Unlocks the mutex while `f` runs, then locks it again (a blocking
     /// acquisition, checked against the locks this thread holds then).
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked<F, U>(s: &mut Self, f: F) -> U
     where
@@ -357,7 +357,7 @@ impl<'a, R: MutexKind, T: ?Sized + 'a> MutexGuard<'a, R, T> {
 
     /// Leaks the guard: the mutex stays locked forever, and the data is
     /// borrowed for the guard's lifetime.
-    #[inline]
+    #[inline(always)]
     pub fn leak(s: Self) -> &'a mut T {
         // SAFETY: the lock is held and is never released.
         let data = unsafe { &mut *s.mutex.data.get() };
@@ -366,7 +366,7 @@ impl<'a, R: MutexKind, T: ?Sized + 'a> MutexGuard<'a, R, T> {
     }
 
     /// Unlocks with the fair protocol (the lock goes to a waiter, if any).
-    #[inline]
+    #[inline(always)]
     pub fn unlock_fair(s: Self) {
         // SAFETY: the guard holds the lock and is forgotten right after.
         unsafe { s.mutex.raw.unlock_fair() };
@@ -374,7 +374,7 @@ impl<'a, R: MutexKind, T: ?Sized + 'a> MutexGuard<'a, R, T> {
     }
 
     /// [`MutexGuard::unlocked`] with a fair unlock.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked_fair<F, U>(s: &mut Self, f: F) -> U
     where
@@ -389,7 +389,7 @@ impl<'a, R: MutexKind, T: ?Sized + 'a> MutexGuard<'a, R, T> {
     }
 
     /// Yields the mutex to a waiting thread, if any, then takes it back.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn bump(s: &mut Self) {
         // SAFETY: the guard holds the lock.
@@ -399,7 +399,7 @@ impl<'a, R: MutexKind, T: ?Sized + 'a> MutexGuard<'a, R, T> {
 
 impl<R: MutexKind, T: ?Sized> Deref for MutexGuard<'_, R, T> {
     type Target = T;
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the lock.
         unsafe { &*self.mutex.data.get() }
@@ -407,7 +407,7 @@ impl<R: MutexKind, T: ?Sized> Deref for MutexGuard<'_, R, T> {
 }
 
 impl<R: MutexKind, T: ?Sized> DerefMut for MutexGuard<'_, R, T> {
-    #[inline]
+    #[inline(always)]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard holds the lock.
         unsafe { &mut *self.mutex.data.get() }
@@ -415,7 +415,7 @@ impl<R: MutexKind, T: ?Sized> DerefMut for MutexGuard<'_, R, T> {
 }
 
 impl<R: MutexKind, T: ?Sized> Drop for MutexGuard<'_, R, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard holds the lock.
         unsafe { unlock::<R>(&self.mutex.raw) }
@@ -444,7 +444,7 @@ impl<'a, R: MutexKind, T: ?Sized + 'a> MappedMutexGuard<'a, R, T> {
     super::map_methods!(mut MappedMutexGuard<'a, R>);
 
     /// Unlocks with the fair protocol.
-    #[inline]
+    #[inline(always)]
     pub fn unlock_fair(s: Self) {
         // SAFETY: the guard holds the lock and is forgotten right after.
         unsafe { s.raw.unlock_fair() };
@@ -454,7 +454,7 @@ impl<'a, R: MutexKind, T: ?Sized + 'a> MappedMutexGuard<'a, R, T> {
 
 impl<R: MutexKind, T: ?Sized> Deref for MappedMutexGuard<'_, R, T> {
     type Target = T;
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the lock; `data` points into the data.
         unsafe { &*self.data }
@@ -462,7 +462,7 @@ impl<R: MutexKind, T: ?Sized> Deref for MappedMutexGuard<'_, R, T> {
 }
 
 impl<R: MutexKind, T: ?Sized> DerefMut for MappedMutexGuard<'_, R, T> {
-    #[inline]
+    #[inline(always)]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as for `deref`, and the guard is exclusive.
         unsafe { &mut *self.data }
@@ -470,7 +470,7 @@ impl<R: MutexKind, T: ?Sized> DerefMut for MappedMutexGuard<'_, R, T> {
 }
 
 impl<R: MutexKind, T: ?Sized> Drop for MappedMutexGuard<'_, R, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard holds the lock.
         unsafe { unlock::<R>(self.raw) }
@@ -480,13 +480,13 @@ impl<R: MutexKind, T: ?Sized> Drop for MappedMutexGuard<'_, R, T> {
 #[cfg(feature = "arc_lock")]
 impl<R: MutexKind, T: ?Sized> ArcMutexGuard<R, T> {
     /// The `Arc` of the mutex this guard locks.
-    #[inline]
+    #[inline(always)]
     pub fn mutex(s: &Self) -> &Arc<Mutex<R, T>> {
         &s.mutex
     }
 
     /// Unlocks and returns the `Arc`.
-    #[inline]
+    #[inline(always)]
     pub fn into_arc(s: Self) -> Arc<Mutex<R, T>> {
         // SAFETY: the guard holds the lock; it is forgotten below.
         unsafe { unlock::<R>(&s.mutex.raw) };
@@ -494,7 +494,7 @@ impl<R: MutexKind, T: ?Sized> ArcMutexGuard<R, T> {
     }
 
     /// Unlocks fairly and returns the `Arc`.
-    #[inline]
+    #[inline(always)]
     pub fn into_arc_fair(s: Self) -> Arc<Mutex<R, T>> {
         // SAFETY: the guard holds the lock; it is forgotten below.
         unsafe { s.mutex.raw.unlock_fair() };
@@ -509,7 +509,7 @@ impl<R: MutexKind, T: ?Sized> ArcMutexGuard<R, T> {
     }
 
     /// Unlocks the mutex while `f` runs, then locks it again.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked<F, U>(s: &mut Self, f: F) -> U
     where
@@ -523,13 +523,13 @@ impl<R: MutexKind, T: ?Sized> ArcMutexGuard<R, T> {
     }
 
     /// Unlocks with the fair protocol.
-    #[inline]
+    #[inline(always)]
     pub fn unlock_fair(s: Self) {
         drop(Self::into_arc_fair(s));
     }
 
     /// [`ArcMutexGuard::unlocked`] with a fair unlock.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked_fair<F, U>(s: &mut Self, f: F) -> U
     where
@@ -543,7 +543,7 @@ impl<R: MutexKind, T: ?Sized> ArcMutexGuard<R, T> {
     }
 
     /// Yields the mutex to a waiting thread, if any, then takes it back.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn bump(s: &mut Self) {
         // SAFETY: the guard holds the lock.
@@ -554,7 +554,7 @@ impl<R: MutexKind, T: ?Sized> ArcMutexGuard<R, T> {
 #[cfg(feature = "arc_lock")]
 impl<R: MutexKind, T: ?Sized> Deref for ArcMutexGuard<R, T> {
     type Target = T;
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the lock.
         unsafe { &*self.mutex.data.get() }
@@ -563,7 +563,7 @@ impl<R: MutexKind, T: ?Sized> Deref for ArcMutexGuard<R, T> {
 
 #[cfg(feature = "arc_lock")]
 impl<R: MutexKind, T: ?Sized> DerefMut for ArcMutexGuard<R, T> {
-    #[inline]
+    #[inline(always)]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard holds the lock.
         unsafe { &mut *self.mutex.data.get() }
@@ -572,7 +572,7 @@ impl<R: MutexKind, T: ?Sized> DerefMut for ArcMutexGuard<R, T> {
 
 #[cfg(feature = "arc_lock")]
 impl<R: MutexKind, T: ?Sized> Drop for ArcMutexGuard<R, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard holds the lock.
         unsafe { unlock::<R>(&self.mutex.raw) }

@@ -70,7 +70,7 @@ impl<T> ReentrantMutex<RawMutex, RawThreadId, T> {
     maybe_const_fn! {
         /// Creates a new unlocked reentrant mutex; `const`, so it works in a
         /// `static`.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn new(val: T) -> ReentrantMutex<RawMutex, RawThreadId, T> {
             ReentrantMutex { raw: raw::RawReentrant::new(), marker: PhantomData, data: UnsafeCell::new(val) }
@@ -89,14 +89,14 @@ impl<T> ReentrantMutex<RawMutex, RawThreadId, T> {
     }
 
     /// Consumes the mutex, returning the data.
-    #[inline]
+    #[inline(always)]
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
 }
 
 impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
-    #[inline]
+    #[inline(always)]
     fn guard(&self) -> ReentrantMutexGuard<'_, RawMutex, RawThreadId, T> {
         ReentrantMutexGuard {
             remutex: self,
@@ -106,7 +106,7 @@ impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
 
     /// Acquires the mutex, blocking until it is free, or re-enters it if this
     /// thread holds it.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, RawMutex, RawThreadId, T> {
         self.raw.lock(KIND);
@@ -114,7 +114,7 @@ impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
     }
 
     /// Acquires the mutex if it is free or held by this thread.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock(&self) -> Option<ReentrantMutexGuard<'_, RawMutex, RawThreadId, T>> {
         self.raw.try_lock(KIND).then(|| self.guard())
@@ -122,7 +122,7 @@ impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
 
     /// [`ReentrantMutex::try_lock`], waiting up to `timeout` (adds edges,
     /// never reported).
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock_for(
         &self,
@@ -132,7 +132,7 @@ impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
     }
 
     /// [`ReentrantMutex::try_lock`], waiting until the instant `timeout`.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock_until(
         &self,
@@ -142,19 +142,19 @@ impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
     }
 
     /// A mutable reference to the data, without locking.
-    #[inline]
+    #[inline(always)]
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
 
     /// Whether the mutex is locked by any thread.
-    #[inline]
+    #[inline(always)]
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
     }
 
     /// Whether the current thread holds the mutex.
-    #[inline]
+    #[inline(always)]
     pub fn is_owned_by_current_thread(&self) -> bool {
         self.raw.is_owned_by_current_thread()
     }
@@ -163,7 +163,7 @@ impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
     ///
     /// # Safety
     /// The current thread must hold the lock through a forgotten guard.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn force_unlock(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.raw.unlock() }
@@ -173,7 +173,7 @@ impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
     ///
     /// # Safety
     /// As [`ReentrantMutex::force_unlock`].
-    #[inline]
+    #[inline(always)]
     pub unsafe fn force_unlock_fair(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.raw.unlock_fair() }
@@ -183,13 +183,13 @@ impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
     ///
     /// # Safety
     /// The current thread must logically hold the lock.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn make_guard_unchecked(&self) -> ReentrantMutexGuard<'_, RawMutex, RawThreadId, T> {
         self.guard()
     }
 
     /// A raw pointer to the data.
-    #[inline]
+    #[inline(always)]
     pub fn data_ptr(&self) -> *mut T {
         self.data.get()
     }
@@ -198,7 +198,7 @@ impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
 #[cfg(feature = "arc_lock")]
 impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
     /// [`ReentrantMutex::lock`] through an `Arc`, returning an owned guard.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn lock_arc(self: &Arc<Self>) -> ArcReentrantMutexGuard<RawMutex, RawThreadId, T> {
         self.raw.lock(KIND);
@@ -209,7 +209,7 @@ impl<T: ?Sized> ReentrantMutex<RawMutex, RawThreadId, T> {
     }
 
     /// [`ReentrantMutex::try_lock`] through an `Arc`.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn try_lock_arc(
         self: &Arc<Self>,
@@ -262,7 +262,7 @@ impl<'a, T: ?Sized + 'a> ReentrantMutexGuard<'a, RawMutex, RawThreadId, T> {
     }
 
     /// The mutex this guard locks.
-    #[inline]
+    #[inline(always)]
     pub fn remutex(s: &Self) -> &'a ReentrantMutex<RawMutex, RawThreadId, T> {
         s.remutex
     }
@@ -270,7 +270,7 @@ impl<'a, T: ?Sized + 'a> ReentrantMutexGuard<'a, RawMutex, RawThreadId, T> {
     super::map_methods!(ref MappedReentrantMutexGuard<'a, RawMutex, RawThreadId>);
 
     /// Releases one level while `f` runs, then takes it again.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
         // SAFETY: the guard holds one level; it is taken again before use.
@@ -281,14 +281,14 @@ impl<'a, T: ?Sized + 'a> ReentrantMutexGuard<'a, RawMutex, RawThreadId, T> {
     }
 
     /// Releases one level with the fair protocol.
-    #[inline]
+    #[inline(always)]
     pub fn unlock_fair(s: Self) {
         // SAFETY: the guard holds one level; `into_raw` forgets it.
         unsafe { Self::into_raw(s).unlock_fair() }
     }
 
     /// [`ReentrantMutexGuard::unlocked`] with a fair unlock.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked_fair<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
         // SAFETY: the guard holds one level; it is taken again before use.
@@ -299,7 +299,7 @@ impl<'a, T: ?Sized + 'a> ReentrantMutexGuard<'a, RawMutex, RawThreadId, T> {
     }
 
     /// Yields the mutex to a waiter if this is its outermost level.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn bump(s: &mut Self) {
         // SAFETY: the guard holds the lock.
@@ -309,7 +309,7 @@ impl<'a, T: ?Sized + 'a> ReentrantMutexGuard<'a, RawMutex, RawThreadId, T> {
 
 impl<T: ?Sized> Deref for ReentrantMutexGuard<'_, RawMutex, RawThreadId, T> {
     type Target = T;
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the lock; only the owner reads the data.
         unsafe { &*self.remutex.data.get() }
@@ -317,7 +317,7 @@ impl<T: ?Sized> Deref for ReentrantMutexGuard<'_, RawMutex, RawThreadId, T> {
 }
 
 impl<R, G, T: ?Sized> Drop for ReentrantMutexGuard<'_, R, G, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard holds one level of the lock.
         unsafe { self.remutex.raw.unlock() }
@@ -346,7 +346,7 @@ impl<'a, T: ?Sized + 'a> MappedReentrantMutexGuard<'a, RawMutex, RawThreadId, T>
     super::map_methods!(ref MappedReentrantMutexGuard<'a, RawMutex, RawThreadId>);
 
     /// Releases one level with the fair protocol.
-    #[inline]
+    #[inline(always)]
     pub fn unlock_fair(s: Self) {
         // SAFETY: the guard holds one level; `into_raw` forgets it.
         unsafe { Self::into_raw(s).unlock_fair() }
@@ -355,7 +355,7 @@ impl<'a, T: ?Sized + 'a> MappedReentrantMutexGuard<'a, RawMutex, RawThreadId, T>
 
 impl<T: ?Sized> Deref for MappedReentrantMutexGuard<'_, RawMutex, RawThreadId, T> {
     type Target = T;
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the lock; `data` points into the data.
         unsafe { &*self.data }
@@ -363,7 +363,7 @@ impl<T: ?Sized> Deref for MappedReentrantMutexGuard<'_, RawMutex, RawThreadId, T
 }
 
 impl<R, G, T: ?Sized> Drop for MappedReentrantMutexGuard<'_, R, G, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard holds one level of the lock.
         unsafe { self.raw.unlock() }
@@ -373,13 +373,13 @@ impl<R, G, T: ?Sized> Drop for MappedReentrantMutexGuard<'_, R, G, T> {
 #[cfg(feature = "arc_lock")]
 impl<T: ?Sized> ArcReentrantMutexGuard<RawMutex, RawThreadId, T> {
     /// The `Arc` of the mutex this guard locks.
-    #[inline]
+    #[inline(always)]
     pub fn remutex(s: &Self) -> &Arc<ReentrantMutex<RawMutex, RawThreadId, T>> {
         &s.remutex
     }
 
     /// Releases one level and returns the `Arc`.
-    #[inline]
+    #[inline(always)]
     pub fn into_arc(s: Self) -> Arc<ReentrantMutex<RawMutex, RawThreadId, T>> {
         let s = mem::ManuallyDrop::new(s);
         // SAFETY: the guard holds one level of the lock.
@@ -392,7 +392,7 @@ impl<T: ?Sized> ArcReentrantMutexGuard<RawMutex, RawThreadId, T> {
 #[cfg(feature = "arc_lock")]
 impl<T: ?Sized> Deref for ArcReentrantMutexGuard<RawMutex, RawThreadId, T> {
     type Target = T;
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the lock; only the owner reads the data.
         unsafe { &*self.remutex.data.get() }
@@ -401,7 +401,7 @@ impl<T: ?Sized> Deref for ArcReentrantMutexGuard<RawMutex, RawThreadId, T> {
 
 #[cfg(feature = "arc_lock")]
 impl<R, G, T: ?Sized> Drop for ArcReentrantMutexGuard<R, G, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard holds one level of the lock.
         unsafe { self.remutex.raw.unlock() }

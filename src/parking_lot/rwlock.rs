@@ -60,7 +60,7 @@ macro_rules! rwlock_guard {
 
         impl<R: RwLockKind, T: ?Sized> Deref for $name<'_, R, T> {
             type Target = T;
-            #[inline]
+            #[inline(always)]
             fn deref(&self) -> &T {
                 // SAFETY: the guard holds the lock, so no writer but itself.
                 unsafe { &*self.rwlock.data.get() }
@@ -119,7 +119,7 @@ macro_rules! mapped_guard {
 
         impl<R: RwLockKind, T: ?Sized> Deref for $name<'_, R, T> {
             type Target = T;
-            #[inline]
+            #[inline(always)]
             fn deref(&self) -> &T {
                 // SAFETY: the guard holds the lock; `data` points into it.
                 unsafe { &*self.data }
@@ -142,7 +142,7 @@ mapped_guard! {
 impl<R: RwLockKind, T> RwLock<R, T> {
     maybe_const_fn! {
         /// Creates a new unlocked `RwLock`; `const`, so it works in a `static`.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn new(val: T) -> RwLock<R, T> {
             RwLock { raw: raw::RawRwLock::new(), marker: PhantomData, data: UnsafeCell::new(val) }
@@ -160,7 +160,7 @@ impl<R: RwLockKind, T> RwLock<R, T> {
     }
 
     /// Consumes the lock, returning the data.
-    #[inline]
+    #[inline(always)]
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -171,7 +171,7 @@ impl<R: RwLockKind, T> RwLock<R, T> {
 macro_rules! acquire_methods {
     ($($(#[$m:meta])* fn $name:ident($($arg:ident: $t:ty),*) -> $ret:ident via $raw_method:ident;)*) => {$(
         $(#[$m])*
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn $name(&self $(, $arg: $t)*) -> acquire_methods!(@ret $ret) {
             acquire_methods!(@wrap $ret, self.raw.$raw_method(R::KIND $(, $arg)*), self)
@@ -235,19 +235,19 @@ impl<R: RwLockKind, T: ?Sized> RwLock<R, T> {
     }
 
     /// A mutable reference to the data, without locking.
-    #[inline]
+    #[inline(always)]
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
 
     /// Whether the lock is held in any mode.
-    #[inline]
+    #[inline(always)]
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
     }
 
     /// Whether the lock is held exclusively.
-    #[inline]
+    #[inline(always)]
     pub fn is_locked_exclusive(&self) -> bool {
         self.raw.is_locked_exclusive()
     }
@@ -256,7 +256,7 @@ impl<R: RwLockKind, T: ?Sized> RwLock<R, T> {
     ///
     /// # Safety
     /// The current thread must hold a read lock through a forgotten guard.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn force_unlock_read(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.raw.unlock_read() }
@@ -266,7 +266,7 @@ impl<R: RwLockKind, T: ?Sized> RwLock<R, T> {
     ///
     /// # Safety
     /// The current thread must hold the write lock through a forgotten guard.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn force_unlock_write(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.raw.unlock_write() }
@@ -276,7 +276,7 @@ impl<R: RwLockKind, T: ?Sized> RwLock<R, T> {
     ///
     /// # Safety
     /// As [`RwLock::force_unlock_read`].
-    #[inline]
+    #[inline(always)]
     pub unsafe fn force_unlock_read_fair(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.raw.unlock_read_fair() }
@@ -286,7 +286,7 @@ impl<R: RwLockKind, T: ?Sized> RwLock<R, T> {
     ///
     /// # Safety
     /// As [`RwLock::force_unlock_write`].
-    #[inline]
+    #[inline(always)]
     pub unsafe fn force_unlock_write_fair(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.raw.unlock_write_fair() }
@@ -296,7 +296,7 @@ impl<R: RwLockKind, T: ?Sized> RwLock<R, T> {
     ///
     /// # Safety
     /// The current thread must logically hold a read lock.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn make_read_guard_unchecked(&self) -> RwLockReadGuard<'_, R, T> {
         RwLockReadGuard {
             rwlock: self,
@@ -308,7 +308,7 @@ impl<R: RwLockKind, T: ?Sized> RwLock<R, T> {
     ///
     /// # Safety
     /// The current thread must logically hold the write lock.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn make_write_guard_unchecked(&self) -> RwLockWriteGuard<'_, R, T> {
         RwLockWriteGuard {
             rwlock: self,
@@ -320,7 +320,7 @@ impl<R: RwLockKind, T: ?Sized> RwLock<R, T> {
     ///
     /// # Safety
     /// The current thread must logically hold the upgradable lock.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn make_upgradable_guard_unchecked(&self) -> RwLockUpgradableReadGuard<'_, R, T> {
         RwLockUpgradableReadGuard {
             rwlock: self,
@@ -329,7 +329,7 @@ impl<R: RwLockKind, T: ?Sized> RwLock<R, T> {
     }
 
     /// A raw pointer to the data.
-    #[inline]
+    #[inline(always)]
     pub fn data_ptr(&self) -> *mut T {
         self.data.get()
     }
@@ -385,7 +385,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockReadGuard<'a, R, T> {
     }
 
     /// The lock this guard reads.
-    #[inline]
+    #[inline(always)]
     pub fn rwlock(s: &Self) -> &'a RwLock<R, T> {
         s.rwlock
     }
@@ -393,7 +393,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockReadGuard<'a, R, T> {
     super::map_methods!(ref MappedRwLockReadGuard<'a, R>);
 
     /// Releases the read lock while `f` runs, then reads again.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
         // SAFETY: the guard reads; it reads again before being used.
@@ -404,7 +404,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockReadGuard<'a, R, T> {
     }
 
     /// Releases the read lock with the fair protocol.
-    #[inline]
+    #[inline(always)]
     pub fn unlock_fair(s: Self) {
         // SAFETY: the guard reads and is forgotten right after.
         unsafe { s.rwlock.raw.unlock_read_fair() };
@@ -412,7 +412,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockReadGuard<'a, R, T> {
     }
 
     /// [`RwLockReadGuard::unlocked`] with a fair unlock.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked_fair<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
         // SAFETY: the guard reads; it reads again before being used.
@@ -423,7 +423,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockReadGuard<'a, R, T> {
     }
 
     /// Yields the lock to a waiting writer, if any, then reads again.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn bump(s: &mut Self) {
         Self::unlocked_fair(s, || ());
@@ -431,7 +431,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockReadGuard<'a, R, T> {
 }
 
 impl<R: RwLockKind, T: ?Sized> Drop for RwLockReadGuard<'_, R, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard reads.
         unsafe { self.rwlock.raw.unlock_read() }
@@ -450,7 +450,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
     }
 
     /// The lock this guard writes.
-    #[inline]
+    #[inline(always)]
     pub fn rwlock(s: &Self) -> &'a RwLock<R, T> {
         s.rwlock
     }
@@ -458,7 +458,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
     super::map_methods!(mut MappedRwLockWriteGuard<'a, R>);
 
     /// Releases the write lock while `f` runs, then writes again.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
         // SAFETY: the guard writes; it writes again before being used.
@@ -469,7 +469,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
     }
 
     /// Turns write access into read access without letting a writer in.
-    #[inline]
+    #[inline(always)]
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, R, T> {
         // SAFETY: the guard writes; its lock now reads.
         unsafe { s.rwlock.raw.downgrade() };
@@ -482,7 +482,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
     }
 
     /// Turns write access into upgradable read access.
-    #[inline]
+    #[inline(always)]
     pub fn downgrade_to_upgradable(s: Self) -> RwLockUpgradableReadGuard<'a, R, T> {
         // SAFETY: the guard writes; its lock is now upgradable.
         unsafe { s.rwlock.raw.downgrade_to_upgradable() };
@@ -495,7 +495,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
     }
 
     /// Releases the write lock with the fair protocol.
-    #[inline]
+    #[inline(always)]
     pub fn unlock_fair(s: Self) {
         // SAFETY: the guard writes and is forgotten right after.
         unsafe { s.rwlock.raw.unlock_write_fair() };
@@ -503,7 +503,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
     }
 
     /// [`RwLockWriteGuard::unlocked`] with a fair unlock.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked_fair<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
         // SAFETY: the guard writes; it writes again before being used.
@@ -514,7 +514,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
     }
 
     /// Yields the lock to a waiting thread, if any, then writes again.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn bump(s: &mut Self) {
         Self::unlocked_fair(s, || ());
@@ -522,7 +522,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
 }
 
 impl<R: RwLockKind, T: ?Sized> DerefMut for RwLockWriteGuard<'_, R, T> {
-    #[inline]
+    #[inline(always)]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard writes.
         unsafe { &mut *self.rwlock.data.get() }
@@ -530,7 +530,7 @@ impl<R: RwLockKind, T: ?Sized> DerefMut for RwLockWriteGuard<'_, R, T> {
 }
 
 impl<R: RwLockKind, T: ?Sized> Drop for RwLockWriteGuard<'_, R, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard writes.
         unsafe { self.rwlock.raw.unlock_write() }
@@ -545,13 +545,13 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
     }
 
     /// The lock this guard holds.
-    #[inline]
+    #[inline(always)]
     pub fn rwlock(s: &Self) -> &'a RwLock<R, T> {
         s.rwlock
     }
 
     /// Releases the lock while `f` runs, then takes it upgradable again.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
         // SAFETY: the guard is upgradable; it is taken again before use.
@@ -563,7 +563,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
 
     /// Upgrades to write access, waiting for readers to leave. This is the
     /// deadlock-free way to go from reading to writing, and is not reported.
-    #[inline]
+    #[inline(always)]
     pub fn upgrade(s: Self) -> RwLockWriteGuard<'a, R, T> {
         // SAFETY: the guard is upgradable.
         unsafe { s.rwlock.raw.upgrade() };
@@ -575,7 +575,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
 
     /// Upgrades to write access if no reader is left; otherwise gives the
     /// guard back.
-    #[inline]
+    #[inline(always)]
     pub fn try_upgrade(s: Self) -> Result<RwLockWriteGuard<'a, R, T>, Self> {
         // SAFETY: the guard is upgradable.
         if unsafe { s.rwlock.raw.try_upgrade() } {
@@ -589,7 +589,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
     }
 
     /// [`RwLockUpgradableReadGuard::try_upgrade`], waiting up to `timeout`.
-    #[inline]
+    #[inline(always)]
     pub fn try_upgrade_for(s: Self, timeout: Duration) -> Result<RwLockWriteGuard<'a, R, T>, Self> {
         // SAFETY: the guard is upgradable.
         if unsafe { s.rwlock.raw.try_upgrade_for(timeout) } {
@@ -603,7 +603,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
     }
 
     /// [`RwLockUpgradableReadGuard::try_upgrade`], waiting until `timeout`.
-    #[inline]
+    #[inline(always)]
     pub fn try_upgrade_until(
         s: Self,
         timeout: Instant,
@@ -620,7 +620,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
     }
 
     /// Turns upgradable access into plain read access.
-    #[inline]
+    #[inline(always)]
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, R, T> {
         // SAFETY: the guard is upgradable.
         unsafe { s.rwlock.raw.downgrade_upgradable() };
@@ -631,7 +631,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
     }
 
     /// Runs `f` with write access, then returns to upgradable access.
-    #[inline]
+    #[inline(always)]
     pub fn with_upgraded<Ret, F: FnOnce(&mut T) -> Ret>(&mut self, f: F) -> Ret {
         // SAFETY: the guard is upgradable; it is upgradable again after `f`.
         unsafe { self.rwlock.raw.upgrade() };
@@ -643,7 +643,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
     }
 
     /// [`RwLockUpgradableReadGuard::with_upgraded`] if no reader is left.
-    #[inline]
+    #[inline(always)]
     pub fn try_with_upgraded<Ret, F: FnOnce(&mut T) -> Ret>(&mut self, f: F) -> Option<Ret> {
         // SAFETY: the guard is upgradable.
         if !unsafe { self.rwlock.raw.try_upgrade() } {
@@ -657,7 +657,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
     }
 
     /// Releases the lock with the fair protocol.
-    #[inline]
+    #[inline(always)]
     pub fn unlock_fair(s: Self) {
         // SAFETY: the guard is upgradable and is forgotten right after.
         unsafe { s.rwlock.raw.unlock_upgradable_fair() };
@@ -665,7 +665,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
     }
 
     /// [`RwLockUpgradableReadGuard::unlocked`] with a fair unlock.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn unlocked_fair<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
         // SAFETY: the guard is upgradable; it is taken again before use.
@@ -676,7 +676,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
     }
 
     /// Yields the lock to a waiting thread, if any, then takes it again.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn bump(s: &mut Self) {
         Self::unlocked_fair(s, || ());
@@ -684,7 +684,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
 }
 
 impl<R: RwLockKind, T: ?Sized> Drop for RwLockUpgradableReadGuard<'_, R, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard is upgradable.
         unsafe { self.rwlock.raw.unlock_upgradable() }
@@ -695,7 +695,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> MappedRwLockReadGuard<'a, R, T> {
     super::map_methods!(ref MappedRwLockReadGuard<'a, R>);
 
     /// Releases the read lock with the fair protocol.
-    #[inline]
+    #[inline(always)]
     pub fn unlock_fair(s: Self) {
         // SAFETY: the guard reads; `into_raw` forgets it.
         unsafe { Self::into_raw(s).unlock_read_fair() }
@@ -703,7 +703,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> MappedRwLockReadGuard<'a, R, T> {
 }
 
 impl<R: RwLockKind, T: ?Sized> Drop for MappedRwLockReadGuard<'_, R, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard reads.
         unsafe { self.raw.unlock_read() }
@@ -714,7 +714,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> MappedRwLockWriteGuard<'a, R, T> {
     super::map_methods!(mut MappedRwLockWriteGuard<'a, R>);
 
     /// Releases the write lock with the fair protocol.
-    #[inline]
+    #[inline(always)]
     pub fn unlock_fair(s: Self) {
         // SAFETY: the guard writes; `into_raw` forgets it.
         unsafe { Self::into_raw(s).unlock_write_fair() }
@@ -722,7 +722,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> MappedRwLockWriteGuard<'a, R, T> {
 }
 
 impl<R: RwLockKind, T: ?Sized> DerefMut for MappedRwLockWriteGuard<'_, R, T> {
-    #[inline]
+    #[inline(always)]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard writes; `data` points into the data.
         unsafe { &mut *self.data }
@@ -730,7 +730,7 @@ impl<R: RwLockKind, T: ?Sized> DerefMut for MappedRwLockWriteGuard<'_, R, T> {
 }
 
 impl<R: RwLockKind, T: ?Sized> Drop for MappedRwLockWriteGuard<'_, R, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard writes.
         unsafe { self.raw.unlock_write() }
@@ -758,13 +758,13 @@ mod arc {
 
             impl<R: RwLockKind, T: ?Sized> $name<R, T> {
                 /// The `Arc` of the lock this guard holds.
-                #[inline]
+                #[inline(always)]
                 pub fn rwlock(s: &Self) -> &Arc<RwLock<R, T>> {
                     &s.rwlock
                 }
 
                 /// Releases the lock and returns the `Arc`.
-                #[inline]
+                #[inline(always)]
                 pub fn into_arc(s: Self) -> Arc<RwLock<R, T>> {
                     // SAFETY: the guard holds the lock in this mode, and
                     // `into_lock` forgets it.
@@ -782,7 +782,7 @@ mod arc {
 
             impl<R: RwLockKind, T: ?Sized> Deref for $name<R, T> {
                 type Target = T;
-                #[inline]
+                #[inline(always)]
                 fn deref(&self) -> &T {
                     // SAFETY: the guard holds the lock.
                     unsafe { &*self.rwlock.data.get() }
@@ -790,7 +790,7 @@ mod arc {
             }
 
             impl<R: RwLockKind, T: ?Sized> Drop for $name<R, T> {
-                #[inline]
+                #[inline(always)]
                 fn drop(&mut self) {
                     // SAFETY: the guard holds the lock in this mode.
                     unsafe { self.rwlock.raw.$unlock() }
@@ -815,7 +815,7 @@ mod arc {
     }
 
     impl<R: RwLockKind, T: ?Sized> DerefMut for ArcRwLockWriteGuard<R, T> {
-        #[inline]
+        #[inline(always)]
         fn deref_mut(&mut self) -> &mut T {
             // SAFETY: the guard writes.
             unsafe { &mut *self.rwlock.data.get() }
@@ -824,7 +824,7 @@ mod arc {
 
     impl<R: RwLockKind, T: ?Sized> ArcRwLockWriteGuard<R, T> {
         /// Turns write access into read access.
-        #[inline]
+        #[inline(always)]
         pub fn downgrade(s: Self) -> ArcRwLockReadGuard<R, T> {
             // SAFETY: the guard writes; its lock now reads.
             unsafe { s.rwlock.raw.downgrade() };
@@ -837,7 +837,7 @@ mod arc {
 
     impl<R: RwLockKind, T: ?Sized> ArcRwLockUpgradableReadGuard<R, T> {
         /// Upgrades to write access, waiting for readers to leave.
-        #[inline]
+        #[inline(always)]
         pub fn upgrade(s: Self) -> ArcRwLockWriteGuard<R, T> {
             // SAFETY: the guard is upgradable.
             unsafe { s.rwlock.raw.upgrade() };
@@ -848,7 +848,7 @@ mod arc {
         }
 
         /// Upgrades if no reader is left; otherwise gives the guard back.
-        #[inline]
+        #[inline(always)]
         pub fn try_upgrade(s: Self) -> Result<ArcRwLockWriteGuard<R, T>, Self> {
             // SAFETY: the guard is upgradable.
             if unsafe { s.rwlock.raw.try_upgrade() } {
@@ -862,7 +862,7 @@ mod arc {
         }
 
         /// Turns upgradable access into read access.
-        #[inline]
+        #[inline(always)]
         pub fn downgrade(s: Self) -> ArcRwLockReadGuard<R, T> {
             // SAFETY: the guard is upgradable.
             unsafe { s.rwlock.raw.downgrade_upgradable() };
@@ -875,7 +875,7 @@ mod arc {
 
     impl<R: RwLockKind, T: ?Sized> RwLock<R, T> {
         /// [`RwLock::read`] through an `Arc`, returning an owned guard.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn read_arc(self: &Arc<Self>) -> ArcRwLockReadGuard<R, T> {
             self.raw.read(R::KIND);
@@ -886,7 +886,7 @@ mod arc {
         }
 
         /// [`RwLock::try_read`] through an `Arc`.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn try_read_arc(self: &Arc<Self>) -> Option<ArcRwLockReadGuard<R, T>> {
             self.raw.try_read(R::KIND).then(|| ArcRwLockReadGuard {
@@ -896,7 +896,7 @@ mod arc {
         }
 
         /// [`RwLock::read_recursive`] through an `Arc`.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn read_arc_recursive(self: &Arc<Self>) -> ArcRwLockReadGuard<R, T> {
             self.raw.read_recursive(R::KIND);
@@ -907,7 +907,7 @@ mod arc {
         }
 
         /// [`RwLock::write`] through an `Arc`, returning an owned guard.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn write_arc(self: &Arc<Self>) -> ArcRwLockWriteGuard<R, T> {
             self.raw.write(R::KIND);
@@ -918,7 +918,7 @@ mod arc {
         }
 
         /// [`RwLock::try_write`] through an `Arc`.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn try_write_arc(self: &Arc<Self>) -> Option<ArcRwLockWriteGuard<R, T>> {
             self.raw.try_write(R::KIND).then(|| ArcRwLockWriteGuard {
@@ -928,7 +928,7 @@ mod arc {
         }
 
         /// [`RwLock::upgradable_read`] through an `Arc`.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn upgradable_read_arc(self: &Arc<Self>) -> ArcRwLockUpgradableReadGuard<R, T> {
             self.raw.upgradable(R::KIND);
@@ -939,7 +939,7 @@ mod arc {
         }
 
         /// [`RwLock::try_upgradable_read`] through an `Arc`.
-        #[inline]
+        #[inline(always)]
         #[track_caller]
         pub fn try_upgradable_read_arc(
             self: &Arc<Self>,

@@ -1,0 +1,307 @@
+//! Runs every benchmark workload briefly against std, parking_lot,
+//! tracing-mutex and both lockgraph flavours, and prints one table of time
+//! ratios to raw parking_lot, all measured in this one run (machines are
+//! noisy; ratios from one run are what compare).
+//!
+//! ```text
+//! cargo run --release --example bench_report --features always   # detection on, optimised
+//! cargo run --example bench_report                                # detection on, opt-level 0
+//! cargo run --release --example bench_report                      # detection compiled out
+//! ```
+//!
+//! Each member runs in short slices, interleaved with the others, for
+//! several rounds; the table shows medians. `--quick` runs fewer rounds.
+
+#[path = "../benches/workloads/mod.rs"]
+mod workloads;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use workloads::*;
+
+/// Nanoseconds per call of `f`, measured over about `slice`.
+fn ns_per_call(slice: Duration, mut f: impl FnMut()) -> f64 {
+    let mut calls = 0u64;
+    let start = Instant::now();
+    let mut batch = 16;
+    loop {
+        for _ in 0..batch {
+            f();
+        }
+        calls += batch;
+        let elapsed = start.elapsed();
+        if elapsed >= slice {
+            return elapsed.as_nanos() as f64 / calls as f64;
+        }
+        batch = (batch * 2).min(1 << 16);
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    xs[xs.len() / 2]
+}
+
+/// A family's name and a closure measuring its nanoseconds per call.
+type Member = (&'static str, Box<dyn FnMut() -> f64>);
+
+/// One table row: the workload and each member's closure.
+struct Row {
+    name: &'static str,
+    members: Vec<Member>,
+}
+
+fn mutex_row<F: MutexFamily>(slice: Duration, name: &'static str, members: &mut Vec<Member>) {
+    let member: Box<dyn FnMut() -> f64> = match name {
+        "single" => {
+            let m = F::mutex(0);
+            Box::new(move || ns_per_call(slice, || single::<F>(&m)))
+        }
+        "nested2" => {
+            let (a, b) = (F::mutex(0), F::mutex(0));
+            Box::new(move || ns_per_call(slice, || nested2::<F>(&a, &b)))
+        }
+        "chain8" => {
+            let locks: [F::Mutex; 8] = std::array::from_fn(|i| F::mutex(i as u64));
+            Box::new(move || ns_per_call(slice, || chain8::<F>(&locks)))
+        }
+        "create_drop" => {
+            let outer = F::mutex(0);
+            Box::new(move || ns_per_call(slice, || create_drop::<F>(&outer)))
+        }
+        "new_edge_big_graph" => Box::new(move || {
+            // A fresh graph per round, so it stays near 20,000 edges.
+            let mut graph = BigGraph::<F>::new(2_000, 20_000);
+            let count = if cfg!(debug_assertions) {
+                200
+            } else {
+                NEW_EDGES_PER_GRAPH
+            };
+            graph.time_new_edges(count).as_nanos() as f64 / count as f64
+        }),
+        _ => unreachable!(),
+    };
+    members.push((F::NAME, member));
+}
+
+fn rw_row<F: RwFamily>(slice: Duration, members: &mut Vec<Member>) {
+    let lock = F::rwlock(0);
+    members.push((
+        F::NAME,
+        Box::new(move || ns_per_call(slice, || rwlock_read::<F>(&lock))),
+    ));
+}
+
+fn reentrant_row<F: ReentrantFamily>(slice: Duration, members: &mut Vec<Member>) {
+    let lock = F::reentrant(0);
+    members.push((
+        F::NAME,
+        Box::new(move || ns_per_call(slice, || reentrant::<F>(&lock))),
+    ));
+}
+
+/// Throughput of two threads over one, for `scale`.
+fn scale_ratio<F: MutexFamily>(iters: u64) -> f64 {
+    let one = scale::<F>(1, iters).as_secs_f64();
+    let two = scale::<F>(2, iters).as_secs_f64();
+    (2.0 / two) / (1.0 / one)
+}
+
+fn main() {
+    // tracing-mutex captures std backtraces on new edges only when
+    // RUST_BACKTRACE is set; measure it as most users run it, without.
+    // SAFETY: no other thread exists yet.
+    unsafe { std::env::remove_var("RUST_BACKTRACE") };
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rounds = if quick { 3 } else { 7 };
+    let slice = Duration::from_millis(if quick { 10 } else { 25 });
+    let profile = if cfg!(debug_assertions) {
+        "debug (opt-level 0)"
+    } else {
+        "release"
+    };
+    let detection = if lockgraph::ENABLED {
+        "on"
+    } else {
+        "compiled out"
+    };
+
+    let mut rows = Vec::new();
+    for name in [
+        "single",
+        "nested2",
+        "chain8",
+        "create_drop",
+        "new_edge_big_graph",
+    ] {
+        let mut members = Vec::new();
+        mutex_row::<Std>(slice, name, &mut members);
+        mutex_row::<ParkingLot>(slice, name, &mut members);
+        mutex_row::<TracingMutex>(slice, name, &mut members);
+        mutex_row::<Lockgraph>(slice, name, &mut members);
+        mutex_row::<LockgraphPl>(slice, name, &mut members);
+        rows.push(Row { name, members });
+    }
+    let mut members = Vec::new();
+    reentrant_row::<ParkingLot>(slice, &mut members);
+    reentrant_row::<Lockgraph>(slice, &mut members);
+    reentrant_row::<LockgraphPl>(slice, &mut members);
+    rows.push(Row {
+        name: "reentrant",
+        members,
+    });
+    let mut members = Vec::new();
+    rw_row::<Std>(slice, &mut members);
+    rw_row::<ParkingLot>(slice, &mut members);
+    rw_row::<TracingMutex>(slice, &mut members);
+    rw_row::<Lockgraph>(slice, &mut members);
+    rw_row::<LockgraphPl>(slice, &mut members);
+    rows.push(Row {
+        name: "rwlock_read",
+        members,
+    });
+
+    let families = [
+        "std",
+        "parking_lot",
+        "tracing-mutex",
+        "lockgraph",
+        "lockgraph-pl",
+    ];
+    println!(
+        "lockgraph bench_report: {profile}, detection {detection}, {rounds} rounds of {slice:?} per member"
+    );
+    println!(
+        "time per operation as a ratio to raw parking_lot in the same run (lower is better)\n"
+    );
+    println!("| workload | parking_lot ns | {} |", families.join(" | "));
+    println!("|---|---:|{}", "---:|".repeat(families.len()));
+    for mut row in rows {
+        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); row.members.len()];
+        for _ in 0..rounds {
+            for (i, (_, member)) in row.members.iter_mut().enumerate() {
+                samples[i].push(member());
+            }
+        }
+        let medians: Vec<(&str, f64)> = row
+            .members
+            .iter()
+            .zip(samples)
+            .map(|((name, _), xs)| (*name, median(xs)))
+            .collect();
+        let base = medians
+            .iter()
+            .find(|(n, _)| *n == "parking_lot")
+            .map(|(_, t)| *t)
+            .unwrap();
+        let cells: Vec<String> = families
+            .iter()
+            .map(|family| match medians.iter().find(|(n, _)| n == family) {
+                Some((_, t)) => format!("{:.2}x", t / base),
+                None => "-".to_owned(),
+            })
+            .collect();
+        println!("| {} | {:.1} | {} |", row.name, base, cells.join(" | "));
+    }
+
+    if lockgraph::ENABLED {
+        // Detecting a cycle-closing edge in the big graph, reported to a
+        // callback that does nothing (so the panic itself is not counted).
+        lockgraph::set_policy(lockgraph::Policy::callback(|report| {
+            black_box(report);
+        }));
+        println!("\nnew_edge_big_graph (2,000 locks, 20,000 edges), lockgraph std flavour:");
+        let cycle = cycle_ns::<Lockgraph>(slice, rounds);
+        println!(
+            "- a cycle-closing edge detected (callback policy, no panic): {:.2} µs",
+            cycle / 1000.0
+        );
+        // A loop adding edges at one pair of sites shares backtraces after 32
+        // captures (see the README), so the table row mostly omits the
+        // capture; this is what one costs from a shallow stack.
+        let capture = median(
+            (0..rounds)
+                .map(|_| ns_per_call(slice, capture_backtrace))
+                .collect(),
+        );
+        let edge = median((0..rounds).map(|_| new_edge_ns::<Lockgraph>()).collect());
+        println!(
+            "- a new non-cycle edge: {:.2} µs; with a backtrace capture ({:.2} µs): {:.2} µs",
+            edge / 1000.0,
+            capture / 1000.0,
+            (edge + capture) / 1000.0
+        );
+    }
+
+    let iters = if cfg!(debug_assertions) {
+        200_000
+    } else {
+        2_000_000
+    };
+    println!(
+        "\nscale: throughput of 2 threads / 1 thread, each on its own pair (nested2); ideal 2.0"
+    );
+    println!("| std | parking_lot | tracing-mutex | lockgraph | lockgraph-pl |");
+    println!("|---:|---:|---:|---:|---:|");
+    let ratios = [
+        median(
+            (0..rounds.min(3))
+                .map(|_| scale_ratio::<Std>(iters))
+                .collect(),
+        ),
+        median(
+            (0..rounds.min(3))
+                .map(|_| scale_ratio::<ParkingLot>(iters))
+                .collect(),
+        ),
+        median(
+            (0..rounds.min(3))
+                .map(|_| scale_ratio::<TracingMutex>(iters / 4))
+                .collect(),
+        ),
+        median(
+            (0..rounds.min(3))
+                .map(|_| scale_ratio::<Lockgraph>(iters))
+                .collect(),
+        ),
+        median(
+            (0..rounds.min(3))
+                .map(|_| scale_ratio::<LockgraphPl>(iters))
+                .collect(),
+        ),
+    ];
+    let cells: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    println!("| {} |", cells.join(" | "));
+}
+
+#[inline(never)]
+fn capture_backtrace() {
+    black_box(backtrace::Backtrace::new_unresolved());
+}
+
+/// Nanoseconds to add one new consistent edge to the big graph.
+fn new_edge_ns<F: MutexFamily>() -> f64 {
+    let count = if cfg!(debug_assertions) {
+        200
+    } else {
+        NEW_EDGES_PER_GRAPH
+    };
+    time_new_edges::<F>(count).as_nanos() as f64 / count as f64
+}
+
+/// Nanoseconds to detect one cycle-closing edge in the big graph.
+fn cycle_ns<F: MutexFamily>(slice: Duration, rounds: usize) -> f64 {
+    let graph = BigGraph::<F>::new(2_000, 20_000);
+    let (to, from) = graph.cycle_pair();
+    median(
+        (0..rounds)
+            .map(|_| {
+                ns_per_call(slice, || {
+                    let _t = F::lock(&graph.locks[to]);
+                    let _f = F::lock(&graph.locks[from]);
+                })
+            })
+            .collect(),
+    )
+}
