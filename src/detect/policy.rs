@@ -33,7 +33,11 @@ pub enum Policy {
     /// text as the panic payload (a `String`). The default.
     ///
     /// The panicking thread unwinds while holding its other guards, which
-    /// poisons those std-flavoured locks, exactly as any panic would.
+    /// poisons those std-flavoured locks, exactly as any panic would. A
+    /// report raised while the thread is already unwinding is printed
+    /// instead (a second panic would abort). Rust aborts the process when a
+    /// panic escapes a thread-local destructor, so code that takes locks in
+    /// thread-local destructors should use the log or callback policy.
     #[default]
     Panic,
     /// Log the report through `tracing` at `ERROR` level, target
@@ -201,6 +205,10 @@ impl Drop for HandlerScope {
 /// A certain self-deadlock never returns: after a non-panicking policy has
 /// seen it, blocking would hang the thread forever, so this panics instead
 /// (std documents that relocking a held `Mutex` may panic).
+///
+/// Under the panic policy, a report raised while the thread is already
+/// unwinding (a `Drop` taking locks during a panic) is printed to stderr
+/// instead, since a second panic would abort the process.
 #[cold]
 #[inline(never)]
 #[track_caller]
@@ -224,6 +232,20 @@ pub(crate) fn dispatch(report: Box<Report>) {
                 }
             }
             OFF => {}
+            _ if std::thread::panicking() => {
+                // A second panic while unwinding would abort the process:
+                // print the report instead, and carry on unwinding.
+                eprintln!(
+                    "{report}\n(lockgraph: not raised as a panic: this thread is already unwinding)"
+                );
+                if certain {
+                    // Blocking would hang this thread forever, and panicking
+                    // would abort anyway.
+                    eprintln!("lockgraph: aborting instead of deadlocking");
+                    std::process::abort();
+                }
+                return;
+            }
             _ => std::panic::panic_any(report.to_string()),
         },
     }
