@@ -93,12 +93,16 @@ mod reentrant;
 mod report;
 mod rwlock;
 mod sync;
+pub mod watchdog;
 
 pub use condvar::Condvar;
 pub use detect::policy::{Callback, Policy, policy, set_policy};
 pub use detect::{ENABLED, GraphStats, graph_dot, graph_stats, held_locks};
 pub use mutex::{Mutex, MutexGuard};
 pub use reentrant::{ReentrantLock, ReentrantLockGuard};
-pub use report::{Access, EdgeInfo, Frame, HeldLock, LockInfo, LockKind, Report, ReportKind};
+pub use report::{
+    Access, EdgeInfo, Frame, HeldLock, Holder, HolderState, LockInfo, LockKind, Report, ReportKind,
+    WaitInfo,
+};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult, WaitTimeoutResult};

@@ -41,8 +41,15 @@ impl RawMutex {
     #[inline(always)]
     #[track_caller]
     pub(crate) fn lock(&self, kind: LockKind) {
-        self.meta.acquire(kind, Access::Exclusive);
-        self.engine.lock();
+        if self.meta.acquire(kind, Access::Exclusive) {
+            self.meta.watched(
+                Access::Exclusive,
+                || self.engine.try_lock(),
+                || self.engine.lock(),
+            );
+        } else {
+            self.engine.lock();
+        }
     }
 
     #[inline(always)]
@@ -101,9 +108,15 @@ impl RawMutex {
     #[track_caller]
     pub(crate) unsafe fn bump(&self, kind: LockKind) {
         self.meta.release();
-        self.meta.acquire(kind, Access::Exclusive);
+        let watched = self.meta.acquire(kind, Access::Exclusive);
         // SAFETY: forwarded from the caller.
-        unsafe { self.engine.bump() }
+        let bump = || unsafe { self.engine.bump() };
+        if watched {
+            // A bump may park while a waiter runs: a wait like any other.
+            self.meta.watched(Access::Exclusive, || false, bump);
+        } else {
+            bump();
+        }
     }
 
     /// Releases the lock, waits on `condvar`, re-acquires. Returns whether
@@ -121,9 +134,14 @@ impl RawMutex {
         // Waking up re-acquires the lock while this thread holds whatever else
         // it held: check those edges now, before blocking.
         self.meta.release();
-        self.meta.acquire(kind, Access::Exclusive);
+        let watched = self.meta.acquire(kind, Access::Exclusive);
         // SAFETY: forwarded from the caller.
-        unsafe { condvar.wait(&self.engine, deadline) }
+        let wait = || unsafe { condvar.wait(&self.engine, deadline) };
+        if watched {
+            self.meta.watched_wait(deadline.is_some(), wait)
+        } else {
+            wait()
+        }
     }
 
     #[inline(always)]
@@ -145,8 +163,12 @@ macro_rules! rw_acquire {
         #[inline(always)]
         #[track_caller]
         pub(crate) fn $lock(&self, kind: LockKind) {
-            self.meta.acquire(kind, $access);
-            self.engine.$e_lock();
+            if self.meta.acquire(kind, $access) {
+                self.meta
+                    .watched($access, || self.engine.$e_try(), || self.engine.$e_lock());
+            } else {
+                self.engine.$e_lock();
+            }
         }
 
         #[inline(always)]
@@ -448,9 +470,23 @@ impl RawReentrant {
     pub(crate) fn lock(&self, kind: LockKind) {
         let me = sync::current_thread_id();
         if !self.reenter(me) {
-            self.meta.acquire(kind, Access::Reentrant);
-            self.engine.lock();
+            self.acquire_engine(kind);
             self.take(me);
+        }
+    }
+
+    /// The first level: the detector, then the engine lock.
+    #[inline(always)]
+    #[track_caller]
+    fn acquire_engine(&self, kind: LockKind) {
+        if self.meta.acquire(kind, Access::Reentrant) {
+            self.meta.watched(
+                Access::Reentrant,
+                || self.engine.try_lock(),
+                || self.engine.lock(),
+            );
+        } else {
+            self.engine.lock();
         }
     }
 
@@ -538,8 +574,7 @@ impl RawReentrant {
             let me = sync::current_thread_id();
             // SAFETY: forwarded from the caller.
             unsafe { self.unlock_fair() };
-            self.meta.acquire(kind, Access::Reentrant);
-            self.engine.lock();
+            self.acquire_engine(kind);
             self.take(me);
         }
     }

@@ -96,6 +96,12 @@ pub enum ReportKind {
     /// A thread read-locks a reader-writer lock it already read-locks: a
     /// writer queueing between the two reads blocks the second one forever.
     RecursiveRead,
+    /// (Watchdog) Threads blocked on locks form a cycle: each waits for a
+    /// lock the next one holds. An actual deadlock.
+    WaitCycle,
+    /// (Watchdog) A thread has waited for a lock longer than the threshold;
+    /// the report follows the lock to its holder and what the holder does.
+    HeldTooLong,
 }
 
 /// One lock as a report names it.
@@ -276,6 +282,93 @@ fn user_frames(bt: &backtrace::Backtrace) -> Vec<Frame> {
     out
 }
 
+/// (Watchdog reports) One thread blocked on a lock.
+#[derive(Clone, Debug)]
+pub struct WaitInfo {
+    pub(crate) thread: Arc<str>,
+    pub(crate) lock: Option<usize>,
+    pub(crate) at: &'static Location<'static>,
+    pub(crate) waited: std::time::Duration,
+    pub(crate) holder: Option<Holder>,
+}
+
+impl WaitInfo {
+    /// The waiting thread.
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+    /// Index into [`Report::locks`] of the lock waited for.
+    pub fn lock(&self) -> Option<usize> {
+        self.lock
+    }
+    /// Where the thread waits (the acquisition site).
+    pub fn at(&self) -> &'static Location<'static> {
+        self.at
+    }
+    /// How long it had waited when the report was made.
+    pub fn waited(&self) -> std::time::Duration {
+        self.waited
+    }
+    /// Who holds the lock, if known (locks acquired before the watchdog
+    /// started are not known).
+    pub fn holder(&self) -> Option<&Holder> {
+        self.holder.as_ref()
+    }
+}
+
+/// (Watchdog reports) The holder of a lock someone waits for.
+#[derive(Clone, Debug)]
+pub struct Holder {
+    pub(crate) thread: Arc<str>,
+    pub(crate) acquired_at: Option<&'static Location<'static>>,
+    pub(crate) held_for: Option<std::time::Duration>,
+    pub(crate) trace: Option<Trace>,
+    pub(crate) state: HolderState,
+}
+
+/// What the holder of a waited-for lock is doing.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum HolderState {
+    /// Waiting for another lockgraph lock (the next entry of the chain).
+    WaitingForLock,
+    /// Waiting on a `Condvar` (of the lock at `mutex` in [`Report::locks`]).
+    WaitingOnCondvar {
+        /// Where it waits.
+        at: &'static Location<'static>,
+        /// For how long.
+        waited: std::time::Duration,
+        /// The Condvar's mutex, as an index into [`Report::locks`].
+        mutex: Option<usize>,
+    },
+    /// Not waiting on anything lockgraph knows: busy, or blocked elsewhere
+    /// (a channel, I/O, a lock of another library).
+    NotWaiting,
+}
+
+impl Holder {
+    /// The holding thread.
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+    /// Where it acquired the lock.
+    pub fn acquired_at(&self) -> Option<&'static Location<'static>> {
+        self.acquired_at
+    }
+    /// How long it has held it.
+    pub fn held_for(&self) -> Option<std::time::Duration> {
+        self.held_for
+    }
+    /// The backtrace of the acquisition site (captured once per site).
+    pub fn backtrace(&self) -> Option<&[Frame]> {
+        self.trace.as_ref().map(Trace::frames)
+    }
+    /// What the holder is doing now.
+    pub fn state(&self) -> &HolderState {
+        &self.state
+    }
+}
+
 /// One lock-order edge: `from` was held when `to` was acquired.
 #[derive(Clone, Debug)]
 pub struct EdgeInfo {
@@ -334,6 +427,7 @@ pub struct Report {
     pub(crate) held: Vec<HeldLock>,
     pub(crate) previous: Option<HeldLock>,
     pub(crate) trace: Option<Trace>,
+    pub(crate) waits: Vec<WaitInfo>,
 }
 
 impl Report {
@@ -378,6 +472,12 @@ impl Report {
     /// The backtrace of the acquisition that triggered the report.
     pub fn backtrace(&self) -> Option<&[Frame]> {
         self.trace.as_ref().map(Trace::frames)
+    }
+    /// For watchdog reports: the blocked threads, each with the lock it
+    /// waits for and that lock's holder, in chain order (for a cycle, each
+    /// waits for a lock the next one holds, the last for the first's).
+    pub fn waits(&self) -> &[WaitInfo] {
+        &self.waits
     }
 
     /// A key identifying the cycle or the self-deadlock regardless of where
@@ -638,6 +738,86 @@ impl Report {
     }
 }
 
+impl Report {
+    fn lock_phrase(&self, i: Option<usize>) -> String {
+        match i {
+            Some(i) => {
+                let lock = &self.locks[i];
+                match &lock.name {
+                    Some(name) => {
+                        format!("{} {name:?} (created at {})", lock.kind, lock.created_at)
+                    }
+                    None => format!("{} created at {}", lock.kind, lock.created_at),
+                }
+            }
+            None => "a lock that no longer exists".to_owned(),
+        }
+    }
+
+    fn write_waits(&self, out: &mut String) -> fmt::Result {
+        out.push('\n');
+        for wait in &self.waits {
+            writeln!(
+                out,
+                "thread `{}` has waited {:.1?} at {}\n    for {}",
+                wait.thread,
+                wait.waited,
+                wait.at,
+                self.lock_phrase(wait.lock)
+            )?;
+            let Some(holder) = &wait.holder else {
+                writeln!(
+                    out,
+                    "    held by a thread the watchdog does not know (it locked before the watchdog started)"
+                )?;
+                continue;
+            };
+            write!(out, "    held by thread `{}`", holder.thread)?;
+            if let (Some(at), Some(held_for)) = (holder.acquired_at, holder.held_for) {
+                write!(out, " for {held_for:.1?}, acquired at {at}")?;
+            }
+            out.push('\n');
+            Self::write_trace(out, holder.trace.as_ref(), "      ")?;
+            match &holder.state {
+                HolderState::WaitingForLock => {}
+                HolderState::WaitingOnCondvar { at, waited, mutex } => {
+                    writeln!(
+                        out,
+                        "    `{}` waits on a Condvar at {at} for {waited:.1?}",
+                        holder.thread
+                    )?;
+                    if let Some(m) = mutex {
+                        writeln!(
+                            out,
+                            "    (the Condvar's mutex: {})",
+                            self.lock_phrase(Some(*m))
+                        )?;
+                    }
+                    writeln!(
+                        out,
+                        "    while still holding this lock: if the thread that should notify it needs this\n    \
+                         lock, neither can ever proceed (release it before waiting)"
+                    )?
+                }
+                HolderState::NotWaiting => writeln!(
+                    out,
+                    "    `{}` is not waiting on any lockgraph lock: it is busy or blocked elsewhere\n    \
+                     (a channel, I/O, a lock of another library) while holding it",
+                    holder.thread
+                )?,
+            }
+        }
+        if self.kind == ReportKind::WaitCycle {
+            writeln!(
+                out,
+                "\nEach of these threads waits for a lock the next one holds, and the last for one the\n\
+                 first holds: none of them can ever proceed."
+            )?;
+        }
+        self.write_held(out)
+    }
+}
+
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
     match chars.next() {
@@ -656,6 +836,7 @@ impl fmt::Display for Report {
             ReportKind::SelfDeadlock | ReportKind::RecursiveRead => {
                 self.write_self_deadlock(&mut out)?
             }
+            ReportKind::WaitCycle | ReportKind::HeldTooLong => self.write_waits(&mut out)?,
         }
         f.write_str(out.trim_end())
     }

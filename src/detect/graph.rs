@@ -381,6 +381,7 @@ fn inversion_report(
         held: graph.held_infos(&local.held.to_vec()),
         previous: None,
         trace: None,
+        waits: Vec::new(),
     };
     if !policy::reports_repeats() && !graph.reported.insert(report.dedup_key()) {
         return None;
@@ -459,6 +460,7 @@ pub(crate) fn relock_report(
         edges: Vec::new(),
         held: graph.held_infos(&local.held.to_vec()),
         trace: sync::capture_backtrace().map(Trace::new),
+        waits: Vec::new(),
     };
     // A certain self-deadlock is reported every time: the thread panics
     // rather than hang, so there is no flood to hold back.
@@ -474,6 +476,12 @@ pub(crate) fn relock_report(
 
 fn article(kind: LockKind) -> &'static str {
     if kind == LockKind::RwLock { "an" } else { "a" }
+}
+
+/// What a report says about the lock with this id and slot, if it lives.
+pub(crate) fn lock_info(id: LockId, slot: u32) -> Option<LockInfo> {
+    let graph = GRAPH.lock();
+    graph.node(id, slot).map(|idx| graph.info(idx))
 }
 
 /// Snapshot of the current thread's held locks with their names.

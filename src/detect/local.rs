@@ -37,6 +37,8 @@ pub(crate) struct Local {
     pub(crate) known: EdgeSet,
     /// This thread's name, computed the first time a report or edge needs it.
     thread_name: Option<Arc<str>>,
+    /// What this thread publishes for a running watchdog.
+    pub(crate) watch: crate::watchdog::LocalWatch,
 }
 
 /// `Local` plus a re-entrancy flag: the detector may be re-entered on the
@@ -108,6 +110,7 @@ impl Local {
             held: Stack::new(),
             known: EdgeSet::new(),
             thread_name: None,
+            watch: crate::watchdog::LocalWatch::new(),
         }
     }
 

@@ -58,7 +58,7 @@ mod on {
     use super::local::{self, Held, Local};
     use super::{Relock, policy, relock};
     use crate::report::{Access, LockKind, Report, ReportKind};
-    use crate::sync;
+    use crate::{sync, watchdog};
 
     /// The detector's per-lock record: the lock's identity in the graph
     /// (assigned on first acquisition, so `new` can stay `const`) and its
@@ -98,18 +98,58 @@ mod on {
         /// Before a blocking acquisition: reports a relock or a cycle this
         /// acquisition would close (before blocking, so a real deadlock
         /// becomes a report), adds the new edges, and pushes the lock on the
-        /// held stack.
+        /// held stack. Returns whether a watchdog runs, in which case the
+        /// caller acquires through [`Meta::watched`].
         #[inline(always)]
         #[track_caller]
-        pub(crate) fn acquire(&self, kind: LockKind, access: Access) {
-            if !policy::active() {
-                return;
+        pub(crate) fn acquire(&self, kind: LockKind, access: Access) -> bool {
+            let state = policy::state();
+            if !policy::is_active(state) {
+                return false;
             }
             let site = Location::caller();
             let found = local::with(|local| self.check_and_push(local, kind, access, site));
             if let Some(Some(report)) = found {
                 self.report_then_push(report, access, site);
             }
+            policy::is_watching(state)
+        }
+
+        /// A blocking acquisition while a watchdog runs: `try_now` first,
+        /// and only if the lock is busy, a registered wait around `block`;
+        /// then the lock is published as held.
+        #[cold]
+        #[inline(never)]
+        #[track_caller]
+        pub(crate) fn watched(
+            &self,
+            access: Access,
+            try_now: impl FnOnce() -> bool,
+            block: impl FnOnce(),
+        ) {
+            let site = Location::caller();
+            let key = (self.ident.id(), self.ident.slot());
+            if !try_now() {
+                let _wait = watchdog::begin_wait(Some(key), None, site);
+                block();
+            }
+            local::with(|local| watchdog::publish(local, key.0, key.1, access, site));
+        }
+
+        /// A Condvar wait while a watchdog runs: an untimed wait is
+        /// registered (a timed one ends by itself and is never reported),
+        /// and the mutex is published again once re-acquired.
+        #[cold]
+        #[inline(never)]
+        #[track_caller]
+        pub(crate) fn watched_wait(&self, timed: bool, wait: impl FnOnce() -> bool) -> bool {
+            let site = Location::caller();
+            let key = (self.ident.id(), self.ident.slot());
+            let wait_guard = (!timed).then(|| watchdog::begin_wait(None, Some(key), site));
+            let timed_out = wait();
+            drop(wait_guard);
+            local::with(|local| watchdog::publish(local, key.0, key.1, Access::Exclusive, site));
+            timed_out
         }
 
         /// The fast path: every held lock's edge to this one is already
@@ -272,7 +312,8 @@ mod on {
         #[inline(always)]
         #[track_caller]
         pub(crate) fn acquired(&self, kind: LockKind, access: Access) {
-            if !policy::active() {
+            let state = policy::state();
+            if !policy::is_active(state) {
                 return;
             }
             let site = Location::caller();
@@ -281,21 +322,31 @@ mod on {
                 if id == 0 {
                     id = graph::register(&self.ident, kind, None, self.created, Some(site)).0;
                 }
+                let slot = self.ident.slot();
                 local.held.push(Held {
                     id,
-                    slot: self.ident.slot(),
+                    slot,
                     access,
                     site,
                 });
+                if policy::is_watching(state) {
+                    watchdog::publish(local, id, slot, access, site);
+                }
             });
         }
 
-        /// The guard is gone: pop this lock from the held stack.
+        /// The guard is gone: pop this lock from the held stack (and
+        /// withdraw its publication, if a watchdog saw it).
         #[inline(always)]
         pub(crate) fn release(&self) {
             let id = self.ident.id();
             if id != 0 {
-                local::with(|local| local.held.remove(id));
+                local::with(|local| {
+                    local.held.remove(id);
+                    if local.watch.has_published() {
+                        watchdog::unpublish(local, id);
+                    }
+                });
             }
         }
 
@@ -360,7 +411,20 @@ mod off {
             Meta
         }
         #[inline(always)]
-        pub(crate) fn acquire(&self, _kind: LockKind, _access: Access) {}
+        pub(crate) fn acquire(&self, _kind: LockKind, _access: Access) -> bool {
+            false
+        }
+        pub(crate) fn watched(
+            &self,
+            _access: Access,
+            _try_now: impl FnOnce() -> bool,
+            block: impl FnOnce(),
+        ) {
+            block();
+        }
+        pub(crate) fn watched_wait(&self, _timed: bool, wait: impl FnOnce() -> bool) -> bool {
+            wait()
+        }
         #[inline(always)]
         pub(crate) fn before_timed(&self, _kind: LockKind, _access: Access) {}
         #[inline(always)]

@@ -73,11 +73,15 @@ impl fmt::Debug for Policy {
     }
 }
 
+// `MODE` holds the policy in its low bits and, in `WATCHING`, whether a
+// watchdog runs, so an acquisition learns both from one load.
 const UNSET: u8 = 0;
 const PANIC: u8 = 1;
 const LOG: u8 = 2;
 const CALLBACK: u8 = 3;
 const OFF: u8 = 4;
+const POLICY: u8 = 0b0111;
+const WATCHING: u8 = 0b1000;
 
 sync::global! {
     static MODE: AtomicU8 = const AtomicU8::new(UNSET);
@@ -89,14 +93,42 @@ sync::local! {
     static IN_HANDLER: Cell<bool> = Cell::new(false);
 }
 
-/// Whether the detector runs at all. One relaxed load of a read-mostly byte.
+/// The policy and watchdog state: one relaxed load of a read-mostly byte.
+#[inline(always)]
+pub(crate) fn state() -> u8 {
+    let mode = MODE.load(Ordering::Relaxed);
+    if mode & POLICY == UNSET {
+        return init_from_env();
+    }
+    mode
+}
+
+/// Whether `state` has the detector running at all.
+#[inline(always)]
+pub(crate) fn is_active(state: u8) -> bool {
+    state & POLICY != OFF
+}
+
+/// Whether `state` has a watchdog to publish held locks and waits for.
+#[inline(always)]
+pub(crate) fn is_watching(state: u8) -> bool {
+    state & WATCHING != 0 && is_active(state)
+}
+
+/// Whether the detector runs at all.
 #[inline(always)]
 pub(crate) fn active() -> bool {
-    let mode = MODE.load(Ordering::Relaxed);
-    if mode == UNSET {
-        return init_from_env() != OFF;
+    is_active(state())
+}
+
+/// Records whether a watchdog runs.
+pub(crate) fn set_watching(on: bool) {
+    state();
+    if on {
+        MODE.fetch_or(WATCHING, Ordering::Relaxed);
+    } else {
+        MODE.fetch_and(!WATCHING, Ordering::Relaxed);
     }
-    mode != OFF
 }
 
 /// The `LOCKGRAPH` environment variable's meaning, or `None` (with a one-line
@@ -122,8 +154,22 @@ fn init_from_env() -> u8 {
         }),
         Err(_) => PANIC,
     };
-    match MODE.compare_exchange(UNSET, mode, Ordering::Relaxed, Ordering::Relaxed) {
-        Ok(_) => mode,
+    let current = MODE.load(Ordering::Relaxed);
+    if current & POLICY != UNSET {
+        return current;
+    }
+    match MODE.compare_exchange(
+        current,
+        current | mode,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    ) {
+        Ok(_) => {
+            // The thread that set the starting policy starts the
+            // environment's watchdog, once.
+            crate::watchdog::start_from_env();
+            MODE.load(Ordering::Relaxed)
+        }
         Err(set_meanwhile) => set_meanwhile,
     }
 }
@@ -131,7 +177,7 @@ fn init_from_env() -> u8 {
 /// Whether every occurrence is reported (panic policy) rather than once per
 /// distinct cycle (log and callback policies).
 pub(crate) fn reports_repeats() -> bool {
-    let mode = MODE.load(Ordering::Relaxed);
+    let mode = MODE.load(Ordering::Relaxed) & POLICY;
     mode == PANIC || mode == UNSET
 }
 
@@ -157,7 +203,12 @@ pub fn set_policy(policy: Policy) -> Policy {
         Policy::Off => (OFF, None),
     };
     let old_callback = std::mem::replace(&mut *HANDLER.lock(), callback);
-    let old_mode = MODE.swap(mode, Ordering::Relaxed);
+    let old_mode = MODE
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+            Some(old & !POLICY | mode)
+        })
+        .unwrap_or_else(|old| old)
+        & POLICY;
     match (old_mode, old_callback) {
         (LOG, _) => Policy::Log,
         (OFF, _) => Policy::Off,
@@ -168,8 +219,7 @@ pub fn set_policy(policy: Policy) -> Policy {
 
 /// The policy in force.
 pub fn policy() -> Policy {
-    active();
-    match MODE.load(Ordering::Relaxed) {
+    match state() & POLICY {
         LOG => Policy::Log,
         OFF => Policy::Off,
         CALLBACK => HANDLER
@@ -223,7 +273,7 @@ pub(crate) fn dispatch(report: Box<Report>) {
             }
             return;
         }
-        Some(_scope) => match MODE.load(Ordering::Relaxed) {
+        Some(_scope) => match MODE.load(Ordering::Relaxed) & POLICY {
             LOG => log(&report),
             CALLBACK => {
                 let handler = HANDLER.lock().clone();
@@ -255,6 +305,33 @@ pub(crate) fn dispatch(report: Box<Report>) {
             report.title(),
             report.location()
         );
+    }
+}
+
+/// Acts on a watchdog finding, from the watchdog thread. The panic policy
+/// cannot unwind the stuck thread: the report is printed to stderr, and a
+/// wait cycle (a certain deadlock) aborts the process so a test or CI run
+/// fails instead of hanging.
+pub(crate) fn dispatch_watchdog(report: Box<Report>) {
+    let Some(_scope) = HandlerScope::enter() else {
+        return;
+    };
+    match MODE.load(Ordering::Relaxed) & POLICY {
+        LOG => log(&report),
+        CALLBACK => {
+            let handler = HANDLER.lock().clone();
+            if let Some(handler) = handler {
+                handler(&report);
+            }
+        }
+        OFF => {}
+        _ => {
+            eprintln!("{report}");
+            if report.kind() == ReportKind::WaitCycle {
+                eprintln!("lockgraph: aborting: these threads are deadlocked and cannot be woken");
+                std::process::abort();
+            }
+        }
     }
 }
 
