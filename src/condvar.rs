@@ -6,6 +6,7 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::{LockResult, WaitTimeoutResult};
 use std::time::{Duration, Instant};
 
+use crate::detect::clock;
 use crate::mutex::MutexGuard;
 use crate::report::LockKind;
 use crate::sync::{self, maybe_const_fn};
@@ -59,6 +60,7 @@ impl Condvar {
         let mutex = guard.mutex();
         // SAFETY: the guard proves this thread holds the mutex.
         unsafe { mutex.raw().wait(&self.inner, LockKind::Mutex, None) };
+        clock::woken(self.key());
         mutex.poison().result(guard)
     }
 
@@ -139,16 +141,31 @@ impl Condvar {
         }
     }
 
-    /// Wakes up one blocked thread, if any.
+    /// Wakes up one blocked thread, if any. For the race detector, what
+    /// this thread did before notifying happens before what the woken thread
+    /// does after waking.
     #[inline]
     pub fn notify_one(&self) {
+        clock::notify(self.key());
         self.inner.notify_one();
     }
 
     /// Wakes up all blocked threads.
     #[inline]
     pub fn notify_all(&self) {
+        clock::notify(self.key());
         self.inner.notify_all();
+    }
+
+    /// The key of this Condvar's clock for the race detector.
+    fn key(&self) -> usize {
+        self as *const Condvar as usize
+    }
+}
+
+impl Drop for Condvar {
+    fn drop(&mut self) {
+        clock::forget_condvar(self.key());
     }
 }
 

@@ -88,11 +88,13 @@ mod detect;
 mod mutex;
 pub mod parking_lot;
 mod poison;
+pub mod race;
 mod raw;
 mod reentrant;
 mod report;
 mod rwlock;
 mod sync;
+pub mod thread;
 pub mod watchdog;
 
 pub use condvar::Condvar;
@@ -101,8 +103,8 @@ pub use detect::{ENABLED, GraphStats, graph_dot, graph_stats, held_locks};
 pub use mutex::{Mutex, MutexGuard};
 pub use reentrant::{ReentrantLock, ReentrantLockGuard};
 pub use report::{
-    Access, EdgeInfo, Frame, HeldLock, Holder, HolderState, LockInfo, LockKind, Report, ReportKind,
-    WaitInfo,
+    Access, AccessInfo, EdgeInfo, Frame, HeldLock, Holder, HolderState, LockInfo, LockKind, Report,
+    ReportKind, Variable, WaitInfo,
 };
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult, WaitTimeoutResult};

@@ -102,6 +102,14 @@ pub enum ReportKind {
     /// (Watchdog) A thread has waited for a lock longer than the threshold;
     /// the report follows the lock to its holder and what the holder does.
     HeldTooLong,
+    /// (Race detector) Two accesses to tracked data, at least one a write,
+    /// by threads that nothing orders: no lock released by one and taken by
+    /// the other, no spawn, join or Condvar hand-off between them.
+    DataRace,
+    /// (Race detector, lockset mode) Tracked data written by several threads
+    /// with no lock held at every access, even if this run happened to
+    /// order them.
+    Unprotected,
 }
 
 /// One lock as a report names it.
@@ -282,6 +290,73 @@ fn user_frames(bt: &backtrace::Backtrace) -> Vec<Frame> {
     out
 }
 
+/// (Race reports) The data two accesses touched.
+#[derive(Clone, Debug)]
+pub struct Variable {
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) created_at: Option<&'static Location<'static>>,
+    pub(crate) address: Option<(usize, usize)>,
+}
+
+impl Variable {
+    /// The tracked cell's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// Where the tracked cell was created (`None` for annotated memory).
+    pub fn created_at(&self) -> Option<&'static Location<'static>> {
+        self.created_at
+    }
+    /// For annotated memory: the address and length of the range.
+    pub fn address(&self) -> Option<(usize, usize)> {
+        self.address
+    }
+}
+
+impl fmt::Display for Variable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.name, self.created_at, self.address) {
+            (Some(name), Some(at), _) => write!(f, "Tracked {name:?} (created at {at})"),
+            (None, Some(at), _) => write!(f, "the Tracked created at {at}"),
+            (_, None, Some((addr, len))) => write!(f, "memory at {addr:#x}..{:#x}", addr + len),
+            _ => f.write_str("tracked data"),
+        }
+    }
+}
+
+/// (Race reports) One access to the data.
+#[derive(Clone, Debug)]
+pub struct AccessInfo {
+    pub(crate) thread: Arc<str>,
+    pub(crate) write: bool,
+    pub(crate) at: &'static Location<'static>,
+    pub(crate) locks: Vec<LockInfo>,
+    pub(crate) trace: Option<Trace>,
+}
+
+impl AccessInfo {
+    /// The accessing thread.
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+    /// Whether it wrote (else it read).
+    pub fn is_write(&self) -> bool {
+        self.write
+    }
+    /// Where it accessed the data.
+    pub fn at(&self) -> &'static Location<'static> {
+        self.at
+    }
+    /// The lockgraph locks it held.
+    pub fn locks(&self) -> &[LockInfo] {
+        &self.locks
+    }
+    /// The backtrace of the access (captured once per site and thread).
+    pub fn backtrace(&self) -> Option<&[Frame]> {
+        self.trace.as_ref().map(Trace::frames)
+    }
+}
+
 /// (Watchdog reports) One thread blocked on a lock.
 #[derive(Clone, Debug)]
 pub struct WaitInfo {
@@ -428,6 +503,8 @@ pub struct Report {
     pub(crate) previous: Option<HeldLock>,
     pub(crate) trace: Option<Trace>,
     pub(crate) waits: Vec<WaitInfo>,
+    pub(crate) variable: Option<Variable>,
+    pub(crate) accesses: Vec<AccessInfo>,
 }
 
 impl Report {
@@ -447,9 +524,9 @@ impl Report {
     pub fn location(&self) -> &'static Location<'static> {
         self.location
     }
-    /// The lock being acquired.
-    pub fn acquiring(&self) -> &LockInfo {
-        &self.locks[self.acquiring]
+    /// The lock being acquired (or waited for); `None` for a race report.
+    pub fn acquiring(&self) -> Option<&LockInfo> {
+        self.locks.get(self.acquiring)
     }
     /// Every lock involved. For an inversion these are the locks of the cycle
     /// in order: `locks[i]` is followed by `locks[i + 1]` (wrapping around).
@@ -478,6 +555,15 @@ impl Report {
     /// waits for a lock the next one holds, the last for the first's).
     pub fn waits(&self) -> &[WaitInfo] {
         &self.waits
+    }
+    /// For race reports: the data both accesses touched.
+    pub fn variable(&self) -> Option<&Variable> {
+        self.variable.as_ref()
+    }
+    /// For race reports: the access that found the race, then the earlier
+    /// conflicting one.
+    pub fn accesses(&self) -> &[AccessInfo] {
+        &self.accesses
     }
 
     /// A key identifying the cycle or the self-deadlock regardless of where
@@ -739,6 +825,74 @@ impl Report {
 }
 
 impl Report {
+    fn write_race(&self, out: &mut String) -> fmt::Result {
+        let variable = self
+            .variable
+            .as_ref()
+            .map_or("tracked data".to_owned(), |v| v.to_string());
+        let verb = |a: &AccessInfo, now: bool| match (a.write, now) {
+            (true, true) => "writes",
+            (false, true) => "reads",
+            (true, false) => "wrote",
+            (false, false) => "read",
+        };
+        let locks = |a: &AccessInfo| {
+            if a.locks.is_empty() {
+                "holding no lockgraph lock".to_owned()
+            } else {
+                let names: Vec<String> = a
+                    .locks
+                    .iter()
+                    .map(|l| match &l.name {
+                        Some(name) => format!("{} {name:?}", l.kind),
+                        None => format!("{} created at {}", l.kind, l.created_at),
+                    })
+                    .collect();
+                format!("holding {}", names.join(", "))
+            }
+        };
+        let Some(now) = self.accesses.first() else {
+            return Ok(());
+        };
+        writeln!(
+            out,
+            "\nthread `{}` {} {variable}",
+            now.thread,
+            verb(now, true)
+        )?;
+        writeln!(out, "    at {}, {}", now.at, locks(now))?;
+        Self::write_trace(out, now.trace.as_ref(), "      ")?;
+        if let Some(before) = self.accesses.get(1) {
+            writeln!(
+                out,
+                "and thread `{}` {} it",
+                before.thread,
+                verb(before, false)
+            )?;
+            writeln!(out, "    at {}, {}", before.at, locks(before))?;
+            Self::write_trace(out, before.trace.as_ref(), "      ")?;
+        }
+        if self.kind == ReportKind::DataRace {
+            writeln!(
+                out,
+                "\nNothing orders the two accesses: no lockgraph lock released by one thread and\n\
+                 then taken by the other, and no spawn, join (lockgraph::thread) or Condvar hand-off\n\
+                 between them. Run differently, they interleave, and an update can be lost."
+            )?;
+        } else {
+            writeln!(
+                out,
+                "\nNo single lock was held at every access by these threads (lockset check): even\n\
+                 if this run happened to order them, nothing makes every run do so."
+            )?;
+        }
+        writeln!(
+            out,
+            "\nfix: protect every access with one lock (keep the data inside a lockgraph::Mutex),\n     \
+             or order the threads (spawn and join with lockgraph::thread, hand off through a Condvar)."
+        )
+    }
+
     fn lock_phrase(&self, i: Option<usize>) -> String {
         match i {
             Some(i) => {
@@ -837,6 +991,7 @@ impl fmt::Display for Report {
                 self.write_self_deadlock(&mut out)?
             }
             ReportKind::WaitCycle | ReportKind::HeldTooLong => self.write_waits(&mut out)?,
+            ReportKind::DataRace | ReportKind::Unprotected => self.write_race(&mut out)?,
         }
         f.write_str(out.trim_end())
     }

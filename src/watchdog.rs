@@ -235,7 +235,9 @@ impl LocalWatch {
         })
     }
 
-    fn trace(&mut self, site: &'static Location<'static>) -> Option<Trace> {
+    /// The backtrace of `site`, captured the first time this thread gets
+    /// there (per site, in a small direct-mapped cache).
+    pub(crate) fn trace(&mut self, site: &'static Location<'static>) -> Option<Trace> {
         let key = site as *const Location<'static> as usize;
         let slot = (key >> 4) % TRACE_CACHE;
         if self.traces.is_empty() {
@@ -508,6 +510,8 @@ fn build(
         previous: None,
         trace: None,
         waits,
+        variable: None,
+        accesses: Vec::new(),
     })
 }
 

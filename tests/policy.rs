@@ -55,7 +55,7 @@ fn a_callback_gets_the_report_with_all_its_parts() {
     let report = &reports[0];
     assert_eq!(report.kind(), ReportKind::LockOrderInversion);
     assert_eq!(report.title(), "potential deadlock: lock order inversion");
-    assert_eq!(report.acquiring().name(), Some("a"));
+    assert_eq!(report.acquiring().and_then(|l| l.name()), Some("a"));
     assert_eq!(report.locks().len(), 2);
     assert_eq!(report.edges().len(), 2);
     assert_eq!(report.held_locks().len(), 1);

@@ -390,12 +390,20 @@ fn the_environment_variable_starts_a_watchdog() {
         return;
     }
     let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "env_child_holds_a_lock_too_long", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "env_child_holds_a_lock_too_long",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("LOCKGRAPH_WATCHDOG", "0.2")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("lock held too long"), "{stderr}");
-    assert!(stderr.contains("env-waiter") && stderr.contains("\"env-lock\""), "{stderr}");
+    assert!(
+        stderr.contains("env-waiter") && stderr.contains("\"env-lock\""),
+        "{stderr}"
+    );
 }

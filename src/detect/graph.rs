@@ -382,6 +382,8 @@ fn inversion_report(
         previous: None,
         trace: None,
         waits: Vec::new(),
+        variable: None,
+        accesses: Vec::new(),
     };
     if !policy::reports_repeats() && !graph.reported.insert(report.dedup_key()) {
         return None;
@@ -461,6 +463,8 @@ pub(crate) fn relock_report(
         held: graph.held_infos(&local.held.to_vec()),
         trace: sync::capture_backtrace().map(Trace::new),
         waits: Vec::new(),
+        variable: None,
+        accesses: Vec::new(),
     };
     // A certain self-deadlock is reported every time: the thread panics
     // rather than hang, so there is no flood to hold back.

@@ -39,6 +39,8 @@ pub(crate) struct Local {
     thread_name: Option<Arc<str>>,
     /// What this thread publishes for a running watchdog.
     pub(crate) watch: crate::watchdog::LocalWatch,
+    /// This thread's vector clock, once race detection is on.
+    pub(crate) race: Option<Box<super::clock::ThreadClock>>,
 }
 
 /// `Local` plus a re-entrancy flag: the detector may be re-entered on the
@@ -111,6 +113,7 @@ impl Local {
             known: EdgeSet::new(),
             thread_name: None,
             watch: crate::watchdog::LocalWatch::new(),
+            race: None,
         }
     }
 

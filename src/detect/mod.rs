@@ -7,6 +7,7 @@
 //! and no `always` feature), `Meta` is a zero-sized type whose methods do
 //! nothing, so every lock is its engine lock and nothing more.
 
+pub(crate) mod clock;
 pub(crate) mod graph;
 pub(crate) mod local;
 mod order;
@@ -54,6 +55,7 @@ mod on {
     use std::borrow::Cow;
     use std::panic::Location;
 
+    use super::clock;
     use super::graph::{self, Identity, Target};
     use super::local::{self, Held, Local};
     use super::{Relock, policy, relock};
@@ -112,7 +114,25 @@ mod on {
             if let Some(Some(report)) = found {
                 self.report_then_push(report, access, site);
             }
-            policy::is_watching(state)
+            policy::has_hooks(state)
+        }
+
+        /// The hooks after an acquisition: publish for the watchdog, take
+        /// the lock's clock for the race detector.
+        fn after_acquire(
+            &self,
+            local: &mut Local,
+            state: u8,
+            access: Access,
+            site: &'static Location<'static>,
+        ) {
+            let (id, slot) = (self.ident.id(), self.ident.slot());
+            if policy::is_watching(state) {
+                watchdog::publish(local, id, slot, access, site);
+            }
+            if policy::is_racing(state) {
+                clock::acquired(local, id);
+            }
         }
 
         /// A blocking acquisition while a watchdog runs: `try_now` first,
@@ -128,12 +148,15 @@ mod on {
             block: impl FnOnce(),
         ) {
             let site = Location::caller();
+            let state = policy::state();
             let key = (self.ident.id(), self.ident.slot());
-            if !try_now() {
+            if !policy::is_watching(state) {
+                block();
+            } else if !try_now() {
                 let _wait = watchdog::begin_wait(Some(key), None, site);
                 block();
             }
-            local::with(|local| watchdog::publish(local, key.0, key.1, access, site));
+            local::with(|local| self.after_acquire(local, state, access, site));
         }
 
         /// A Condvar wait while a watchdog runs: an untimed wait is
@@ -144,11 +167,13 @@ mod on {
         #[track_caller]
         pub(crate) fn watched_wait(&self, timed: bool, wait: impl FnOnce() -> bool) -> bool {
             let site = Location::caller();
+            let state = policy::state();
             let key = (self.ident.id(), self.ident.slot());
-            let wait_guard = (!timed).then(|| watchdog::begin_wait(None, Some(key), site));
+            let registered = !timed && policy::is_watching(state);
+            let wait_guard = registered.then(|| watchdog::begin_wait(None, Some(key), site));
             let timed_out = wait();
             drop(wait_guard);
-            local::with(|local| watchdog::publish(local, key.0, key.1, Access::Exclusive, site));
+            local::with(|local| self.after_acquire(local, state, Access::Exclusive, site));
             timed_out
         }
 
@@ -342,10 +367,10 @@ mod on {
             let id = self.ident.id();
             if id != 0 {
                 local::with(|local| {
-                    local.held.remove(id);
-                    if local.watch.has_published() {
-                        watchdog::unpublish(local, id);
+                    if local.watch.has_published() || local.race.is_some() {
+                        release_hooks(local, id);
                     }
+                    local.held.remove(id);
                 });
             }
         }
@@ -378,9 +403,32 @@ mod on {
         }
     }
 
+    /// Before a release: withdraw the watchdog's publication, publish the
+    /// thread's clock to the lock for the race detector.
+    #[cold]
+    #[inline(never)]
+    fn release_hooks(local: &mut Local, id: super::local::LockId) {
+        if local.watch.has_published() {
+            watchdog::unpublish(local, id);
+        }
+        if local.race.is_some() {
+            let shared = match local.held.find(id) {
+                Some(i) => matches!(
+                    local.held.get(i).access,
+                    Access::Shared | Access::SharedRecursive
+                ),
+                None => false,
+            };
+            clock::releasing(local, id, shared);
+        }
+    }
+
     impl Drop for Meta {
         fn drop(&mut self) {
             let id = self.ident.id();
+            if id != 0 && policy::is_racing(policy::state()) {
+                clock::forget_lock(id);
+            }
             // Inside the detector on this thread (a lock dropped by an
             // allocator or handler we called into), removal would deadlock on
             // the graph: the node stays, harmlessly, since its id is never

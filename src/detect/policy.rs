@@ -73,8 +73,9 @@ impl fmt::Debug for Policy {
     }
 }
 
-// `MODE` holds the policy in its low bits and, in `WATCHING`, whether a
-// watchdog runs, so an acquisition learns both from one load.
+// `MODE` holds the policy in its low bits, in `WATCHING` whether a watchdog
+// runs and in `RACING` whether race detection tracks happens-before, so an
+// acquisition learns all three from one load.
 const UNSET: u8 = 0;
 const PANIC: u8 = 1;
 const LOG: u8 = 2;
@@ -82,6 +83,7 @@ const CALLBACK: u8 = 3;
 const OFF: u8 = 4;
 const POLICY: u8 = 0b0111;
 const WATCHING: u8 = 0b1000;
+const RACING: u8 = 0b1_0000;
 
 sync::global! {
     static MODE: AtomicU8 = const AtomicU8::new(UNSET);
@@ -113,6 +115,26 @@ pub(crate) fn is_active(state: u8) -> bool {
 #[inline(always)]
 pub(crate) fn is_watching(state: u8) -> bool {
     state & WATCHING != 0 && is_active(state)
+}
+
+/// Whether `state` has race detection tracking happens-before.
+#[inline(always)]
+pub(crate) fn is_racing(state: u8) -> bool {
+    state & RACING != 0 && is_active(state)
+}
+
+/// Whether an acquisition in `state` takes the slow path for the watchdog
+/// or the race detector.
+#[inline(always)]
+pub(crate) fn has_hooks(state: u8) -> bool {
+    state & (WATCHING | RACING) != 0 && is_active(state)
+}
+
+/// Turns happens-before tracking on for good (the first tracked cell or
+/// annotation does).
+pub(crate) fn set_racing() {
+    state();
+    MODE.fetch_or(RACING, Ordering::Relaxed);
 }
 
 /// Whether the detector runs at all.

@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::MutexGuard;
+use crate::detect::clock;
 use crate::report::LockKind;
 use crate::sync::{self, maybe_const_fn};
 
@@ -57,13 +58,20 @@ impl Condvar {
     /// Wakes up one blocked thread; returns whether one was woken.
     #[inline]
     pub fn notify_one(&self) -> bool {
+        clock::notify(self.key());
         self.inner.notify_one()
     }
 
     /// Wakes up all blocked threads; returns how many were woken.
     #[inline]
     pub fn notify_all(&self) -> usize {
+        clock::notify(self.key());
         self.inner.notify_all()
+    }
+
+    /// The key of this Condvar's clock for the race detector.
+    fn key(&self) -> usize {
+        self as *const Condvar as usize
     }
 
     #[track_caller]
@@ -162,6 +170,12 @@ impl Condvar {
                 WaitTimeoutResult(false)
             }
         }
+    }
+}
+
+impl Drop for Condvar {
+    fn drop(&mut self) {
+        clock::forget_condvar(self.key());
     }
 }
 

@@ -28,7 +28,9 @@ pub fn quiet_reports() {
 }
 
 fn is_report_text(text: &str) -> bool {
-    text.starts_with("potential deadlock") || text.starts_with("deadlock")
+    text.starts_with("potential deadlock")
+        || text.starts_with("deadlock")
+        || text.starts_with("race condition")
 }
 
 /// The text of a panic payload (`&str` or `String`).

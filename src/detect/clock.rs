@@ -1,0 +1,215 @@
+//! Happens-before for the race detector: vector clocks per thread, per lock
+//! and per Condvar, advanced by lock release→acquire, Condvar notify→wake,
+//! and (through `lockgraph::thread`) spawn→start and exit→join.
+//!
+//! None of this runs until race detection is turned on (the first tracked
+//! cell or annotation does it): until then the lock paths only see a clear
+//! bit in the policy byte they load anyway.
+
+use std::collections::HashMap;
+
+use super::local::{self, Local, LockId};
+use super::policy;
+use crate::sync;
+
+/// A vector clock indexed by thread id (small, never reused).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct VClock(Vec<u32>);
+
+impl VClock {
+    pub(crate) fn get(&self, thread: usize) -> u32 {
+        self.0.get(thread).copied().unwrap_or(0)
+    }
+
+    fn set(&mut self, thread: usize, value: u32) {
+        if self.0.len() <= thread {
+            self.0.resize(thread + 1, 0);
+        }
+        self.0[thread] = value;
+    }
+
+    /// Componentwise maximum.
+    pub(crate) fn join(&mut self, other: &VClock) {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (mine, theirs) in self.0.iter_mut().zip(&other.0) {
+            *mine = (*mine).max(*theirs);
+        }
+    }
+}
+
+/// A thread's clock: its own component starts at 1 and advances at each
+/// release, so every release begins a new epoch.
+pub(crate) struct ThreadClock {
+    pub(crate) tid: usize,
+    pub(crate) clock: VClock,
+}
+
+impl ThreadClock {
+    fn new(tid: usize) -> ThreadClock {
+        let mut clock = VClock::default();
+        clock.set(tid, 1);
+        ThreadClock { tid, clock }
+    }
+
+    /// This thread's current epoch.
+    pub(crate) fn now(&self) -> u32 {
+        self.clock.get(self.tid)
+    }
+
+    fn tick(&mut self) {
+        let next = self.now() + 1;
+        self.clock.set(self.tid, next);
+    }
+}
+
+sync::global! {
+    static LOCK_CLOCKS: sync::Mutex<HashMap<LockId, VClock>> = lazy sync::Mutex::new(HashMap::new());
+}
+sync::global! {
+    static CONDVAR_CLOCKS: sync::Mutex<HashMap<usize, VClock>> = lazy sync::Mutex::new(HashMap::new());
+}
+
+/// This thread's clock, created on first use.
+///
+/// Race detection turns on at the first tracked access, so a thread may be
+/// holding locks whose acquisition began before it did, and skipped the
+/// join: a new clock takes in the clocks of every lock the thread holds.
+/// (Loom found the interleaving: a thread blocked on a lock while another
+/// turned detection on, then woke without the releaser's history.)
+pub(crate) fn thread_clock(local: &mut Local) -> &mut ThreadClock {
+    if local.race.is_none() {
+        let mut clock = ThreadClock::new(sync::current_thread_id() as usize);
+        if !local.held.is_empty() {
+            let clocks = LOCK_CLOCKS.lock();
+            for i in 0..local.held.len() {
+                if let Some(released) = clocks.get(&local.held.get(i).id) {
+                    clock.clock.join(released);
+                }
+            }
+        }
+        local.race = Some(Box::new(clock));
+    }
+    local.race.as_mut().expect("just created")
+}
+
+/// After acquiring `lock`: everything before its last release happened
+/// before what this thread does next.
+pub(crate) fn acquired(local: &mut Local, lock: LockId) {
+    let clock = thread_clock(local);
+    if let Some(released) = LOCK_CLOCKS.lock().get(&lock) {
+        clock.clock.join(released);
+    }
+}
+
+/// Before releasing `lock`: publish this thread's clock to the next
+/// acquirer. A shared (read) release joins, so readers do not erase each
+/// other's history.
+pub(crate) fn releasing(local: &mut Local, lock: LockId, shared: bool) {
+    let clock = thread_clock(local);
+    {
+        let mut clocks = LOCK_CLOCKS.lock();
+        let entry = clocks.entry(lock).or_default();
+        if shared {
+            entry.join(&clock.clock);
+        } else {
+            entry.clone_from(&clock.clock);
+        }
+    }
+    clock.tick();
+}
+
+/// A lock was dropped: its clock goes too.
+pub(crate) fn forget_lock(lock: LockId) {
+    LOCK_CLOCKS.lock().remove(&lock);
+}
+
+/// `Condvar::notify_*`: the notifier's past happens before the wake-up.
+pub(crate) fn notify(condvar: usize) {
+    if !policy::is_racing(policy::state()) {
+        return;
+    }
+    local::with(|local| {
+        let clock = thread_clock(local);
+        CONDVAR_CLOCKS
+            .lock()
+            .entry(condvar)
+            .or_default()
+            .join(&clock.clock);
+        clock.tick();
+    });
+}
+
+/// A Condvar wait returned.
+pub(crate) fn woken(condvar: usize) {
+    if !policy::is_racing(policy::state()) {
+        return;
+    }
+    local::with(|local| {
+        let clock = thread_clock(local);
+        if let Some(notified) = CONDVAR_CLOCKS.lock().get(&condvar) {
+            clock.clock.join(notified);
+        }
+    });
+}
+
+/// A Condvar was dropped.
+pub(crate) fn forget_condvar(condvar: usize) {
+    if policy::is_racing(policy::state()) {
+        CONDVAR_CLOCKS.lock().remove(&condvar);
+    }
+}
+
+/// Spawning a thread: the child starts with the parent's clock. `None`
+/// while race detection is off.
+pub(crate) fn fork() -> Option<VClock> {
+    if !policy::is_racing(policy::state()) {
+        return None;
+    }
+    local::with(|local| {
+        let clock = thread_clock(local);
+        let snapshot = clock.clock.clone();
+        clock.tick();
+        snapshot
+    })
+}
+
+/// A thread's final clock, for whoever joins it.
+pub(crate) fn exit() -> Option<VClock> {
+    if !policy::is_racing(policy::state()) {
+        return None;
+    }
+    local::with(|local| {
+        let clock = thread_clock(local);
+        let snapshot = clock.clock.clone();
+        clock.tick();
+        snapshot
+    })
+}
+
+/// Joins `other` into this thread's clock (a child started by a parent, a
+/// joined thread's history).
+pub(crate) fn absorb(other: &VClock) {
+    local::with(|local| thread_clock(local).clock.join(other));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_is_componentwise_max() {
+        let mut a = VClock::default();
+        a.set(1, 3);
+        a.set(4, 1);
+        let mut b = VClock::default();
+        b.set(1, 2);
+        b.set(2, 7);
+        a.join(&b);
+        assert_eq!(
+            (a.get(1), a.get(2), a.get(3), a.get(4), a.get(9)),
+            (3, 7, 0, 1, 0)
+        );
+    }
+}
