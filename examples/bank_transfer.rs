@@ -14,7 +14,8 @@
 //! cargo run --example bank_transfer -- --fixed  # locks in account-id order: clean
 //! ```
 
-use std::panic;
+mod common;
+
 use std::sync::Arc;
 use std::thread;
 
@@ -85,22 +86,13 @@ fn teller(bank: &Arc<Bank>, name: &str, from: usize, to: usize, fixed: bool) -> 
 }
 
 fn main() {
-    let fixed = std::env::args().any(|arg| arg == "--fixed");
+    let fixed = common::fixed();
     let bank = Arc::new(Bank::new(&[100, 100]));
 
     // The report arrives as a panic in the thread that would have
     // deadlocked; print it ourselves instead of the default hook's
     // "thread panicked at" wrapper.
-    let default_hook = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        if !info
-            .payload()
-            .downcast_ref::<String>()
-            .is_some_and(|msg| msg.contains("deadlock"))
-        {
-            default_hook(info);
-        }
-    }));
+    common::quiet_reports();
 
     println!(
         "two tellers move money between accounts[0] and accounts[1] in opposite directions ({})\n",
@@ -133,8 +125,6 @@ fn main() {
              `-- --fixed` to see the fix (lock the lower account id first) run clean."
         );
     } else if fixed {
-        // The teller that lost its transfer mid-way (buggy mode) poisons an
-        // account; in fixed mode every transfer completes and money is kept.
         println!("\nno report; total money is still {}", bank.total());
     } else if !lockgraph::ENABLED {
         println!("\nno report: detection is compiled out of this build (run without --release)");

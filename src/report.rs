@@ -566,6 +566,54 @@ impl Report {
         &self.accesses
     }
 
+    /// The report's locks and edges as a Graphviz DOT graph: for an
+    /// inversion, the cycle, with the edge that would close it in red; for
+    /// a self-deadlock, the lock with a red loop.
+    ///
+    /// ```
+    /// let report_dot = |report: &lockgraph::Report| report.to_dot();
+    /// # let _ = report_dot;
+    /// ```
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from(
+            "digraph lockgraph_report {\n    node [shape=box, fontname=\"monospace\"];\n    edge [fontname=\"monospace\"];\n",
+        );
+        let _ = writeln!(out, "    label=\"{}\";", dot_escape(&self.title));
+        for (i, lock) in self.locks.iter().enumerate() {
+            let label = format!("{} {}\\n{}", lock.kind, self.label(i), lock.created_at);
+            let _ = writeln!(out, "    l{i} [label=\"{}\"];", dot_escape(&label));
+        }
+        for (j, edge) in self.edges.iter().enumerate() {
+            let (color, what) = if j == 0 {
+                ("red", "now, closes the cycle")
+            } else {
+                ("black", "first")
+            };
+            let label = format!("{what}: {} at {}", edge.thread, edge.to_acquired_at);
+            let _ = writeln!(
+                out,
+                "    l{} -> l{} [label=\"{}\", color={color}, fontcolor={color}];",
+                edge.from,
+                edge.to,
+                dot_escape(&label)
+            );
+        }
+        if self.edges.is_empty()
+            && matches!(
+                self.kind,
+                ReportKind::SelfDeadlock | ReportKind::RecursiveRead
+            )
+        {
+            let _ = writeln!(
+                out,
+                "    l0 -> l0 [label=\"relocked at {}\", color=red, fontcolor=red];",
+                self.location
+            );
+        }
+        out.push_str("}\n");
+        out
+    }
+
     /// A key identifying the cycle or the self-deadlock regardless of where
     /// it was entered: the same locks give the same key.
     pub(crate) fn dedup_key(&self) -> Vec<u64> {
@@ -602,12 +650,13 @@ impl Report {
         }
         writeln!(out, "\nlocks held by `{}` (outermost first):", self.thread)?;
         for held in &self.held {
-            let label = match self.locks.iter().position(|l| l.id == held.lock.id) {
-                Some(i) => self.label(i),
-                None => match &held.lock.name {
-                    Some(name) => name.to_string(),
-                    None => format!("#{}", held.lock.id),
-                },
+            let label = match (
+                &held.lock.name,
+                self.locks.iter().position(|l| l.id == held.lock.id),
+            ) {
+                (Some(name), _) => format!("{name:?}"),
+                (None, Some(i)) => self.label(i),
+                (None, None) => format!("#{}", held.lock.id),
             };
             writeln!(
                 out,
@@ -970,6 +1019,11 @@ impl Report {
         }
         self.write_held(out)
     }
+}
+
+/// Escapes `"` for a DOT label (`\\n` sequences stay line breaks).
+pub(crate) fn dot_escape(label: &str) -> String {
+    label.replace('"', "\\\"")
 }
 
 fn capitalize(word: &str) -> String {

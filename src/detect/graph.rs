@@ -20,7 +20,9 @@ use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 use super::local::{Held, Local, LockId};
 use super::order::Dag;
 use super::policy;
-use crate::report::{Access, EdgeInfo, HeldLock, LockInfo, LockKind, Report, ReportKind, Trace};
+use crate::report::{
+    Access, EdgeInfo, HeldLock, LockInfo, LockKind, Report, ReportKind, Trace, dot_escape,
+};
 use crate::sync::{self, AtomicU64, Ordering};
 
 struct NodeData {
@@ -514,7 +516,7 @@ pub(crate) fn dot() -> String {
             Some(name) => format!("{} \"{}\"\\n{}", node.kind, name, node.created),
             None => format!("{} #{}\\n{}", node.kind, node.id, node.created),
         };
-        let _ = writeln!(out, "    n{} [label=\"{}\"];", node.id, escape(&label));
+        let _ = writeln!(out, "    n{} [label=\"{}\"];", node.id, dot_escape(&label));
     }
     for edge in g.edge_references() {
         let (a, b) = (&g[edge.source()].data, &g[edge.target()].data);
@@ -525,14 +527,9 @@ pub(crate) fn dot() -> String {
             "    n{} -> n{} [label=\"{}\"];",
             a.id,
             b.id,
-            escape(&label)
+            dot_escape(&label)
         );
     }
     out.push_str("}\n");
     out
-}
-
-/// Escapes `"` for a DOT label; the `\n` sequences we wrote stay line breaks.
-fn escape(label: &str) -> String {
-    label.replace('"', "\\\"")
 }
