@@ -21,28 +21,40 @@
 //! # if !lockgraph::ENABLED { panic!("detection is off in this build") }
 //! ```
 //!
-//! The panic message is the report (abridged):
+//! The panic message is the report (abridged; backtraces trimmed to your
+//! code are printed under each edge):
 //!
 //! ```text
 //! potential deadlock: lock order inversion
 //!
 //! thread `main` is acquiring
-//!     Mutex alice (#1) created at src/main.rs:4:17
-//!     at src/main.rs:11:36
+//!     Mutex "alice" created at src/main.rs:4:21
+//!     at src/main.rs:11:31
 //! while holding
-//!     Mutex bob (#2) created at src/main.rs:4:43
-//!     acquired at src/main.rs:10:38
+//!     Mutex "bob" created at src/main.rs:4:49
+//!     acquired at src/main.rs:10:33
 //!
 //! but the opposite order was seen before:
 //!     bob -> alice -> bob
 //! ...
+//! where each edge of the cycle was first taken:
+//!   bob -> alice: now, in thread `main`
+//!       bob acquired at src/main.rs:10:33, then alice at src/main.rs:11:31
+//!        0: my_app::main
+//!               at src/main.rs:11
+//!   alice -> bob: first taken in thread `main`
+//!       alice acquired at src/main.rs:6:33, then bob at src/main.rs:7:31
+//!        0: my_app::main
+//!               at src/main.rs:7
+//!
 //! possible deadlock scenario:
-//!     main (run 1)        main (run 2)
-//!     ------------        ------------
+//!     main (run 1)             main (run 2)
+//!     ------------             ------------
 //!     lock(alice)
-//!                         lock(bob)
+//!                              lock(bob)
 //!     lock(bob)  <- blocks
-//!                         lock(alice)  <- blocks
+//!                              lock(alice)  <- blocks
+//! ...
 //! ```
 //!
 //! # What is checked
@@ -55,6 +67,13 @@
 //!   second read wait forever).
 //! * `try_lock` never blocks, so it adds no edge to the lock it takes; a
 //!   [`ReentrantLock`] re-entered by its owner adds none either.
+//! * **Hangs the order cannot show**, with the opt-in [`watchdog`]: a thread
+//!   blocked on a lock past a threshold, who holds it and what the holder
+//!   is doing; waits that form a cycle.
+//! * **Race conditions** on data you track with [`race::Tracked`] (or
+//!   annotate in unsafe code): accesses that nothing orders (vector clocks
+//!   over lock release/acquire, Condvar hand-offs and [`thread`]
+//!   spawn/join), and optionally data no single lock protects (lockset).
 //!
 //! # Cost and build switch
 //!
@@ -70,13 +89,15 @@
 //! The default is to panic with the report. [`set_policy`] switches to
 //! logging through `tracing` (target `lockgraph`), a callback, or off; the
 //! `LOCKGRAPH=panic|log|off` environment variable chooses the starting
-//! policy without rebuilding.
+//! policy without rebuilding, and `LOCKGRAPH_WATCHDOG=<seconds>` starts the
+//! watchdog.
 //!
 //! # Introspection
 //!
 //! [`held_locks`] lists the current thread's locks, `assert_held` /
 //! `assert_not_held` on each lock check them, [`graph_dot`] exports the
-//! lock-order graph as Graphviz DOT and [`graph_stats`] counts it.
+//! lock-order graph as Graphviz DOT, [`graph_stats`] counts it and
+//! [`Report::to_dot`] draws one finding.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
