@@ -156,6 +156,49 @@ pub(crate) struct RawRwLock {
     pub(crate) meta: Meta,
 }
 
+/// Releases of one mode: the held stack first, then the engine.
+macro_rules! rw_release {
+    ($($(#[$m:meta])* $name:ident => $engine:ident;)*) => {$(
+        $(#[$m])*
+        ///
+        /// # Safety
+        /// The current thread must hold the lock in the mode released.
+        #[inline(always)]
+        pub(crate) unsafe fn $name(&self) {
+            self.meta.release();
+            // SAFETY: forwarded from the caller.
+            unsafe { self.engine.$engine() }
+        }
+    )*};
+}
+
+/// Mode changes of a held lock: the engine's, then the held entry's access
+/// (for conversions that can fail, only when they succeed).
+macro_rules! rw_convert {
+    (@done (), $self:ident, $access:expr, $result:ident) => {{
+        let () = $result;
+        $self.meta.change_access($access);
+    }};
+    (@done bool, $self:ident, $access:expr, $result:ident) => {{
+        if $result {
+            $self.meta.change_access($access);
+        }
+        $result
+    }};
+    ($($(#[$m:meta])* $name:ident($($arg:ident: $t:ty),*) -> $ret:tt => $access:expr;)*) => {$(
+        $(#[$m])*
+        ///
+        /// # Safety
+        /// The current thread must hold the lock in the mode converted from.
+        pub(crate) unsafe fn $name(&self $(, $arg: $t)*) -> $ret {
+            // SAFETY: forwarded from the caller.
+            #[allow(clippy::let_unit_value)]
+            let result = unsafe { self.engine.$name($($arg),*) };
+            rw_convert!(@done $ret, self, $access, result)
+        }
+    )*};
+}
+
 /// A blocking, non-blocking and timed acquisition of one access mode.
 macro_rules! rw_acquire {
     ($lock:ident, $try:ident, $until:ident, $for:ident, $access:expr,
@@ -265,126 +308,39 @@ impl RawRwLock {
         try_lock_upgradable_for
     );
 
-    /// # Safety
-    /// The current thread must hold a shared lock.
-    #[inline(always)]
-    pub(crate) unsafe fn unlock_read(&self) {
-        self.meta.release();
-        // SAFETY: forwarded from the caller.
-        unsafe { self.engine.unlock_shared() }
+    rw_release! {
+        /// Releases a shared lock.
+        unlock_read => unlock_shared;
+        /// Releases the exclusive lock.
+        unlock_write => unlock_exclusive;
+        /// Releases the upgradable lock.
+        unlock_upgradable => unlock_upgradable;
+        /// Releases a shared lock, handing it to a waiter if any.
+        unlock_read_fair => unlock_shared_fair;
+        /// Releases the exclusive lock, handing it to a waiter if any.
+        unlock_write_fair => unlock_exclusive_fair;
+        /// Releases the upgradable lock, handing it to a waiter if any.
+        unlock_upgradable_fair => unlock_upgradable_fair;
     }
 
-    /// # Safety
-    /// The current thread must hold the exclusive lock.
-    #[inline(always)]
-    pub(crate) unsafe fn unlock_write(&self) {
-        self.meta.release();
-        // SAFETY: forwarded from the caller.
-        unsafe { self.engine.unlock_exclusive() }
-    }
-
-    /// # Safety
-    /// The current thread must hold the upgradable lock.
-    #[inline(always)]
-    pub(crate) unsafe fn unlock_upgradable(&self) {
-        self.meta.release();
-        // SAFETY: forwarded from the caller.
-        unsafe { self.engine.unlock_upgradable() }
-    }
-
-    /// # Safety
-    /// The current thread must hold a shared lock.
-    #[inline(always)]
-    pub(crate) unsafe fn unlock_read_fair(&self) {
-        self.meta.release();
-        // SAFETY: forwarded from the caller.
-        unsafe { self.engine.unlock_shared_fair() }
-    }
-
-    /// # Safety
-    /// The current thread must hold the exclusive lock.
-    #[inline(always)]
-    pub(crate) unsafe fn unlock_write_fair(&self) {
-        self.meta.release();
-        // SAFETY: forwarded from the caller.
-        unsafe { self.engine.unlock_exclusive_fair() }
-    }
-
-    /// # Safety
-    /// The current thread must hold the upgradable lock.
-    #[inline(always)]
-    pub(crate) unsafe fn unlock_upgradable_fair(&self) {
-        self.meta.release();
-        // SAFETY: forwarded from the caller.
-        unsafe { self.engine.unlock_upgradable_fair() }
-    }
-
-    /// Upgradable to exclusive; waits for readers, who hold nothing this
-    /// thread waits for through this lock, so no edge changes.
-    ///
-    /// # Safety
-    /// The current thread must hold the upgradable lock.
-    pub(crate) unsafe fn upgrade(&self) {
-        // SAFETY: forwarded from the caller.
-        unsafe { self.engine.upgrade() };
-        self.meta.change_access(Access::Exclusive);
-    }
-
-    /// # Safety
-    /// The current thread must hold the upgradable lock.
-    pub(crate) unsafe fn try_upgrade(&self) -> bool {
-        // SAFETY: forwarded from the caller.
-        let upgraded = unsafe { self.engine.try_upgrade() };
-        if upgraded {
-            self.meta.change_access(Access::Exclusive);
-        }
-        upgraded
-    }
-
-    /// # Safety
-    /// The current thread must hold the upgradable lock.
-    pub(crate) unsafe fn try_upgrade_until(&self, deadline: Instant) -> bool {
-        // SAFETY: forwarded from the caller.
-        let upgraded = unsafe { self.engine.try_upgrade_until(deadline) };
-        if upgraded {
-            self.meta.change_access(Access::Exclusive);
-        }
-        upgraded
-    }
-
-    /// # Safety
-    /// The current thread must hold the upgradable lock.
-    pub(crate) unsafe fn try_upgrade_for(&self, timeout: Duration) -> bool {
-        // SAFETY: forwarded from the caller.
-        let upgraded = unsafe { self.engine.try_upgrade_for(timeout) };
-        if upgraded {
-            self.meta.change_access(Access::Exclusive);
-        }
-        upgraded
-    }
-
-    /// # Safety
-    /// The current thread must hold the exclusive lock.
-    pub(crate) unsafe fn downgrade(&self) {
-        // SAFETY: forwarded from the caller.
-        unsafe { self.engine.downgrade() };
-        self.meta.change_access(Access::Shared);
-    }
-
-    /// # Safety
-    /// The current thread must hold the exclusive lock.
-    pub(crate) unsafe fn downgrade_to_upgradable(&self) {
-        // SAFETY: forwarded from the caller.
-        unsafe { self.engine.downgrade_to_upgradable() };
-        self.meta.change_access(Access::Upgradable);
-    }
-
-    /// # Safety
-    /// The current thread must hold the upgradable lock.
-    pub(crate) unsafe fn downgrade_upgradable(&self) {
-        // SAFETY: forwarded from the caller.
-        unsafe { self.engine.downgrade_upgradable() };
-        self.meta.change_access(Access::Shared);
+    // Mode changes wait (if at all) only for other readers of this lock,
+    // who cannot be waiting for anything this thread holds through it: no
+    // edge changes, only the held entry's access.
+    rw_convert! {
+        /// Upgradable to exclusive, waiting for readers to leave.
+        upgrade() -> () => Access::Exclusive;
+        /// Upgradable to exclusive if no reader is left.
+        try_upgrade() -> bool => Access::Exclusive;
+        /// [`RawRwLock::try_upgrade`], waiting until `deadline`.
+        try_upgrade_until(deadline: Instant) -> bool => Access::Exclusive;
+        /// [`RawRwLock::try_upgrade`], waiting up to `timeout`.
+        try_upgrade_for(timeout: Duration) -> bool => Access::Exclusive;
+        /// Exclusive to shared.
+        downgrade() -> () => Access::Shared;
+        /// Exclusive to upgradable.
+        downgrade_to_upgradable() -> () => Access::Upgradable;
+        /// Upgradable to shared.
+        downgrade_upgradable() -> () => Access::Shared;
     }
 
     #[inline(always)]

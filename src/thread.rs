@@ -46,10 +46,10 @@ where
     struct Publish(ExitClock);
     impl Drop for Publish {
         fn drop(&mut self) {
-            *self.0.lock() = clock::exit();
+            *self.0.lock() = clock::hand_over();
         }
     }
-    let start = clock::fork();
+    let start = clock::hand_over();
     move || {
         if let Some(start) = &start {
             clock::absorb(start);

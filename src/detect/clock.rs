@@ -161,22 +161,11 @@ pub(crate) fn forget_condvar(condvar: usize) {
     }
 }
 
-/// Spawning a thread: the child starts with the parent's clock. `None`
-/// while race detection is off.
-pub(crate) fn fork() -> Option<VClock> {
-    if !policy::is_racing(policy::state()) {
-        return None;
-    }
-    local::with(|local| {
-        let clock = thread_clock(local);
-        let snapshot = clock.clock.clone();
-        clock.tick();
-        snapshot
-    })
-}
-
-/// A thread's final clock, for whoever joins it.
-pub(crate) fn exit() -> Option<VClock> {
+/// This thread's clock as it is now, for a thread it starts (spawn: the
+/// child begins with it) or for whoever joins it (exit: the joiner takes it
+/// in); this thread then moves to a new epoch. `None` while race detection
+/// is off.
+pub(crate) fn hand_over() -> Option<VClock> {
     if !policy::is_racing(policy::state()) {
         return None;
     }

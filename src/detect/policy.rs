@@ -297,12 +297,7 @@ pub(crate) fn dispatch(report: Box<Report>) {
         }
         Some(_scope) => match MODE.load(Ordering::Relaxed) & POLICY {
             LOG => log(&report),
-            CALLBACK => {
-                let handler = HANDLER.lock().clone();
-                if let Some(handler) = handler {
-                    handler(&report);
-                }
-            }
+            CALLBACK => call_handler(&report),
             OFF => {}
             _ if std::thread::panicking() => {
                 // A second panic while unwinding would abort the process:
@@ -340,12 +335,7 @@ pub(crate) fn dispatch_watchdog(report: Box<Report>) {
     };
     match MODE.load(Ordering::Relaxed) & POLICY {
         LOG => log(&report),
-        CALLBACK => {
-            let handler = HANDLER.lock().clone();
-            if let Some(handler) = handler {
-                handler(&report);
-            }
-        }
+        CALLBACK => call_handler(&report),
         OFF => {}
         _ => {
             eprintln!("{report}");
@@ -354,6 +344,15 @@ pub(crate) fn dispatch_watchdog(report: Box<Report>) {
                 std::process::abort();
             }
         }
+    }
+}
+
+/// Calls the user's callback, outside the lock that stores it (so the
+/// callback may call `set_policy`).
+fn call_handler(report: &Report) {
+    let handler = HANDLER.lock().clone();
+    if let Some(handler) = handler {
+        handler(report);
     }
 }
 

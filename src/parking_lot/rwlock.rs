@@ -86,6 +86,53 @@ rwlock_guard! {
     RwLockUpgradableReadGuard
 }
 
+/// `unlocked`, `unlock_fair`, `unlocked_fair` and `bump` of a guard holding
+/// `s.rwlock` in one mode: `$unlock` and `$fair` release that mode and
+/// `$relock` takes it again.
+macro_rules! unlock_methods {
+    ($unlock:ident, $fair:ident, $relock:ident) => {
+        /// Releases the lock while `f` runs, then takes it again in the same
+        /// mode (a blocking acquisition, checked like any other).
+        #[inline(always)]
+        #[track_caller]
+        pub fn unlocked<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
+            // SAFETY: the guard holds the lock in this mode; it is taken
+            // again before the guard is used.
+            unsafe { s.rwlock.raw.$unlock() };
+            let result = f();
+            s.rwlock.raw.$relock(R::KIND);
+            result
+        }
+
+        /// Releases the lock with the fair protocol (to a waiter, if any).
+        #[inline(always)]
+        pub fn unlock_fair(s: Self) {
+            // SAFETY: the guard holds the lock in this mode and is forgotten
+            // right after.
+            unsafe { s.rwlock.raw.$fair() };
+            mem::forget(s);
+        }
+
+        /// `unlocked` with a fair release.
+        #[inline(always)]
+        #[track_caller]
+        pub fn unlocked_fair<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
+            // SAFETY: as in `unlocked`.
+            unsafe { s.rwlock.raw.$fair() };
+            let result = f();
+            s.rwlock.raw.$relock(R::KIND);
+            result
+        }
+
+        /// Yields the lock to a waiting thread, if any, then takes it again.
+        #[inline(always)]
+        #[track_caller]
+        pub fn bump(s: &mut Self) {
+            Self::unlocked_fair(s, || ());
+        }
+    };
+}
+
 /// Declares a mapped guard holding the raw lock and a pointer into the data.
 macro_rules! mapped_guard {
     ($(#[$m:meta])* $name:ident) => {
@@ -392,42 +439,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockReadGuard<'a, R, T> {
 
     super::map_methods!(ref MappedRwLockReadGuard<'a, R>);
 
-    /// Releases the read lock while `f` runs, then reads again.
-    #[inline(always)]
-    #[track_caller]
-    pub fn unlocked<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
-        // SAFETY: the guard reads; it reads again before being used.
-        unsafe { s.rwlock.raw.unlock_read() };
-        let result = f();
-        s.rwlock.raw.read(R::KIND);
-        result
-    }
-
-    /// Releases the read lock with the fair protocol.
-    #[inline(always)]
-    pub fn unlock_fair(s: Self) {
-        // SAFETY: the guard reads and is forgotten right after.
-        unsafe { s.rwlock.raw.unlock_read_fair() };
-        mem::forget(s);
-    }
-
-    /// [`RwLockReadGuard::unlocked`] with a fair unlock.
-    #[inline(always)]
-    #[track_caller]
-    pub fn unlocked_fair<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
-        // SAFETY: the guard reads; it reads again before being used.
-        unsafe { s.rwlock.raw.unlock_read_fair() };
-        let result = f();
-        s.rwlock.raw.read(R::KIND);
-        result
-    }
-
-    /// Yields the lock to a waiting writer, if any, then reads again.
-    #[inline(always)]
-    #[track_caller]
-    pub fn bump(s: &mut Self) {
-        Self::unlocked_fair(s, || ());
-    }
+    unlock_methods!(unlock_read, unlock_read_fair, read);
 }
 
 impl<R: RwLockKind, T: ?Sized> Drop for RwLockReadGuard<'_, R, T> {
@@ -457,17 +469,6 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
 
     super::map_methods!(mut MappedRwLockWriteGuard<'a, R>);
 
-    /// Releases the write lock while `f` runs, then writes again.
-    #[inline(always)]
-    #[track_caller]
-    pub fn unlocked<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
-        // SAFETY: the guard writes; it writes again before being used.
-        unsafe { s.rwlock.raw.unlock_write() };
-        let result = f();
-        s.rwlock.raw.write(R::KIND);
-        result
-    }
-
     /// Turns write access into read access without letting a writer in.
     #[inline(always)]
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, R, T> {
@@ -494,31 +495,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
         }
     }
 
-    /// Releases the write lock with the fair protocol.
-    #[inline(always)]
-    pub fn unlock_fair(s: Self) {
-        // SAFETY: the guard writes and is forgotten right after.
-        unsafe { s.rwlock.raw.unlock_write_fair() };
-        mem::forget(s);
-    }
-
-    /// [`RwLockWriteGuard::unlocked`] with a fair unlock.
-    #[inline(always)]
-    #[track_caller]
-    pub fn unlocked_fair<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
-        // SAFETY: the guard writes; it writes again before being used.
-        unsafe { s.rwlock.raw.unlock_write_fair() };
-        let result = f();
-        s.rwlock.raw.write(R::KIND);
-        result
-    }
-
-    /// Yields the lock to a waiting thread, if any, then writes again.
-    #[inline(always)]
-    #[track_caller]
-    pub fn bump(s: &mut Self) {
-        Self::unlocked_fair(s, || ());
-    }
+    unlock_methods!(unlock_write, unlock_write_fair, write);
 }
 
 impl<R: RwLockKind, T: ?Sized> DerefMut for RwLockWriteGuard<'_, R, T> {
@@ -548,17 +525,6 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
     #[inline(always)]
     pub fn rwlock(s: &Self) -> &'a RwLock<R, T> {
         s.rwlock
-    }
-
-    /// Releases the lock while `f` runs, then takes it upgradable again.
-    #[inline(always)]
-    #[track_caller]
-    pub fn unlocked<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
-        // SAFETY: the guard is upgradable; it is taken again before use.
-        unsafe { s.rwlock.raw.unlock_upgradable() };
-        let result = f();
-        s.rwlock.raw.upgradable(R::KIND);
-        result
     }
 
     /// Upgrades to write access, waiting for readers to leave. This is the
@@ -656,31 +622,7 @@ impl<'a, R: RwLockKind, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a, R, T> {
         Some(result)
     }
 
-    /// Releases the lock with the fair protocol.
-    #[inline(always)]
-    pub fn unlock_fair(s: Self) {
-        // SAFETY: the guard is upgradable and is forgotten right after.
-        unsafe { s.rwlock.raw.unlock_upgradable_fair() };
-        mem::forget(s);
-    }
-
-    /// [`RwLockUpgradableReadGuard::unlocked`] with a fair unlock.
-    #[inline(always)]
-    #[track_caller]
-    pub fn unlocked_fair<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
-        // SAFETY: the guard is upgradable; it is taken again before use.
-        unsafe { s.rwlock.raw.unlock_upgradable_fair() };
-        let result = f();
-        s.rwlock.raw.upgradable(R::KIND);
-        result
-    }
-
-    /// Yields the lock to a waiting thread, if any, then takes it again.
-    #[inline(always)]
-    #[track_caller]
-    pub fn bump(s: &mut Self) {
-        Self::unlocked_fair(s, || ());
-    }
+    unlock_methods!(unlock_upgradable, unlock_upgradable_fair, upgradable);
 }
 
 impl<R: RwLockKind, T: ?Sized> Drop for RwLockUpgradableReadGuard<'_, R, T> {
