@@ -23,7 +23,7 @@ status=0
 for binary in $binaries; do
     name=$(basename "$binary")
     start=$(date +%s)
-    if PROPTEST_CASES=100 valgrind -q --error-exitcode=99 --leak-check=full \
+    if PROPTEST_CASES=100 LOCKGRAPH_TEST_TIMEOUT=300 valgrind -q --error-exitcode=99 --leak-check=full \
         --errors-for-leak-kinds=definite --show-leak-kinds=definite \
         "$binary" --test-threads=2 >"/tmp/valgrind-$name.log" 2>&1; then
         echo "valgrind clean: $name ($(( $(date +%s) - start ))s)"

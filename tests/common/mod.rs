@@ -9,8 +9,16 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-/// How long any scenario may take before it counts as hung.
-pub const WATCHDOG: Duration = Duration::from_secs(20);
+/// How long any scenario may take before it counts as hung: 20 s, or
+/// `LOCKGRAPH_TEST_TIMEOUT` seconds (valgrind runs set it higher: the first
+/// report of a process resolves symbols, which valgrind slows a hundredfold).
+pub fn watchdog() -> Duration {
+    let secs = std::env::var("LOCKGRAPH_TEST_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    Duration::from_secs(secs)
+}
 
 /// Keeps the expected report panics out of the test output; every other
 /// panic still goes to the default hook.
@@ -41,7 +49,7 @@ pub fn payload_text(payload: &(dyn Any + Send)) -> Option<&str> {
         .or_else(|| payload.downcast_ref::<&str>().copied())
 }
 
-/// Runs `f` on its own thread and waits at most [`WATCHDOG`]: a scenario
+/// Runs `f` on its own thread and waits at most [`watchdog()`]: a scenario
 /// that deadlocks fails the test instead of hanging it.
 pub fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> thread::Result<T> {
     quiet_reports();
@@ -53,9 +61,10 @@ pub fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> thre
             let _ = tx.send(result);
         })
         .expect("spawn scenario thread");
-    match rx.recv_timeout(WATCHDOG) {
+    let limit = watchdog();
+    match rx.recv_timeout(limit) {
         Ok(result) => result,
-        Err(_) => panic!("scenario hung for {WATCHDOG:?}: a deadlock was not detected"),
+        Err(_) => panic!("scenario hung for {limit:?}: a deadlock was not detected"),
     }
 }
 
