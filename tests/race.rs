@@ -189,6 +189,35 @@ fn a_condvar_hand_off_is_clean() {
     });
 }
 
+/// A consumer that polls with `try_lock` takes the releaser's clock just as
+/// a blocking `lock` does.
+#[test]
+fn a_hand_off_seen_through_try_lock_is_clean() {
+    expect_clean(|| {
+        let shared = Arc::new((Mutex::new(false), Tracked::new(0u64)));
+        let producer = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (ready, data) = &*shared;
+                let mut ready = ready.lock().unwrap();
+                data.set(42);
+                *ready = true;
+            })
+        };
+        let (ready, data) = &*shared;
+        loop {
+            if let Ok(ready) = ready.try_lock() {
+                if *ready {
+                    break;
+                }
+            }
+            std::thread::yield_now();
+        }
+        assert_eq!(data.get(), 42);
+        producer.join().unwrap();
+    });
+}
+
 #[test]
 fn producer_consumer_through_a_locked_queue_is_clean() {
     expect_clean(|| {

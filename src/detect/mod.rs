@@ -347,15 +347,14 @@ mod on {
                 if id == 0 {
                     id = graph::register(&self.ident, kind, None, self.created, Some(site)).0;
                 }
-                let slot = self.ident.slot();
                 local.held.push(Held {
                     id,
-                    slot,
+                    slot: self.ident.slot(),
                     access,
                     site,
                 });
-                if policy::is_watching(state) {
-                    watchdog::publish(local, id, slot, access, site);
+                if policy::has_hooks(state) {
+                    self.after_acquire(local, state, access, site);
                 }
             });
         }
