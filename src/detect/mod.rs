@@ -198,16 +198,6 @@ mod on {
             while i < n {
                 let held = local.held.get(i);
                 if held.id == id {
-                    if relock(held.access, access) == Relock::Reenter {
-                        // Re-entry cannot block: no edge, no report.
-                        local.held.push(Held {
-                            id,
-                            slot: held.slot,
-                            access,
-                            site,
-                        });
-                        return None;
-                    }
                     return self.relock(local, held, access, site);
                 }
                 if !local.known.contains(held.id, id) {
@@ -272,6 +262,7 @@ mod on {
                 site,
             };
             let kind = match relock(previous.access, access) {
+                // Re-entry cannot block: no edge, no report.
                 Relock::Reenter => {
                     local.held.push(pushed);
                     return None;
