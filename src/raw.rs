@@ -1,6 +1,6 @@
 //! Checked raw locks: an engine lock plus its detector record. Both API
 //! flavours (std's in `mutex.rs`, `rwlock.rs`, `reentrant.rs`, `condvar.rs`;
-//! parking_lot's in `parking_lot.rs`) are thin skins over these, so the
+//! parking_lot's in `parking_lot/`) are thin skins over these, so the
 //! acquire/release bookkeeping is written once.
 //!
 //! Every blocking acquisition calls the detector *before* blocking (so a
@@ -14,6 +14,54 @@ use std::time::{Duration, Instant};
 use crate::detect::Meta;
 use crate::report::{Access, LockKind};
 use crate::sync::{self, AtomicU64, Ordering, maybe_const_fn};
+
+/// A blocking, non-blocking and timed acquisition of one access mode: the
+/// mutex's, and each of the reader-writer lock's.
+macro_rules! acquire_methods {
+    ($lock:ident, $try:ident, $until:ident, $for:ident, $access:expr,
+     $e_lock:ident, $e_try:ident, $e_until:ident, $e_for:ident) => {
+        #[inline(always)]
+        #[track_caller]
+        pub(crate) fn $lock(&self, kind: LockKind) {
+            if self.meta.acquire(kind, $access) {
+                self.meta
+                    .watched($access, || self.engine.$e_try(), || self.engine.$e_lock());
+            } else {
+                self.engine.$e_lock();
+            }
+        }
+
+        #[inline(always)]
+        #[track_caller]
+        pub(crate) fn $try(&self, kind: LockKind) -> bool {
+            let locked = self.engine.$e_try();
+            if locked {
+                self.meta.acquired(kind, $access);
+            }
+            locked
+        }
+
+        #[track_caller]
+        pub(crate) fn $until(&self, kind: LockKind, deadline: Instant) -> bool {
+            self.meta.before_timed(kind, $access);
+            let locked = self.engine.$e_until(deadline);
+            if locked {
+                self.meta.acquired(kind, $access);
+            }
+            locked
+        }
+
+        #[track_caller]
+        pub(crate) fn $for(&self, kind: LockKind, timeout: Duration) -> bool {
+            self.meta.before_timed(kind, $access);
+            let locked = self.engine.$e_for(timeout);
+            if locked {
+                self.meta.acquired(kind, $access);
+            }
+            locked
+        }
+    };
+}
 
 /// A mutex: [`sync::RawMutex`] checked by the detector.
 pub(crate) struct RawMutex {
@@ -38,49 +86,17 @@ impl RawMutex {
         }
     }
 
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn lock(&self, kind: LockKind) {
-        if self.meta.acquire(kind, Access::Exclusive) {
-            self.meta.watched(
-                Access::Exclusive,
-                || self.engine.try_lock(),
-                || self.engine.lock(),
-            );
-        } else {
-            self.engine.lock();
-        }
-    }
-
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn try_lock(&self, kind: LockKind) -> bool {
-        let locked = self.engine.try_lock();
-        if locked {
-            self.meta.acquired(kind, Access::Exclusive);
-        }
-        locked
-    }
-
-    #[track_caller]
-    pub(crate) fn try_lock_until(&self, kind: LockKind, deadline: Instant) -> bool {
-        self.meta.before_timed(kind, Access::Exclusive);
-        let locked = self.engine.try_lock_until(deadline);
-        if locked {
-            self.meta.acquired(kind, Access::Exclusive);
-        }
-        locked
-    }
-
-    #[track_caller]
-    pub(crate) fn try_lock_for(&self, kind: LockKind, timeout: Duration) -> bool {
-        self.meta.before_timed(kind, Access::Exclusive);
-        let locked = self.engine.try_lock_for(timeout);
-        if locked {
-            self.meta.acquired(kind, Access::Exclusive);
-        }
-        locked
-    }
+    acquire_methods!(
+        lock,
+        try_lock,
+        try_lock_until,
+        try_lock_for,
+        Access::Exclusive,
+        lock,
+        try_lock,
+        try_lock_until,
+        try_lock_for
+    );
 
     /// # Safety
     /// The current thread must hold the lock.
@@ -199,53 +215,6 @@ macro_rules! rw_convert {
     )*};
 }
 
-/// A blocking, non-blocking and timed acquisition of one access mode.
-macro_rules! rw_acquire {
-    ($lock:ident, $try:ident, $until:ident, $for:ident, $access:expr,
-     $e_lock:ident, $e_try:ident, $e_until:ident, $e_for:ident) => {
-        #[inline(always)]
-        #[track_caller]
-        pub(crate) fn $lock(&self, kind: LockKind) {
-            if self.meta.acquire(kind, $access) {
-                self.meta
-                    .watched($access, || self.engine.$e_try(), || self.engine.$e_lock());
-            } else {
-                self.engine.$e_lock();
-            }
-        }
-
-        #[inline(always)]
-        #[track_caller]
-        pub(crate) fn $try(&self, kind: LockKind) -> bool {
-            let locked = self.engine.$e_try();
-            if locked {
-                self.meta.acquired(kind, $access);
-            }
-            locked
-        }
-
-        #[track_caller]
-        pub(crate) fn $until(&self, kind: LockKind, deadline: Instant) -> bool {
-            self.meta.before_timed(kind, $access);
-            let locked = self.engine.$e_until(deadline);
-            if locked {
-                self.meta.acquired(kind, $access);
-            }
-            locked
-        }
-
-        #[track_caller]
-        pub(crate) fn $for(&self, kind: LockKind, timeout: Duration) -> bool {
-            self.meta.before_timed(kind, $access);
-            let locked = self.engine.$e_for(timeout);
-            if locked {
-                self.meta.acquired(kind, $access);
-            }
-            locked
-        }
-    };
-}
-
 impl RawRwLock {
     maybe_const_fn! {
         #[track_caller]
@@ -263,7 +232,7 @@ impl RawRwLock {
         }
     }
 
-    rw_acquire!(
+    acquire_methods!(
         read,
         try_read,
         try_read_until,
@@ -274,7 +243,7 @@ impl RawRwLock {
         try_lock_shared_until,
         try_lock_shared_for
     );
-    rw_acquire!(
+    acquire_methods!(
         read_recursive,
         try_read_recursive,
         try_read_recursive_until,
@@ -285,7 +254,7 @@ impl RawRwLock {
         try_lock_shared_recursive_until,
         try_lock_shared_recursive_for
     );
-    rw_acquire!(
+    acquire_methods!(
         write,
         try_write,
         try_write_until,
@@ -296,7 +265,7 @@ impl RawRwLock {
         try_lock_exclusive_until,
         try_lock_exclusive_for
     );
-    rw_acquire!(
+    acquire_methods!(
         upgradable,
         try_upgradable,
         try_upgradable_until,
