@@ -97,6 +97,7 @@ impl<T> Mutex<T> {
         ///
         /// static COUNT: Mutex<u32> = Mutex::new(0);
         /// *COUNT.lock().unwrap() += 1;
+        /// assert_eq!(*COUNT.lock().unwrap(), 1);
         /// ```
         #[inline(always)]
         #[track_caller]

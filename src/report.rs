@@ -571,8 +571,29 @@ impl Report {
     /// a self-deadlock, the lock with a red loop.
     ///
     /// ```
-    /// let report_dot = |report: &lockgraph::Report| report.to_dot();
-    /// # let _ = report_dot;
+    /// use std::sync::{Arc, Mutex as StdMutex};
+    /// use lockgraph::{Mutex, Policy, set_policy};
+    ///
+    /// let dots = Arc::new(StdMutex::new(Vec::new()));
+    /// let sink = dots.clone();
+    /// let previous = set_policy(Policy::callback(move |report| {
+    ///     sink.lock().unwrap().push(report.to_dot());
+    /// }));
+    /// let (a, b) = (Mutex::named("a", ()), Mutex::named("b", ()));
+    /// {
+    ///     let _a = a.lock().unwrap();
+    ///     let _b = b.lock().unwrap();
+    /// }
+    /// {
+    ///     let _b = b.lock().unwrap();
+    ///     let _a = a.lock().unwrap(); // closes the cycle: reported, then goes on
+    /// }
+    /// set_policy(previous);
+    /// # if lockgraph::ENABLED {
+    /// let dots = dots.lock().unwrap();
+    /// assert!(dots[0].starts_with("digraph lockgraph_report {"));
+    /// assert!(dots[0].contains("color=red"));
+    /// # }
     /// ```
     pub fn to_dot(&self) -> String {
         let mut out = String::from(

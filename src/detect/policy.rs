@@ -24,6 +24,7 @@ pub type Callback = Arc<dyn Fn(&Report) + Send + Sync + 'static>;
 /// let previous = set_policy(Policy::callback(|report| {
 ///     eprintln!("lockgraph found: {}", report.title());
 /// }));
+/// assert!(matches!(lockgraph::policy(), Policy::Callback(_)));
 /// # set_policy(previous);
 /// ```
 #[derive(Clone, Default)]
@@ -215,7 +216,7 @@ pub(crate) fn reports_repeats() -> bool {
 /// let previous = set_policy(Policy::Log);
 /// // ... run a program that has a lock-order bug to completion,
 /// // logging each distinct cycle once through `tracing` ...
-/// set_policy(previous);
+/// assert!(matches!(set_policy(previous), Policy::Log));
 /// ```
 pub fn set_policy(policy: Policy) -> Policy {
     let (mode, callback) = match policy {

@@ -218,6 +218,8 @@ pub type MappedFairMutexGuard<'a, T> = lock_api::MappedMutexGuard<'a, RawFairMut
 /// let upgradable = lock.upgradable_read();
 /// let mut write = RwLockUpgradableReadGuard::upgrade(upgradable); // not a deadlock
 /// *write += 1;
+/// drop(write);
+/// assert_eq!(*lock.read(), 2);
 /// ```
 pub type RwLock<T> = lock_api::RwLock<RawRwLock, T>;
 /// Shared read access to an [`RwLock`].
