@@ -32,7 +32,7 @@
 //!
 //! Not provided: `Once` (keep parking_lot's), the raw lock types as usable
 //! raw locks ([`RawMutex`] and friends here only name the engine in generic
-//! types like [`ArcMutexGuard<RawMutex, T>`](lock_api::ArcMutexGuard)),
+//! types like `ArcMutexGuard<RawMutex, T>` with the `arc_lock` feature),
 //! `raw()`, and the `send_guard` / `deadlock_detection` features.
 
 mod condvar;
