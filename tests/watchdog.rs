@@ -367,6 +367,19 @@ fn clean_programs_are_not_reported() {
 #[test]
 #[ignore = "run as a child process"]
 fn env_child_holds_a_lock_too_long() {
+    hold_env_lock_too_long();
+}
+
+/// The same, after an explicit `set_policy` before any lock is taken: the
+/// environment's watchdog starts all the same.
+#[test]
+#[ignore = "run as a child process"]
+fn env_child_sets_the_policy_first() {
+    lockgraph::set_policy(lockgraph::Policy::Panic);
+    hold_env_lock_too_long();
+}
+
+fn hold_env_lock_too_long() {
     let lock = Arc::new(Mutex::named("env-lock", ()));
     let guard = lock.lock().unwrap();
     let waiter = {
@@ -383,21 +396,21 @@ fn the_environment_variable_starts_a_watchdog() {
     if !lockgraph::ENABLED {
         return;
     }
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "env_child_holds_a_lock_too_long",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("LOCKGRAPH_WATCHDOG", "0.2")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert!(stderr.contains("lock held too long"), "{stderr}");
-    assert!(
-        stderr.contains("env-waiter") && stderr.contains("\"env-lock\""),
-        "{stderr}"
-    );
+    for child in [
+        "env_child_holds_a_lock_too_long",
+        "env_child_sets_the_policy_first",
+    ] {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", child, "--ignored", "--nocapture"])
+            .env("LOCKGRAPH_WATCHDOG", "0.2")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{child}: {stderr}");
+        assert!(stderr.contains("lock held too long"), "{child}: {stderr}");
+        assert!(
+            stderr.contains("env-waiter") && stderr.contains("\"env-lock\""),
+            "{child}: {stderr}"
+        );
+    }
 }

@@ -225,6 +225,9 @@ pub fn set_policy(policy: Policy) -> Policy {
         Policy::Callback(f) => (CALLBACK, Some(f)),
         Policy::Off => (OFF, None),
     };
+    // Read the environment first (it also starts `LOCKGRAPH_WATCHDOG`'s
+    // watchdog), so that this call wins over it rather than preempting it.
+    state();
     let old_callback = std::mem::replace(&mut *HANDLER.lock(), callback);
     let old_mode = MODE
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
