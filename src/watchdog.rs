@@ -113,7 +113,9 @@ impl Watchdog {
                 .store(true, std::sync::atomic::Ordering::Relaxed);
             thread.thread().unpark();
             let _ = thread.join();
-            policy::set_watching(false);
+            let mut running = RUNNING.lock();
+            *running -= 1;
+            policy::set_watching(*running > 0);
         }
     }
 }
@@ -131,13 +133,22 @@ pub fn start(config: Config) -> Watchdog {
     if !crate::ENABLED {
         return Watchdog { stop, thread: None };
     }
-    policy::set_watching(true);
     let flag = stop.clone();
+    let mut running = RUNNING.lock();
     let thread = thread::Builder::new()
         .name("lockgraph-watchdog".into())
         .spawn(move || run(config, &flag))
         .ok();
+    if thread.is_some() {
+        *running += 1;
+        policy::set_watching(true);
+    }
     Watchdog { stop, thread }
+}
+
+// Watchdogs running: acquisitions publish while any does.
+sync::global! {
+    static RUNNING: sync::Mutex<usize> = lazy sync::Mutex::new(0);
 }
 
 /// Starts a detached watchdog from `LOCKGRAPH_WATCHDOG=<seconds>`.

@@ -174,6 +174,39 @@ fn a_lock_held_by_a_sleeping_thread_is_held_too_long_with_the_holders_site() {
 }
 
 #[test]
+fn stopping_one_watchdog_leaves_another_one_watching() {
+    if !lockgraph::ENABLED {
+        return;
+    }
+    let recorder = Recorder::start();
+    let first = watchdog::start(Config::new(THRESHOLD));
+    let second = watchdog::start(Config::new(THRESHOLD));
+    first.stop();
+    let lock = Arc::new(Mutex::named("kept", ()));
+    let (tx, rx) = mpsc::channel();
+    let holder = {
+        let lock = lock.clone();
+        named("second-holder", move || {
+            let _guard = lock.lock().unwrap();
+            tx.send(()).unwrap();
+            thread::sleep(THRESHOLD * 4);
+        })
+    };
+    rx.recv().unwrap();
+    let waiter = {
+        let lock = lock.clone();
+        named("second-waiter", move || drop(lock.lock().unwrap()))
+    };
+    let (report, _) = recorder
+        .wait_for("second-", THRESHOLD * 4)
+        .expect("reported by the watchdog still running");
+    assert_eq!(report.waits()[0].thread(), "second-waiter");
+    holder.join().unwrap();
+    waiter.join().unwrap();
+    second.stop();
+}
+
+#[test]
 fn a_holder_blocked_on_a_channel_is_named() {
     if !lockgraph::ENABLED {
         return;
