@@ -132,10 +132,8 @@ impl<T> Tracked<T> {
     #[track_caller]
     pub fn named(name: impl Into<Cow<'static, str>>, value: T) -> Tracked<T> {
         Tracked {
-            lock: sync::RawMutex::new(),
-            owner: AtomicU64::new(0),
             shadow: Shadow::new(Some(name.into())),
-            data: UnsafeCell::new(value),
+            ..Tracked::new(value)
         }
     }
 

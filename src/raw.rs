@@ -81,8 +81,8 @@ impl RawMutex {
     #[track_caller]
     pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> RawMutex {
         RawMutex {
-            engine: sync::RawMutex::new(),
             meta: Meta::named(kind, name),
+            ..RawMutex::new()
         }
     }
 
@@ -227,8 +227,8 @@ impl RawRwLock {
     #[track_caller]
     pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> RawRwLock {
         RawRwLock {
-            engine: sync::RawRwLock::new(),
             meta: Meta::named(kind, name),
+            ..RawRwLock::new()
         }
     }
 
@@ -354,10 +354,8 @@ impl RawReentrant {
     #[track_caller]
     pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> RawReentrant {
         RawReentrant {
-            engine: sync::RawMutex::new(),
-            owner: AtomicU64::new(0),
-            count: sync::UnsafeCell::new(0),
             meta: Meta::named(kind, name),
+            ..RawReentrant::new()
         }
     }
 
