@@ -50,6 +50,29 @@ unsafe fn unlock<R: MutexKind>(raw: &raw::RawMutex) {
     }
 }
 
+/// Releases `raw` (with the fair protocol, or the way `R` unlocks by
+/// default) while `f` runs, then takes it again: a blocking acquisition,
+/// checked against the locks this thread holds then.
+///
+/// # Safety
+/// The current thread must hold `raw` through a guard that is not used
+/// while `f` runs.
+#[inline(always)]
+#[track_caller]
+unsafe fn unlocked<R: MutexKind, U>(raw: &raw::RawMutex, fair: bool, f: impl FnOnce() -> U) -> U {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if fair {
+            raw.unlock_fair()
+        } else {
+            unlock::<R>(raw)
+        }
+    }
+    let result = f();
+    raw.lock(R::KIND);
+    result
+}
+
 /// A mutual exclusion primitive with lock_api's `Mutex<R, T>` API, checked by
 /// the deadlock detector. Use it through the aliases
 /// [`parking_lot::Mutex<T>`](super::Mutex) and
@@ -347,12 +370,8 @@ impl<'a, R: MutexKind, T: ?Sized + 'a> MutexGuard<'a, R, T> {
     where
         F: FnOnce() -> U,
     {
-        // SAFETY: the guard holds the lock; it is re-acquired before the
-        // guard is used again.
-        unsafe { unlock::<R>(&s.mutex.raw) };
-        let result = f();
-        s.mutex.raw.lock(R::KIND);
-        result
+        // SAFETY: the guard holds the lock and is borrowed while `f` runs.
+        unsafe { unlocked::<R, U>(&s.mutex.raw, false, f) }
     }
 
     /// Leaks the guard: the mutex stays locked forever, and the data is
@@ -380,12 +399,8 @@ impl<'a, R: MutexKind, T: ?Sized + 'a> MutexGuard<'a, R, T> {
     where
         F: FnOnce() -> U,
     {
-        // SAFETY: the guard holds the lock; it is re-acquired before the
-        // guard is used again.
-        unsafe { s.mutex.raw.unlock_fair() };
-        let result = f();
-        s.mutex.raw.lock(R::KIND);
-        result
+        // SAFETY: the guard holds the lock and is borrowed while `f` runs.
+        unsafe { unlocked::<R, U>(&s.mutex.raw, true, f) }
     }
 
     /// Yields the mutex to a waiting thread, if any, then takes it back.
@@ -515,11 +530,8 @@ impl<R: MutexKind, T: ?Sized> ArcMutexGuard<R, T> {
     where
         F: FnOnce() -> U,
     {
-        // SAFETY: the guard holds the lock; it is re-acquired below.
-        unsafe { unlock::<R>(&s.mutex.raw) };
-        let result = f();
-        s.mutex.raw.lock(R::KIND);
-        result
+        // SAFETY: the guard holds the lock and is borrowed while `f` runs.
+        unsafe { unlocked::<R, U>(&s.mutex.raw, false, f) }
     }
 
     /// Unlocks with the fair protocol.
@@ -535,11 +547,8 @@ impl<R: MutexKind, T: ?Sized> ArcMutexGuard<R, T> {
     where
         F: FnOnce() -> U,
     {
-        // SAFETY: the guard holds the lock; it is re-acquired below.
-        unsafe { s.mutex.raw.unlock_fair() };
-        let result = f();
-        s.mutex.raw.lock(R::KIND);
-        result
+        // SAFETY: the guard holds the lock and is borrowed while `f` runs.
+        unsafe { unlocked::<R, U>(&s.mutex.raw, true, f) }
     }
 
     /// Yields the mutex to a waiting thread, if any, then takes it back.
