@@ -6,8 +6,8 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::{LockResult, WaitTimeoutResult};
 use std::time::{Duration, Instant};
 
-use crate::detect::clock;
 use crate::mutex::MutexGuard;
+use crate::raw::RawCondvar;
 use crate::report::LockKind;
 use crate::sync::{self, maybe_const_fn};
 
@@ -35,7 +35,7 @@ use crate::sync::{self, maybe_const_fn};
 /// assert!(*started);
 /// ```
 pub struct Condvar {
-    inner: sync::Condvar,
+    raw: RawCondvar,
 }
 
 impl UnwindSafe for Condvar {}
@@ -47,7 +47,7 @@ impl Condvar {
         /// `static`.
         #[inline]
         pub fn new() -> Condvar {
-            Condvar { inner: sync::Condvar::new() }
+            Condvar { raw: RawCondvar::new() }
         }
     }
 
@@ -59,8 +59,7 @@ impl Condvar {
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
         let mutex = guard.mutex();
         // SAFETY: the guard proves this thread holds the mutex.
-        unsafe { mutex.raw().wait(&self.inner, LockKind::Mutex, None) };
-        clock::woken(self.key());
+        unsafe { self.raw.wait(mutex.raw(), LockKind::Mutex, None) };
         mutex.poison().result(guard)
     }
 
@@ -112,7 +111,7 @@ impl Condvar {
         let mutex = guard.mutex();
         let deadline = Instant::now().checked_add(dur);
         // SAFETY: the guard proves this thread holds the mutex.
-        let timed_out = unsafe { mutex.raw().wait(&self.inner, LockKind::Mutex, deadline) };
+        let timed_out = unsafe { self.raw.wait(mutex.raw(), LockKind::Mutex, deadline) };
         mutex
             .poison()
             .result((guard, sync::wait_timeout_result(timed_out)))
@@ -146,26 +145,13 @@ impl Condvar {
     /// does after waking.
     #[inline]
     pub fn notify_one(&self) {
-        clock::notify(self.key());
-        self.inner.notify_one();
+        self.raw.notify_one();
     }
 
     /// Wakes up all blocked threads.
     #[inline]
     pub fn notify_all(&self) {
-        clock::notify(self.key());
-        self.inner.notify_all();
-    }
-
-    /// The key of this Condvar's clock for the race detector.
-    fn key(&self) -> usize {
-        self as *const Condvar as usize
-    }
-}
-
-impl Drop for Condvar {
-    fn drop(&mut self) {
-        clock::forget_condvar(self.key());
+        self.raw.notify_all();
     }
 }
 

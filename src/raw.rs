@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use crate::detect::Meta;
+use crate::detect::{Meta, clock};
 use crate::report::{Access, LockKind};
 use crate::sync::{self, AtomicU64, Ordering, maybe_const_fn};
 
@@ -141,7 +141,7 @@ impl RawMutex {
     /// # Safety
     /// The current thread must hold the lock.
     #[track_caller]
-    pub(crate) unsafe fn wait(
+    unsafe fn wait(
         &self,
         condvar: &sync::Condvar,
         kind: LockKind,
@@ -163,6 +163,66 @@ impl RawMutex {
     #[inline(always)]
     pub(crate) fn is_locked(&self) -> bool {
         self.engine.is_locked()
+    }
+}
+
+/// A condition variable: [`sync::Condvar`] plus the race detector's
+/// notify→wake ordering, for both Condvar skins.
+pub(crate) struct RawCondvar {
+    inner: sync::Condvar,
+}
+
+impl RawCondvar {
+    maybe_const_fn! {
+        #[inline(always)]
+        pub(crate) fn new() -> RawCondvar {
+            RawCondvar { inner: sync::Condvar::new() }
+        }
+    }
+
+    /// Wakes one waiter; returns whether there was one.
+    #[inline]
+    pub(crate) fn notify_one(&self) -> bool {
+        clock::notify(self.key());
+        self.inner.notify_one()
+    }
+
+    /// Wakes every waiter; returns how many there were.
+    #[inline]
+    pub(crate) fn notify_all(&self) -> usize {
+        clock::notify(self.key());
+        self.inner.notify_all()
+    }
+
+    /// Releases `mutex`, waits for a notification (or `deadline`), and
+    /// re-acquires it; returns whether the wait timed out. Whatever a
+    /// notifier did before notifying happens before what this thread does
+    /// next, however the wait ended.
+    ///
+    /// # Safety
+    /// The current thread must hold `mutex`.
+    #[track_caller]
+    pub(crate) unsafe fn wait(
+        &self,
+        mutex: &RawMutex,
+        kind: LockKind,
+        deadline: Option<Instant>,
+    ) -> bool {
+        // SAFETY: forwarded from the caller.
+        let timed_out = unsafe { mutex.wait(&self.inner, kind, deadline) };
+        clock::woken(self.key());
+        timed_out
+    }
+
+    /// The key of this condition variable's clock.
+    fn key(&self) -> usize {
+        self as *const RawCondvar as usize
+    }
+}
+
+impl Drop for RawCondvar {
+    fn drop(&mut self) {
+        clock::forget_condvar(self.key());
     }
 }
 

@@ -7,7 +7,8 @@ mod common;
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use common::{expect_clean, expect_report};
 use lockgraph::race::{self, Tracked};
@@ -188,6 +189,131 @@ fn a_condvar_hand_off_is_clean() {
         producer.join().unwrap();
     });
 }
+
+/// A notify→wake hand-off through every wait form: the waiter holds the
+/// mutex while it starts the notifier, which takes the mutex only to know
+/// the waiter waits, then writes the data and notifies; so only the
+/// notification orders the write before the waiter's read. `$wait` waits
+/// on `$cv` with guard `$g` while `$pending()` (a std atomic, invisible to
+/// the detector, to tell a spurious wake-up from the notification).
+macro_rules! wake_ordering_test {
+    ($name:ident, $mutex:ty, $condvar:ty, $lock:expr,
+     |$cv:ident, $g:ident, $pending:ident| $wait:expr) => {
+        #[test]
+        fn $name() {
+            expect_clean(|| {
+                let shared = Arc::new((
+                    <$mutex>::new(()),
+                    <$condvar>::new(),
+                    Tracked::new(0u64),
+                    AtomicBool::new(false),
+                ));
+                let lock = $lock;
+                #[allow(unused_mut)]
+                let mut $g = lock(&shared.0);
+                let notifier = {
+                    let shared = shared.clone();
+                    thread::spawn(move || {
+                        let (mutex, condvar, data, notified) = &*shared;
+                        drop(lock(mutex)); // the waiter is waiting now
+                        data.set(7);
+                        notified.store(true, Ordering::SeqCst);
+                        condvar.notify_one();
+                    })
+                };
+                let (_, $cv, data, notified) = &*shared;
+                let $pending = || !notified.load(Ordering::SeqCst);
+                let guard = $wait;
+                drop(guard);
+                assert_eq!(data.get(), 7);
+                notifier.join().unwrap();
+            });
+        }
+    };
+}
+
+const WAKE_LIMIT: Duration = Duration::from_secs(60);
+
+fn std_lock(mutex: &Mutex<()>) -> lockgraph::MutexGuard<'_, ()> {
+    mutex.lock().unwrap()
+}
+
+fn pl_lock(
+    mutex: &lockgraph::parking_lot::Mutex<()>,
+) -> lockgraph::parking_lot::MutexGuard<'_, ()> {
+    mutex.lock()
+}
+
+wake_ordering_test!(
+    std_wait_is_ordered_after_the_notification,
+    Mutex<()>,
+    Condvar,
+    std_lock,
+    |cv, g, pending| {
+        while pending() {
+            g = cv.wait(g).unwrap();
+        }
+        g
+    }
+);
+wake_ordering_test!(
+    std_wait_timeout_is_ordered_after_the_notification,
+    Mutex<()>,
+    Condvar,
+    std_lock,
+    |cv, g, pending| {
+        while pending() {
+            g = cv.wait_timeout(g, WAKE_LIMIT).unwrap().0;
+        }
+        g
+    }
+);
+wake_ordering_test!(
+    std_wait_timeout_while_is_ordered_after_the_notification,
+    Mutex<()>,
+    Condvar,
+    std_lock,
+    |cv, g, pending| cv
+        .wait_timeout_while(g, WAKE_LIMIT, |_| pending())
+        .unwrap()
+        .0
+);
+wake_ordering_test!(
+    parking_lot_wait_is_ordered_after_the_notification,
+    lockgraph::parking_lot::Mutex<()>,
+    lockgraph::parking_lot::Condvar,
+    pl_lock,
+    |cv, g, pending| {
+        while pending() {
+            cv.wait(&mut g);
+        }
+        g
+    }
+);
+wake_ordering_test!(
+    parking_lot_wait_for_is_ordered_after_the_notification,
+    lockgraph::parking_lot::Mutex<()>,
+    lockgraph::parking_lot::Condvar,
+    pl_lock,
+    |cv, g, pending| {
+        while pending() {
+            cv.wait_for(&mut g, WAKE_LIMIT);
+        }
+        g
+    }
+);
+wake_ordering_test!(
+    parking_lot_wait_until_is_ordered_after_the_notification,
+    lockgraph::parking_lot::Mutex<()>,
+    lockgraph::parking_lot::Condvar,
+    pl_lock,
+    |cv, g, pending| {
+        while pending() {
+            cv.wait_until(&mut g, Instant::now() + WAKE_LIMIT);
+        }
+        g
+    }
+);
 
 /// A consumer that polls with `try_lock` takes the releaser's clock just as
 /// a blocking `lock` does.

@@ -5,9 +5,9 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::MutexGuard;
-use crate::detect::clock;
+use crate::raw::RawCondvar;
 use crate::report::LockKind;
-use crate::sync::{self, maybe_const_fn};
+use crate::sync::maybe_const_fn;
 
 /// Whether a timed wait returned because it timed out.
 #[derive(Debug, PartialEq, Eq, Copy, Clone)]
@@ -43,7 +43,7 @@ impl WaitTimeoutResult {
 /// assert!(*started);
 /// ```
 pub struct Condvar {
-    inner: sync::Condvar,
+    raw: RawCondvar,
 }
 
 impl Condvar {
@@ -51,27 +51,20 @@ impl Condvar {
         /// Creates a new condition variable; `const`.
         #[inline]
         pub fn new() -> Condvar {
-            Condvar { inner: sync::Condvar::new() }
+            Condvar { raw: RawCondvar::new() }
         }
     }
 
     /// Wakes up one blocked thread; returns whether one was woken.
     #[inline]
     pub fn notify_one(&self) -> bool {
-        clock::notify(self.key());
-        self.inner.notify_one()
+        self.raw.notify_one()
     }
 
     /// Wakes up all blocked threads; returns how many were woken.
     #[inline]
     pub fn notify_all(&self) -> usize {
-        clock::notify(self.key());
-        self.inner.notify_all()
-    }
-
-    /// The key of this Condvar's clock for the race detector.
-    fn key(&self) -> usize {
-        self as *const Condvar as usize
+        self.raw.notify_all()
     }
 
     #[track_caller]
@@ -83,9 +76,8 @@ impl Condvar {
         let mutex = MutexGuard::mutex(guard);
         // SAFETY: the guard proves this thread holds the mutex.
         unsafe {
-            mutex
-                .raw()
-                .wait(&self.inner, LockKind::ParkingLotMutex, deadline)
+            self.raw
+                .wait(mutex.raw(), LockKind::ParkingLotMutex, deadline)
         }
     }
 
@@ -170,12 +162,6 @@ impl Condvar {
                 WaitTimeoutResult(false)
             }
         }
-    }
-}
-
-impl Drop for Condvar {
-    fn drop(&mut self) {
-        clock::forget_condvar(self.key());
     }
 }
 
