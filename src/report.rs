@@ -41,7 +41,7 @@ impl LockKind {
         }
     }
 
-    fn article(self) -> &'static str {
+    pub(crate) fn article(self) -> &'static str {
         match self {
             LockKind::RwLock => "an",
             _ => "a",

@@ -428,7 +428,7 @@ pub(crate) fn relock_report(
         ReportKind::RecursiveRead => {
             format!(
                 "potential deadlock: recursive read of {} {} this thread already holds",
-                article(lock.kind),
+                lock.kind.article(),
                 lock.kind
             )
         }
@@ -443,7 +443,7 @@ pub(crate) fn relock_report(
             };
             format!(
                 "deadlock: {verb} {} {} already held by this thread",
-                article(lock.kind),
+                lock.kind.article(),
                 lock.kind
             )
         }
@@ -478,10 +478,6 @@ pub(crate) fn relock_report(
         }
     }
     Some(report)
-}
-
-fn article(kind: LockKind) -> &'static str {
-    if kind == LockKind::RwLock { "an" } else { "a" }
 }
 
 /// What a report says about the lock with this id and slot, if it lives.
