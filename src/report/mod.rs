@@ -1,0 +1,582 @@
+//! The [`Report`] a user reads: what was found, every lock involved by name
+//! and creation site, where each lock-order edge was first taken (with its
+//! backtrace), the reporting thread's held locks, and how the deadlock would
+//! unfold.
+
+use std::fmt;
+use std::panic::Location;
+use std::sync::{Arc, OnceLock};
+
+mod dot;
+mod text;
+
+pub(crate) use dot::dot_escape;
+
+/// What kind of lock a report entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LockKind {
+    /// [`crate::Mutex`].
+    Mutex,
+    /// [`crate::RwLock`].
+    RwLock,
+    /// [`crate::ReentrantLock`].
+    ReentrantLock,
+    /// [`crate::parking_lot::Mutex`].
+    ParkingLotMutex,
+    /// [`crate::parking_lot::FairMutex`].
+    ParkingLotFairMutex,
+    /// [`crate::parking_lot::RwLock`].
+    ParkingLotRwLock,
+    /// [`crate::parking_lot::ReentrantMutex`].
+    ParkingLotReentrantMutex,
+}
+
+impl LockKind {
+    /// The type name as a user wrote it (`Mutex`, `RwLock`, ...).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            LockKind::Mutex => "Mutex",
+            LockKind::RwLock => "RwLock",
+            LockKind::ReentrantLock => "ReentrantLock",
+            LockKind::ParkingLotMutex => "parking_lot::Mutex",
+            LockKind::ParkingLotFairMutex => "parking_lot::FairMutex",
+            LockKind::ParkingLotRwLock => "parking_lot::RwLock",
+            LockKind::ParkingLotReentrantMutex => "parking_lot::ReentrantMutex",
+        }
+    }
+
+    pub(crate) fn article(self) -> &'static str {
+        match self {
+            LockKind::RwLock => "an",
+            _ => "a",
+        }
+    }
+}
+
+impl fmt::Display for LockKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.type_name())
+    }
+}
+
+/// How a lock is held or requested.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Access {
+    /// `lock()` of a mutex, `write()` of a reader-writer lock.
+    Exclusive,
+    /// `read()`.
+    Shared,
+    /// parking_lot's `read_recursive()`: may re-enter a read this thread holds.
+    SharedRecursive,
+    /// parking_lot's `upgradable_read()`.
+    Upgradable,
+    /// A reentrant lock, which its owner may lock again.
+    Reentrant,
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Access::Exclusive => "exclusive",
+            Access::Shared => "read",
+            Access::SharedRecursive => "recursive read",
+            Access::Upgradable => "upgradable read",
+            Access::Reentrant => "reentrant",
+        })
+    }
+}
+
+/// What a [`Report`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReportKind {
+    /// Acquiring a lock would close a cycle in the lock-order graph: threads
+    /// that take these locks concurrently can deadlock.
+    LockOrderInversion,
+    /// A thread locks a non-reentrant lock it already holds: it will wait for
+    /// itself forever.
+    SelfDeadlock,
+    /// A thread read-locks a reader-writer lock it already read-locks: a
+    /// writer queueing between the two reads blocks the second one forever.
+    RecursiveRead,
+    /// (Watchdog) Threads blocked on locks form a cycle: each waits for a
+    /// lock the next one holds. An actual deadlock.
+    WaitCycle,
+    /// (Watchdog) A thread has waited for a lock longer than the threshold;
+    /// the report follows the lock to its holder and what the holder does.
+    HeldTooLong,
+    /// (Race detector) Two accesses to tracked data, at least one a write,
+    /// by threads that nothing orders: no lock released by one and taken by
+    /// the other, no spawn, join or Condvar hand-off between them.
+    DataRace,
+    /// (Race detector, lockset mode) Tracked data written by several threads
+    /// with no lock held at every access, even if this run happened to
+    /// order them.
+    Unprotected,
+}
+
+/// One lock as a report names it.
+#[derive(Clone, Debug)]
+pub struct LockInfo {
+    pub(crate) id: u64,
+    pub(crate) kind: LockKind,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) created_at: &'static Location<'static>,
+    pub(crate) first_locked_at: Option<&'static Location<'static>>,
+}
+
+impl LockInfo {
+    /// The lock's id: unique for the life of the process, never reused.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    /// The lock's type.
+    pub fn kind(&self) -> LockKind {
+        self.kind
+    }
+    /// The name given with a `named` constructor, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// Where the lock was created (`new`, `named`, `default`, `from`).
+    pub fn created_at(&self) -> &'static Location<'static> {
+        self.created_at
+    }
+    /// Where the lock was first locked, if known. Useful when the lock was
+    /// created inside the standard library (`Arc::default()`, a derived
+    /// `Default`), whose creation site is not in your code.
+    pub fn first_locked_at(&self) -> Option<&'static Location<'static>> {
+        self.first_locked_at
+    }
+
+    fn created_in_std(&self) -> bool {
+        let file = self.created_at.file();
+        file.starts_with("/rustc/")
+            || file.contains("library/core/")
+            || file.contains("library/alloc/")
+            || file.contains("library/std/")
+    }
+}
+
+/// A lock held by the reporting thread.
+#[derive(Clone, Debug)]
+pub struct HeldLock {
+    pub(crate) lock: LockInfo,
+    pub(crate) access: Access,
+    pub(crate) acquired_at: &'static Location<'static>,
+}
+
+impl HeldLock {
+    /// The lock.
+    pub fn lock(&self) -> &LockInfo {
+        &self.lock
+    }
+    /// How it is held.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+    /// Where this thread acquired it.
+    pub fn acquired_at(&self) -> &'static Location<'static> {
+        self.acquired_at
+    }
+}
+
+/// One frame of a resolved backtrace.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    function: String,
+    file: Option<String>,
+    line: Option<u32>,
+}
+
+impl Frame {
+    /// The demangled function name.
+    pub fn function(&self) -> &str {
+        &self.function
+    }
+    /// The source file, relative to the current directory when inside it.
+    pub fn file(&self) -> Option<&str> {
+        self.file.as_deref()
+    }
+    /// The source line.
+    pub fn line(&self) -> Option<u32> {
+        self.line
+    }
+}
+
+/// An unresolved backtrace, resolved (once) the first time it is read.
+#[derive(Clone)]
+pub(crate) struct Trace(Arc<TraceInner>);
+
+struct TraceInner {
+    raw: backtrace::Backtrace,
+    frames: OnceLock<Vec<Frame>>,
+}
+
+impl Trace {
+    pub(crate) fn new(raw: backtrace::Backtrace) -> Self {
+        Trace(Arc::new(TraceInner {
+            raw,
+            frames: OnceLock::new(),
+        }))
+    }
+
+    pub(crate) fn frames(&self) -> &[Frame] {
+        self.0.frames.get_or_init(|| {
+            let mut raw = self.0.raw.clone();
+            raw.resolve();
+            user_frames(&raw)
+        })
+    }
+}
+
+impl fmt::Debug for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trace").finish_non_exhaustive()
+    }
+}
+
+/// Frames that are not the user's: the detector, the unwinder, the runtime.
+const HIDDEN_PREFIXES: &[&str] = &[
+    "lockgraph::",
+    "<lockgraph::",
+    "backtrace::",
+    "<backtrace::",
+    "std::",
+    "<std::",
+    "core::",
+    "<core::",
+    "alloc::",
+    "<alloc::",
+    "test::",
+    "<test::",
+    "__rust",
+    "<F as ",
+    "<&F as ",
+    "<&mut F as ",
+];
+/// The bottom of user code: nothing below these is the user's.
+const STOP_AT: &[&str] = &[
+    "__rust_begin_short_backtrace",
+    "std::rt::lang_start",
+    "test::run_test",
+];
+const MAX_FRAMES: usize = 16;
+
+fn user_frames(bt: &backtrace::Backtrace) -> Vec<Frame> {
+    let cwd = std::env::current_dir().ok();
+    let mut out = Vec::new();
+    for frame in bt.frames() {
+        for symbol in frame.symbols() {
+            let Some(name) = symbol.name() else { continue };
+            let name = format!("{name:#}");
+            if STOP_AT.iter().any(|stop| name.contains(stop)) {
+                return out;
+            }
+            if HIDDEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                continue;
+            }
+            let file = symbol.filename().map(|path| {
+                let relative = cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok());
+                relative.unwrap_or(path).display().to_string()
+            });
+            out.push(Frame {
+                function: name,
+                file,
+                line: symbol.lineno(),
+            });
+            if out.len() == MAX_FRAMES {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// (Race reports) The data two accesses touched.
+#[derive(Clone, Debug)]
+pub struct Variable {
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) created_at: Option<&'static Location<'static>>,
+    pub(crate) address: Option<(usize, usize)>,
+}
+
+impl Variable {
+    /// The tracked cell's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// Where the tracked cell was created (`None` for annotated memory).
+    pub fn created_at(&self) -> Option<&'static Location<'static>> {
+        self.created_at
+    }
+    /// For annotated memory: the address and length of the range.
+    pub fn address(&self) -> Option<(usize, usize)> {
+        self.address
+    }
+}
+
+impl fmt::Display for Variable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.name, self.created_at, self.address) {
+            (Some(name), Some(at), _) => write!(f, "Tracked {name:?} (created at {at})"),
+            (None, Some(at), _) => write!(f, "the Tracked created at {at}"),
+            (_, None, Some((addr, len))) => write!(f, "memory at {addr:#x}..{:#x}", addr + len),
+            _ => f.write_str("tracked data"),
+        }
+    }
+}
+
+/// (Race reports) One access to the data.
+#[derive(Clone, Debug)]
+pub struct AccessInfo {
+    pub(crate) thread: Arc<str>,
+    pub(crate) write: bool,
+    pub(crate) at: &'static Location<'static>,
+    pub(crate) locks: Vec<LockInfo>,
+    pub(crate) trace: Option<Trace>,
+}
+
+impl AccessInfo {
+    /// The accessing thread.
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+    /// Whether it wrote (else it read).
+    pub fn is_write(&self) -> bool {
+        self.write
+    }
+    /// Where it accessed the data.
+    pub fn at(&self) -> &'static Location<'static> {
+        self.at
+    }
+    /// The lockgraph locks it held.
+    pub fn locks(&self) -> &[LockInfo] {
+        &self.locks
+    }
+    /// The backtrace of the access (captured once per site and thread).
+    pub fn backtrace(&self) -> Option<&[Frame]> {
+        self.trace.as_ref().map(Trace::frames)
+    }
+}
+
+/// (Watchdog reports) One thread blocked on a lock.
+#[derive(Clone, Debug)]
+pub struct WaitInfo {
+    pub(crate) thread: Arc<str>,
+    pub(crate) lock: Option<usize>,
+    pub(crate) at: &'static Location<'static>,
+    pub(crate) waited: std::time::Duration,
+    pub(crate) holder: Option<Holder>,
+}
+
+impl WaitInfo {
+    /// The waiting thread.
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+    /// Index into [`Report::locks`] of the lock waited for.
+    pub fn lock(&self) -> Option<usize> {
+        self.lock
+    }
+    /// Where the thread waits (the acquisition site).
+    pub fn at(&self) -> &'static Location<'static> {
+        self.at
+    }
+    /// How long it had waited when the report was made.
+    pub fn waited(&self) -> std::time::Duration {
+        self.waited
+    }
+    /// Who holds the lock, if known (locks acquired before the watchdog
+    /// started are not known).
+    pub fn holder(&self) -> Option<&Holder> {
+        self.holder.as_ref()
+    }
+}
+
+/// (Watchdog reports) The holder of a lock someone waits for.
+#[derive(Clone, Debug)]
+pub struct Holder {
+    pub(crate) thread: Arc<str>,
+    pub(crate) acquired_at: Option<&'static Location<'static>>,
+    pub(crate) held_for: Option<std::time::Duration>,
+    pub(crate) trace: Option<Trace>,
+    pub(crate) state: HolderState,
+}
+
+/// What the holder of a waited-for lock is doing.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum HolderState {
+    /// Waiting for another lockgraph lock (the next entry of the chain).
+    WaitingForLock,
+    /// Waiting on a `Condvar` (of the lock at `mutex` in [`Report::locks`]).
+    WaitingOnCondvar {
+        /// Where it waits.
+        at: &'static Location<'static>,
+        /// For how long.
+        waited: std::time::Duration,
+        /// The Condvar's mutex, as an index into [`Report::locks`].
+        mutex: Option<usize>,
+    },
+    /// Not waiting on anything lockgraph knows: busy, or blocked elsewhere
+    /// (a channel, I/O, a lock of another library).
+    NotWaiting,
+}
+
+impl Holder {
+    /// The holding thread.
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+    /// Where it acquired the lock.
+    pub fn acquired_at(&self) -> Option<&'static Location<'static>> {
+        self.acquired_at
+    }
+    /// How long it has held it.
+    pub fn held_for(&self) -> Option<std::time::Duration> {
+        self.held_for
+    }
+    /// The backtrace of the acquisition site (captured once per site).
+    pub fn backtrace(&self) -> Option<&[Frame]> {
+        self.trace.as_ref().map(Trace::frames)
+    }
+    /// What the holder is doing now.
+    pub fn state(&self) -> &HolderState {
+        &self.state
+    }
+}
+
+/// One lock-order edge: `from` was held when `to` was acquired.
+#[derive(Clone, Debug)]
+pub struct EdgeInfo {
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    pub(crate) thread: Arc<str>,
+    pub(crate) from_acquired_at: &'static Location<'static>,
+    pub(crate) to_acquired_at: &'static Location<'static>,
+    pub(crate) trace: Option<Trace>,
+    pub(crate) trace_shared: bool,
+}
+
+impl EdgeInfo {
+    /// Index into [`Report::locks`] of the lock that was held.
+    pub fn from(&self) -> usize {
+        self.from
+    }
+    /// Index into [`Report::locks`] of the lock that was acquired.
+    pub fn to(&self) -> usize {
+        self.to
+    }
+    /// The thread that first took this edge.
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+    /// Where the held lock (`from`) was acquired.
+    pub fn from_acquired_at(&self) -> &'static Location<'static> {
+        self.from_acquired_at
+    }
+    /// Where the second lock (`to`) was acquired, closing the edge.
+    pub fn to_acquired_at(&self) -> &'static Location<'static> {
+        self.to_acquired_at
+    }
+    /// The backtrace of the acquisition that first took this edge, trimmed to
+    /// user code (no frames of lockgraph or the runtime). Resolving symbols
+    /// happens on the first call. `None` when none was captured.
+    pub fn backtrace(&self) -> Option<&[Frame]> {
+        self.trace.as_ref().map(Trace::frames)
+    }
+}
+
+/// A finding of the detector: a potential or certain deadlock.
+///
+/// Its `Display` is the text users read (the panic message under the panic
+/// policy); its accessors give the same facts for tools and tests.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub(crate) kind: ReportKind,
+    pub(crate) title: String,
+    pub(crate) thread: Arc<str>,
+    pub(crate) acquiring: usize,
+    pub(crate) access: Access,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) locks: Vec<LockInfo>,
+    pub(crate) edges: Vec<EdgeInfo>,
+    pub(crate) held: Vec<HeldLock>,
+    pub(crate) previous: Option<HeldLock>,
+    pub(crate) trace: Option<Trace>,
+    pub(crate) waits: Vec<WaitInfo>,
+    pub(crate) variable: Option<Variable>,
+    pub(crate) accesses: Vec<AccessInfo>,
+}
+
+impl Report {
+    /// What was found.
+    pub fn kind(&self) -> ReportKind {
+        self.kind
+    }
+    /// The first line: `potential deadlock: lock order inversion`, ...
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+    /// The thread that was about to block.
+    pub fn thread_name(&self) -> &str {
+        &self.thread
+    }
+    /// Where the acquisition that triggered the report was made.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+    /// The lock being acquired (or waited for); `None` for a race report.
+    pub fn acquiring(&self) -> Option<&LockInfo> {
+        self.locks.get(self.acquiring)
+    }
+    /// Every lock involved. For an inversion these are the locks of the cycle
+    /// in order: `locks[i]` is followed by `locks[i + 1]` (wrapping around).
+    pub fn locks(&self) -> &[LockInfo] {
+        &self.locks
+    }
+    /// The edges of the cycle, `edges[0]` being the one the current thread
+    /// tried to add. Empty for a self-deadlock.
+    pub fn edges(&self) -> &[EdgeInfo] {
+        &self.edges
+    }
+    /// The locks the reporting thread held, outermost first.
+    pub fn held_locks(&self) -> &[HeldLock] {
+        &self.held
+    }
+    /// For a self-deadlock: the earlier acquisition of the same lock.
+    pub fn previous_acquisition(&self) -> Option<&HeldLock> {
+        self.previous.as_ref()
+    }
+    /// The backtrace of the acquisition that triggered the report.
+    pub fn backtrace(&self) -> Option<&[Frame]> {
+        self.trace.as_ref().map(Trace::frames)
+    }
+    /// For watchdog reports: the blocked threads, each with the lock it
+    /// waits for and that lock's holder, in chain order (for a cycle, each
+    /// waits for a lock the next one holds, the last for the first's).
+    pub fn waits(&self) -> &[WaitInfo] {
+        &self.waits
+    }
+    /// For race reports: the data both accesses touched.
+    pub fn variable(&self) -> Option<&Variable> {
+        self.variable.as_ref()
+    }
+    /// For race reports: the access that found the race, then the earlier
+    /// conflicting one.
+    pub fn accesses(&self) -> &[AccessInfo] {
+        &self.accesses
+    }
+
+    /// A key identifying the cycle or the self-deadlock regardless of where
+    /// it was entered: the same locks give the same key.
+    pub(crate) fn dedup_key(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.locks.iter().map(|l| l.id).collect();
+        ids.sort_unstable();
+        ids.push(self.kind as u64);
+        ids
+    }
+}

@@ -1,0 +1,430 @@
+//! The text of a report: what the panic message, the log event and
+//! `to_string()` show.
+
+use std::fmt::{self, Write as _};
+
+use super::*;
+
+impl Report {
+    /// The short label of lock `i`: its name, or `L1`, `L2`, ...
+    pub(super) fn label(&self, i: usize) -> String {
+        match &self.locks[i].name {
+            Some(name) => name.to_string(),
+            None => format!("L{}", i + 1),
+        }
+    }
+
+    fn write_lock(&self, out: &mut String, i: usize) -> fmt::Result {
+        let lock = &self.locks[i];
+        match &lock.name {
+            Some(name) => write!(out, "{} {name:?}", lock.kind)?,
+            None => write!(out, "{} {}", lock.kind, self.label(i))?,
+        }
+        write!(out, " created at {}", lock.created_at)?;
+        if let (true, Some(first)) = (lock.created_in_std(), lock.first_locked_at) {
+            write!(out, ", first locked at {first}")?;
+        }
+        Ok(())
+    }
+
+    fn write_held(&self, out: &mut String) -> fmt::Result {
+        if self.held.is_empty() {
+            return writeln!(out, "\nthread `{}` holds no other locks", self.thread);
+        }
+        writeln!(out, "\nlocks held by `{}` (outermost first):", self.thread)?;
+        for held in &self.held {
+            let label = match (
+                &held.lock.name,
+                self.locks.iter().position(|l| l.id == held.lock.id),
+            ) {
+                (Some(name), _) => format!("{name:?}"),
+                (None, Some(i)) => self.label(i),
+                (None, None) => format!("#{}", held.lock.id),
+            };
+            writeln!(
+                out,
+                "    {} {} ({}) acquired at {}, created at {}",
+                held.lock.kind, label, held.access, held.acquired_at, held.lock.created_at
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_trace(out: &mut String, trace: Option<&Trace>, indent: &str) -> fmt::Result {
+        let Some(trace) = trace else {
+            return writeln!(out, "{indent}(no backtrace captured)");
+        };
+        let frames = trace.frames();
+        if frames.is_empty() {
+            return writeln!(
+                out,
+                "{indent}(backtrace has no symbols: build with debug info)"
+            );
+        }
+        for (i, frame) in frames.iter().enumerate() {
+            writeln!(out, "{indent}{i:>2}: {}", frame.function)?;
+            if let (Some(file), Some(line)) = (&frame.file, frame.line) {
+                writeln!(out, "{indent}        at {file}:{line}")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_inversion(&self, out: &mut String) -> fmt::Result {
+        let n = self.locks.len();
+        let holding = self.edges[0].from;
+        writeln!(out, "\nthread `{}` is acquiring", self.thread)?;
+        out.push_str("    ");
+        self.write_lock(out, self.acquiring)?;
+        writeln!(out, "\n    at {}", self.location)?;
+        writeln!(out, "while holding")?;
+        out.push_str("    ");
+        self.write_lock(out, holding)?;
+        writeln!(out, "\n    acquired at {}", self.edges[0].from_acquired_at)?;
+        if n == 2 {
+            writeln!(out, "\nbut the opposite order was seen before:")?;
+        } else {
+            writeln!(
+                out,
+                "\nwhich closes a cycle of {n} locks in the lock order:"
+            )?;
+        }
+        let chain: Vec<String> = (0..=n).map(|i| self.label(i % n)).collect();
+        writeln!(out, "    {}", chain.join(" -> "))?;
+
+        writeln!(out, "\nlocks in the cycle:")?;
+        for i in 0..n {
+            out.push_str("    ");
+            self.write_lock(out, i)?;
+            out.push('\n');
+        }
+
+        writeln!(out, "\nwhere each edge of the cycle was first taken:")?;
+        for (j, edge) in self.edges.iter().enumerate() {
+            let when = if j == 0 {
+                "now, in thread"
+            } else {
+                "first taken in thread"
+            };
+            writeln!(
+                out,
+                "  {} -> {}: {when} `{}`\n      {} acquired at {}, then {} at {}",
+                self.label(edge.from),
+                self.label(edge.to),
+                edge.thread,
+                self.label(edge.from),
+                edge.from_acquired_at,
+                self.label(edge.to),
+                edge.to_acquired_at
+            )?;
+            if edge.trace_shared {
+                writeln!(
+                    out,
+                    "      (backtrace of an earlier edge taken at these same two sites)"
+                )?;
+            }
+            Self::write_trace(out, edge.trace.as_ref(), "      ")?;
+        }
+
+        self.write_scenario(out)?;
+        self.write_held(out)?;
+        writeln!(
+            out,
+            "\nfix: take these locks in one global order everywhere (for example, sort by an id \
+             before locking),\n     or release {} before acquiring {}.",
+            self.label(holding),
+            self.label(self.acquiring)
+        )
+    }
+
+    /// Lockdep's "possible unsafe locking scenario": one column per edge of
+    /// the cycle, each thread taking its first lock, then blocking on its
+    /// second.
+    fn write_scenario(&self, out: &mut String) -> fmt::Result {
+        let edges: Vec<&EdgeInfo> = self.edges.iter().rev().collect();
+        let names: Vec<String> = edges
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let same_thread = edges.iter().filter(|o| o.thread == e.thread).count() > 1;
+                if same_thread {
+                    format!("{} (run {})", e.thread, i + 1)
+                } else {
+                    e.thread.to_string()
+                }
+            })
+            .collect();
+        writeln!(out, "\npossible deadlock scenario:")?;
+        if edges.len() > 4 {
+            for (edge, name) in edges.iter().zip(&names) {
+                writeln!(
+                    out,
+                    "    `{name}` holds {} and waits for {}",
+                    self.label(edge.from),
+                    self.label(edge.to)
+                )?;
+            }
+            return writeln!(out, "    ...each waits for the next: none can proceed.");
+        }
+        let width = names
+            .iter()
+            .map(String::len)
+            .chain(edges.iter().map(|e| self.label(e.to).len() + 18))
+            .max()
+            .unwrap_or(0)
+            + 2;
+        let row = |out: &mut String, col: usize, text: &str| -> fmt::Result {
+            let line = format!("{:indent$}{text}", "", indent = col * width);
+            writeln!(out, "    {}", line.trim_end())
+        };
+        let header: String = names.iter().map(|n| format!("{n:<width$}")).collect();
+        writeln!(out, "    {}", header.trim_end())?;
+        let rule: String = names
+            .iter()
+            .map(|n| format!("{:<width$}", "-".repeat(n.len())))
+            .collect();
+        writeln!(out, "    {}", rule.trim_end())?;
+        for (col, edge) in edges.iter().enumerate() {
+            row(out, col, &format!("lock({})", self.label(edge.from)))?;
+        }
+        for (col, edge) in edges.iter().enumerate() {
+            row(
+                out,
+                col,
+                &format!("lock({})  <- blocks", self.label(edge.to)),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_self_deadlock(&self, out: &mut String) -> fmt::Result {
+        let lock = &self.locks[self.acquiring];
+        writeln!(
+            out,
+            "\nthread `{}` is acquiring ({})",
+            self.thread, self.access
+        )?;
+        out.push_str("    ");
+        self.write_lock(out, self.acquiring)?;
+        writeln!(out, "\n    at {}", self.location)?;
+        if let Some(previous) = &self.previous {
+            writeln!(
+                out,
+                "but it already holds it ({}), acquired at {}",
+                previous.access, previous.acquired_at
+            )?;
+        }
+        if self.kind == ReportKind::RecursiveRead {
+            writeln!(
+                out,
+                "\nA second read of {} {} this thread already reads can block forever: if a writer \
+                 queues\nbetween the two reads, the lock makes new readers wait for that writer, and \
+                 the writer\nwaits for the first read, which this thread cannot release. (std's own \
+                 RwLock docs warn\nthat a recursive read may deadlock; parking_lot's task-fair \
+                 RwLock does the same.)",
+                lock.kind.article(),
+                lock.kind
+            )?;
+            writeln!(
+                out,
+                "\nfix: keep the first guard and pass it (or the data) down instead of reading again{}.",
+                if lock.kind == LockKind::ParkingLotRwLock {
+                    ", or use read_recursive()"
+                } else {
+                    ""
+                }
+            )?;
+        } else {
+            writeln!(
+                out,
+                "\n{} {} is not reentrant: this acquisition waits for the earlier guard to be \
+                 released,\nwhich only this thread can do, so it waits forever. (A guard lives to the \
+                 end of its\nscope; a guard in a `match`, `if let` or `while let` scrutinee lives to \
+                 the end of the\nwhole statement.)",
+                capitalize(lock.kind.article()),
+                lock.kind
+            )?;
+            writeln!(
+                out,
+                "\nfix: drop the first guard before locking again (or pass the guard or the data \
+                 down),\n     or use a ReentrantLock if re-entry is intended."
+            )?;
+        }
+        writeln!(out, "\nbacktrace of this acquisition:")?;
+        Self::write_trace(out, self.trace.as_ref(), "    ")?;
+        self.write_held(out)
+    }
+}
+
+impl Report {
+    fn write_race(&self, out: &mut String) -> fmt::Result {
+        let variable = self
+            .variable
+            .as_ref()
+            .map_or("tracked data".to_owned(), |v| v.to_string());
+        let verb = |a: &AccessInfo, now: bool| match (a.write, now) {
+            (true, true) => "writes",
+            (false, true) => "reads",
+            (true, false) => "wrote",
+            (false, false) => "read",
+        };
+        let locks = |a: &AccessInfo| {
+            if a.locks.is_empty() {
+                "holding no lockgraph lock".to_owned()
+            } else {
+                let names: Vec<String> = a
+                    .locks
+                    .iter()
+                    .map(|l| match &l.name {
+                        Some(name) => format!("{} {name:?}", l.kind),
+                        None => format!("{} created at {}", l.kind, l.created_at),
+                    })
+                    .collect();
+                format!("holding {}", names.join(", "))
+            }
+        };
+        let Some(now) = self.accesses.first() else {
+            return Ok(());
+        };
+        writeln!(
+            out,
+            "\nthread `{}` {} {variable}",
+            now.thread,
+            verb(now, true)
+        )?;
+        writeln!(out, "    at {}, {}", now.at, locks(now))?;
+        Self::write_trace(out, now.trace.as_ref(), "      ")?;
+        if let Some(before) = self.accesses.get(1) {
+            writeln!(
+                out,
+                "and thread `{}` {} it",
+                before.thread,
+                verb(before, false)
+            )?;
+            writeln!(out, "    at {}, {}", before.at, locks(before))?;
+            Self::write_trace(out, before.trace.as_ref(), "      ")?;
+        }
+        if self.kind == ReportKind::DataRace {
+            writeln!(
+                out,
+                "\nNothing orders the two accesses: no lockgraph lock released by one thread and\n\
+                 then taken by the other, and no spawn, join (lockgraph::thread) or Condvar hand-off\n\
+                 between them. Run differently, they interleave, and an update can be lost."
+            )?;
+        } else {
+            writeln!(
+                out,
+                "\nNo single lock was held at every access by these threads (lockset check): even\n\
+                 if this run happened to order them, nothing makes every run do so."
+            )?;
+        }
+        writeln!(
+            out,
+            "\nfix: protect every access with one lock (keep the data inside a lockgraph::Mutex),\n     \
+             or order the threads (spawn and join with lockgraph::thread, hand off through a Condvar)."
+        )
+    }
+
+    fn lock_phrase(&self, i: Option<usize>) -> String {
+        match i {
+            Some(i) => {
+                let lock = &self.locks[i];
+                match &lock.name {
+                    Some(name) => {
+                        format!("{} {name:?} (created at {})", lock.kind, lock.created_at)
+                    }
+                    None => format!("{} created at {}", lock.kind, lock.created_at),
+                }
+            }
+            None => "a lock that no longer exists".to_owned(),
+        }
+    }
+
+    fn write_waits(&self, out: &mut String) -> fmt::Result {
+        out.push('\n');
+        for wait in &self.waits {
+            writeln!(
+                out,
+                "thread `{}` has waited {:.1?} at {}\n    for {}",
+                wait.thread,
+                wait.waited,
+                wait.at,
+                self.lock_phrase(wait.lock)
+            )?;
+            let Some(holder) = &wait.holder else {
+                writeln!(
+                    out,
+                    "    held by a thread the watchdog does not know (it locked before the watchdog started)"
+                )?;
+                continue;
+            };
+            write!(out, "    held by thread `{}`", holder.thread)?;
+            if let (Some(at), Some(held_for)) = (holder.acquired_at, holder.held_for) {
+                write!(out, " for {held_for:.1?}, acquired at {at}")?;
+            }
+            out.push('\n');
+            Self::write_trace(out, holder.trace.as_ref(), "      ")?;
+            match &holder.state {
+                HolderState::WaitingForLock => {}
+                HolderState::WaitingOnCondvar { at, waited, mutex } => {
+                    writeln!(
+                        out,
+                        "    `{}` waits on a Condvar at {at} for {waited:.1?}",
+                        holder.thread
+                    )?;
+                    if let Some(m) = mutex {
+                        writeln!(
+                            out,
+                            "    (the Condvar's mutex: {})",
+                            self.lock_phrase(Some(*m))
+                        )?;
+                    }
+                    writeln!(
+                        out,
+                        "    while still holding this lock: if the thread that should notify it needs this\n    \
+                         lock, neither can ever proceed (release it before waiting)"
+                    )?
+                }
+                HolderState::NotWaiting => writeln!(
+                    out,
+                    "    `{}` is not waiting on any lockgraph lock: it is busy or blocked elsewhere\n    \
+                     (a channel, I/O, a lock of another library) while holding it",
+                    holder.thread
+                )?,
+            }
+        }
+        if self.kind == ReportKind::WaitCycle {
+            writeln!(
+                out,
+                "\nEach of these threads waits for a lock the next one holds, and the last for one the\n\
+                 first holds: none of them can ever proceed."
+            )?;
+        }
+        self.write_held(out)
+    }
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        out.push_str(&self.title);
+        out.push('\n');
+        match self.kind {
+            ReportKind::LockOrderInversion => self.write_inversion(&mut out)?,
+            ReportKind::SelfDeadlock | ReportKind::RecursiveRead => {
+                self.write_self_deadlock(&mut out)?
+            }
+            ReportKind::WaitCycle | ReportKind::HeldTooLong => self.write_waits(&mut out)?,
+            ReportKind::DataRace | ReportKind::Unprotected => self.write_race(&mut out)?,
+        }
+        f.write_str(out.trim_end())
+    }
+}
