@@ -104,6 +104,7 @@
 // With detection compiled out the detector is built but never called.
 #![cfg_attr(not(any(debug_assertions, feature = "always")), allow(dead_code))]
 
+pub mod classes;
 mod condvar;
 mod detect;
 mod mutex;

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use crate::detect::{Meta, clock};
+use crate::detect::{Meta, TypeName, clock};
 use crate::report::{Access, LockKind};
 use crate::sync::{self, AtomicU64, Ordering, maybe_const_fn};
 
@@ -73,16 +73,16 @@ impl RawMutex {
     maybe_const_fn! {
         #[track_caller]
         #[inline(always)]
-        pub(crate) fn new() -> RawMutex {
-            RawMutex { engine: sync::RawMutex::new(), meta: Meta::new() }
+        pub(crate) fn new(data: TypeName) -> RawMutex {
+            RawMutex { engine: sync::RawMutex::new(), meta: Meta::new(data) }
         }
     }
 
     #[track_caller]
-    pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> RawMutex {
+    pub(crate) fn named(kind: LockKind, data: TypeName, name: Cow<'static, str>) -> RawMutex {
         RawMutex {
-            meta: Meta::named(kind, name),
-            ..RawMutex::new()
+            meta: Meta::named(kind, data, name),
+            ..RawMutex::new(data)
         }
     }
 
@@ -279,16 +279,16 @@ impl RawRwLock {
     maybe_const_fn! {
         #[track_caller]
         #[inline(always)]
-        pub(crate) fn new() -> RawRwLock {
-            RawRwLock { engine: sync::RawRwLock::new(), meta: Meta::new() }
+        pub(crate) fn new(data: TypeName) -> RawRwLock {
+            RawRwLock { engine: sync::RawRwLock::new(), meta: Meta::new(data) }
         }
     }
 
     #[track_caller]
-    pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> RawRwLock {
+    pub(crate) fn named(kind: LockKind, data: TypeName, name: Cow<'static, str>) -> RawRwLock {
         RawRwLock {
-            meta: Meta::named(kind, name),
-            ..RawRwLock::new()
+            meta: Meta::named(kind, data, name),
+            ..RawRwLock::new(data)
         }
     }
 
@@ -401,21 +401,21 @@ impl RawReentrant {
     maybe_const_fn! {
         #[track_caller]
         #[inline(always)]
-        pub(crate) fn new() -> RawReentrant {
+        pub(crate) fn new(data: TypeName) -> RawReentrant {
             RawReentrant {
                 engine: sync::RawMutex::new(),
                 owner: AtomicU64::new(0),
                 count: sync::UnsafeCell::new(0),
-                meta: Meta::new(),
+                meta: Meta::new(data),
             }
         }
     }
 
     #[track_caller]
-    pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> RawReentrant {
+    pub(crate) fn named(kind: LockKind, data: TypeName, name: Cow<'static, str>) -> RawReentrant {
         RawReentrant {
-            meta: Meta::named(kind, name),
-            ..RawReentrant::new()
+            meta: Meta::named(kind, data, name),
+            ..RawReentrant::new(data)
         }
     }
 

@@ -129,7 +129,7 @@ fn rings_of_two_to_eight_locks_are_reported() {
                 "ring of {n}: {report}"
             );
         }
-        let labels: Vec<String> = (1..=n).map(|i| format!("L{i} ")).collect();
+        let labels: Vec<String> = (1..=n).map(|i| format!("Mutex<usize>#{i} ")).collect();
         for label in &labels {
             assert!(
                 report.contains(label.as_str()),
@@ -551,7 +551,11 @@ fn locks_created_on_one_line_in_a_loop_are_distinct() {
         let _second = locks[1].lock().unwrap();
         let _first = locks[0].lock().unwrap();
     });
-    assert!(report.contains("L1") && report.contains("L2"), "{report}");
+    assert!(
+        report.contains("Mutex<usize>#1 created at")
+            && report.contains("Mutex<usize>#2 created at"),
+        "{report}"
+    );
 }
 
 #[test]

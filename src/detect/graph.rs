@@ -7,7 +7,6 @@
 //! Only new edges, lock registration and lock removal come here; the hot path
 //! stays in `local.rs`.
 
-use std::borrow::Cow;
 use std::cell::UnsafeCell;
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -17,11 +16,12 @@ use std::sync::Arc;
 use petgraph::stable_graph::NodeIndex;
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 
+use super::class::{self, ClassEdge, ClassIdx, Classes, Instance};
 use super::local::{Held, Local, LockId};
 use super::order::Dag;
-use super::policy;
+use super::{TypeName, policy};
 use crate::report::{
-    Access, EdgeInfo, HeldLock, LockInfo, LockKind, Report, ReportKind, Trace, dot_escape,
+    Access, EdgeInfo, HeldLock, LockInfo, LockKind, Report, ReportKind, Trace, dot_escape, in_std,
 };
 use crate::sync::{self, AtomicU64, Ordering};
 
@@ -31,6 +31,10 @@ struct NodeData {
     name: Option<Arc<str>>,
     created: &'static Location<'static>,
     first_locked: Option<&'static Location<'static>>,
+    /// `type_name` of the protected data.
+    data: &'static str,
+    /// The lock's class, unless classes are off.
+    class: Option<ClassIdx>,
 }
 
 struct EdgeData {
@@ -65,6 +69,8 @@ pub(crate) struct Graph {
     /// Cycles already reported under the log and callback policies.
     reported: HashSet<Vec<u64>>,
     traces: Vec<SiteTraces>,
+    /// The class table and class order graph.
+    classes: Classes,
 }
 
 /// A lock's identity in the graph: its never-reused id (0 until the lock is
@@ -123,6 +129,7 @@ impl Graph {
             next_id: 1,
             reported: HashSet::new(),
             traces: vec![SiteTraces::default(); TRACE_TABLE],
+            classes: Classes::new(),
         }
     }
 
@@ -134,6 +141,10 @@ impl Graph {
             name: node.name.clone(),
             created_at: node.created,
             first_locked_at: node.first_locked,
+            data: node.data,
+            class: node
+                .class
+                .and_then(|idx| self.classes.class(idx).name.clone()),
         }
     }
 
@@ -211,33 +222,91 @@ impl Graph {
             to_acquired_at: data.to_site,
             trace: data.trace.clone(),
             trace_shared: data.trace_shared,
+            instances: (None, None),
         }
     }
 }
 
 impl Graph {
+    /// Records the class edge of a new instance edge; returns the class
+    /// cycle it would close.
+    fn add_class_edge(
+        &mut self,
+        from_idx: NodeIndex,
+        to_idx: NodeIndex,
+        edge: impl FnOnce(Instance, Instance) -> ClassEdge,
+        timed: bool,
+    ) -> Option<Vec<ClassIdx>> {
+        let (from, to) = (self.dag.node(from_idx)?, self.dag.node(to_idx)?);
+        let (from_class, to_class) = (from.class?, to.class?);
+        if from_class == to_class {
+            return None;
+        }
+        let instances = (
+            Instance {
+                id: from.id,
+                name: from.name.clone(),
+            },
+            Instance {
+                id: to.id,
+                name: to.name.clone(),
+            },
+        );
+        self.classes.add_edge(
+            from_class,
+            to_class,
+            || edge(instances.0, instances.1),
+            timed,
+        )
+    }
+
+    /// A lock class as a report names it: by the instance that stands for
+    /// it in this finding.
+    fn class_info(&self, class: ClassIdx, instance: &Instance) -> LockInfo {
+        let data = self.classes.class(class);
+        LockInfo {
+            id: instance.id,
+            kind: data.kind,
+            name: instance.name.clone(),
+            created_at: data.created,
+            first_locked_at: None,
+            data: data.data,
+            class: data.name.clone(),
+        }
+    }
+
     /// Gives `ident` a fresh id and a node, unless another thread just did.
     fn register(
         &mut self,
-        ident: &Identity,
-        kind: LockKind,
-        name: Option<Cow<'static, str>>,
-        created: &'static Location<'static>,
+        lock: &NewLock<'_>,
         first_locked: Option<&'static Location<'static>>,
     ) -> (LockId, u32) {
+        let ident = lock.ident;
         let existing = ident.id();
         if existing != 0 {
             return (existing, ident.slot());
         }
         let id = self.next_id;
         self.next_id += 1;
-        let name = name.map(|n| Arc::<str>::from(n.as_ref()));
+        let data = (lock.data)();
+        let class = class::enabled().then(|| match (lock.class, first_locked) {
+            (Some(name), _) => self.classes.named(lock.kind, lock.created, data, name),
+            // Created inside the standard library (`map(Mutex::new)`, a
+            // derived `Default`): every such lock of a type shares that
+            // site, so the user's first acquisition site keys the class.
+            (None, Some(first)) if in_std(lock.created) => {
+                self.classes.of_site(lock.kind, first, data)
+            }
+            (None, _) => self.classes.of_site(lock.kind, lock.created, data),
+        });
         let idx = self.dag.add_node(NodeData {
             id,
-            kind,
-            name,
-            created,
+            kind: lock.kind,
+            name: lock.name.map(Arc::<str>::from),
+            created: lock.created,
             first_locked,
+            data,
+            class,
         });
         let slot = u32::try_from(idx.index()).expect("more than 2^32 live locks");
         ident.publish(id, slot);
@@ -245,20 +314,49 @@ impl Graph {
     }
 }
 
+/// A lock as registration sees it.
+pub(crate) struct NewLock<'a> {
+    pub(crate) ident: &'a Identity,
+    pub(crate) kind: LockKind,
+    pub(crate) data: TypeName,
+    pub(crate) created: &'static Location<'static>,
+    pub(crate) name: Option<&'a str>,
+    /// An explicit class name (`with_class`).
+    pub(crate) class: Option<&'a str>,
+}
+
 /// Registers a lock at construction (named locks) or on its first
 /// acquisition with nothing held.
 #[cold]
 #[inline(never)]
 pub(crate) fn register(
-    ident: &Identity,
-    kind: LockKind,
-    name: Option<Cow<'static, str>>,
-    created: &'static Location<'static>,
+    lock: &NewLock<'_>,
     first_locked: Option<&'static Location<'static>>,
 ) -> (LockId, u32) {
-    GRAPH
-        .lock()
-        .register(ident, kind, name, created, first_locked)
+    GRAPH.lock().register(lock, first_locked)
+}
+
+/// Puts a lock in the explicit class `lock.class` (registering it if it is
+/// new); its later edges are recorded for that class.
+#[cold]
+#[inline(never)]
+pub(crate) fn set_class(lock: &NewLock<'_>) {
+    if !class::enabled() {
+        return;
+    }
+    let mut graph = GRAPH.lock();
+    let graph = &mut *graph;
+    let (id, slot) = graph.register(lock, None);
+    let (Some(idx), Some(name)) = (graph.node(id, slot), lock.class) else {
+        return;
+    };
+    let node = graph.dag.node(idx).expect("a live node");
+    let class = graph
+        .classes
+        .named(node.kind, node.created, node.data, name);
+    if let Some(node) = graph.dag.node_mut(idx) {
+        node.class = Some(class);
+    }
 }
 
 /// Removes a dropped lock's node and its edges.
@@ -274,13 +372,6 @@ pub(crate) fn unregister(id: LockId, slot: u32) {
     }
 }
 
-/// The lock being acquired, as the slow path sees it.
-pub(crate) struct Target<'a> {
-    pub(crate) ident: &'a Identity,
-    pub(crate) kind: LockKind,
-    pub(crate) created: &'static Location<'static>,
-}
-
 /// Registers the lock being acquired if it is new, then adds the edges
 /// `held -> it` that this thread's cache does not know, all under one
 /// acquisition of the graph lock. A blocking acquisition reports the first
@@ -291,7 +382,7 @@ pub(crate) struct Target<'a> {
 #[inline(never)]
 pub(crate) fn add_edges(
     local: &mut Local,
-    target: Target<'_>,
+    target: NewLock<'_>,
     access: Access,
     site: &'static Location<'static>,
     timed: bool,
@@ -301,7 +392,7 @@ pub(crate) fn add_edges(
     let graph = &mut *graph;
     // A lock registered just now has no edges yet and knows its first site.
     let fresh = target.ident.id() == 0;
-    let (to, to_slot) = graph.register(target.ident, target.kind, None, target.created, Some(site));
+    let (to, to_slot) = graph.register(&target, Some(site));
     let Some(to_idx) = graph.node(to, to_slot) else {
         return (to, to_slot, None);
     };
@@ -330,7 +421,7 @@ pub(crate) fn add_edges(
             thread: thread.clone(),
             from_site: held.site,
             to_site: site,
-            trace,
+            trace: trace.clone(),
             trace_shared,
         };
         match graph.dag.try_add_edge(from_idx, to_idx, data) {
@@ -339,6 +430,29 @@ pub(crate) fn add_edges(
                 graph.mark_first_locked(from_idx, held.site);
                 if !fresh {
                     graph.mark_first_locked(to_idx, site);
+                }
+                let edge = |from, to| ClassEdge {
+                    thread: thread.clone(),
+                    from_site: held.site,
+                    to_site: site,
+                    trace,
+                    trace_shared,
+                    from,
+                    to,
+                };
+                let cycle = graph.add_class_edge(from_idx, to_idx, edge, timed);
+                if let (Some(cycle), None) = (cycle, &finding) {
+                    finding = class_report(
+                        graph,
+                        local,
+                        &thread,
+                        &cycle,
+                        (from_idx, held),
+                        to_idx,
+                        access,
+                        site,
+                    )
+                    .map(Box::new);
                 }
             }
             Err(_) if finding.is_none() => {
@@ -399,6 +513,7 @@ fn inversion_report(
         to_acquired_at: site,
         trace: trace.clone(),
         trace_shared: false,
+        instances: (None, None),
     });
     for j in 1..n {
         report
@@ -406,6 +521,100 @@ fn inversion_report(
             .push(graph.edge_info(cycle[j], cycle[(j + 1) % n], j, (j + 1) % n));
     }
     report.trace = trace;
+    Some(report)
+}
+
+/// A report for a class cycle: `cycle` is `[class of held, class of the
+/// lock acquired, ...]`. Repeats of a known class cycle (new instances
+/// taking the same orders) only count, unless class findings are raised
+/// through a policy that reports every repeat.
+#[allow(clippy::too_many_arguments)]
+fn class_report(
+    graph: &mut Graph,
+    local: &Local,
+    thread: &Arc<str>,
+    cycle: &[ClassIdx],
+    (from_idx, held): (NodeIndex, Held),
+    to_idx: NodeIndex,
+    access: Access,
+    site: &'static Location<'static>,
+) -> Option<Report> {
+    let key = class::cycle_key(cycle);
+    let repeats = class::mode() == class::PANIC && policy::reports_repeats();
+    if let Some(known) = graph.classes.findings.get_mut(&key) {
+        known.count += 1;
+        if !repeats {
+            return None;
+        }
+    }
+    let n = cycle.len();
+    let mut locks = Vec::with_capacity(n);
+    locks.push(graph.info(from_idx));
+    locks.push(graph.info(to_idx));
+    let mut edges = Vec::with_capacity(n);
+    let trace = sync::capture_backtrace().map(Trace::new);
+    edges.push(EdgeInfo {
+        from: 0,
+        to: 1,
+        thread: thread.clone(),
+        from_acquired_at: held.site,
+        to_acquired_at: site,
+        trace: trace.clone(),
+        trace_shared: false,
+        instances: (locks[0].name.clone(), locks[1].name.clone()),
+    });
+    for j in 1..n {
+        let (a, b) = (cycle[j], cycle[(j + 1) % n]);
+        let edge = graph
+            .classes
+            .dag
+            .edge(a, b)
+            .expect("a class cycle edge is in the class graph");
+        if j + 1 < n {
+            locks.push(graph.class_info(b, &edge.to));
+        }
+        edges.push(EdgeInfo {
+            from: j,
+            to: (j + 1) % n,
+            thread: edge.thread.clone(),
+            from_acquired_at: edge.from_site,
+            to_acquired_at: edge.to_site,
+            trace: edge.trace.clone(),
+            trace_shared: edge.trace_shared,
+            instances: (edge.from.name.clone(), edge.to.name.clone()),
+        });
+    }
+    let report = Report {
+        kind: ReportKind::ClassOrderInversion,
+        title: "potential deadlock: lock order inversion between lock classes (taken on different \
+                instances)"
+            .to_owned(),
+        thread: thread.clone(),
+        acquiring: 1,
+        access,
+        location: site,
+        locks,
+        edges,
+        held: graph.held_infos(&local.held.to_vec()),
+        previous: None,
+        trace,
+        waits: Vec::new(),
+        variable: None,
+        accesses: Vec::new(),
+    };
+    let finding = graph
+        .classes
+        .findings
+        .entry(key.clone())
+        .or_insert_with(|| class::Finding {
+            report: Arc::new(report.clone()),
+            count: 0,
+            closing: (cycle[0], cycle[1]),
+        });
+    if finding.count == 0 {
+        finding.count = 1;
+        graph.classes.finding_order.push(key);
+    }
     Some(report)
 }
 
@@ -525,6 +734,84 @@ pub(crate) fn dot() -> String {
             b.id,
             dot_escape(&label)
         );
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// The class findings so far, in the order they were made, each with how
+/// many new instance pairs repeated it.
+pub(crate) fn class_findings() -> Vec<(Arc<Report>, u64)> {
+    let graph = GRAPH.lock();
+    let classes = &graph.classes;
+    classes
+        .finding_order
+        .iter()
+        .filter_map(|key| classes.findings.get(key))
+        .map(|finding| (finding.report.clone(), finding.count))
+        .collect()
+}
+
+/// Counts of lock classes and class edges.
+pub(crate) fn class_stats() -> (usize, usize) {
+    GRAPH.lock().classes.stats()
+}
+
+/// The class graph in Graphviz DOT: the edges that would close a found
+/// cycle are drawn in red.
+pub(crate) fn class_dot() -> String {
+    let graph = GRAPH.lock();
+    let classes = &graph.classes;
+    let g = classes.dag.graph();
+    let mut out = String::from(
+        "digraph lockgraph_classes {\n    node [shape=box, fontname=\"monospace\"];\n",
+    );
+    for idx in g.node_indices() {
+        let class = &g[idx].data;
+        let label = match &class.name {
+            Some(name) => format!("class {name:?}\\n{}", class.created),
+            None => format!(
+                "{}<{}>\\n{}",
+                class.kind,
+                crate::report::short_type(class.data),
+                class.created
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "    c{} [label=\"{}\"];",
+            idx.index(),
+            dot_escape(&label)
+        );
+    }
+    for edge in g.edge_references() {
+        let w = edge.weight();
+        let label = format!("{} at {}", w.thread, w.to_site);
+        let _ = writeln!(
+            out,
+            "    c{} -> c{} [label=\"{}\"];",
+            edge.source().index(),
+            edge.target().index(),
+            dot_escape(&label)
+        );
+    }
+    for key in &classes.finding_order {
+        if let Some(finding) = classes.findings.get(key) {
+            let (from, to) = finding.closing;
+            let label = format!(
+                "closes a cycle: {} at {} ({}x)",
+                finding.report.thread_name(),
+                finding.report.location(),
+                finding.count
+            );
+            let _ = writeln!(
+                out,
+                "    c{} -> c{} [label=\"{}\", color=red, fontcolor=red];",
+                from.index(),
+                to.index(),
+                dot_escape(&label)
+            );
+        }
     }
     out.push_str("}\n");
     out

@@ -7,6 +7,7 @@
 //! and no `always` feature), `Meta` is a zero-sized type whose methods do
 //! nothing, so every lock is its engine lock and nothing more.
 
+pub(crate) mod class;
 pub(crate) mod clock;
 pub(crate) mod graph;
 pub(crate) mod local;
@@ -16,6 +17,10 @@ pub(crate) mod policy;
 use std::panic::Location;
 
 use crate::report::{Access, HeldLock};
+
+/// `std::any::type_name::<T>` of the data a lock protects: part of its
+/// default class, and how reports name an unnamed lock.
+pub(crate) type TypeName = fn() -> &'static str;
 
 /// Whether this build records lock order: `debug_assertions` or the `always`
 /// feature.
@@ -56,44 +61,62 @@ mod on {
     use std::panic::Location;
 
     use super::clock;
-    use super::graph::{self, Identity, Target};
+    use super::graph::{self, Identity, NewLock};
     use super::local::{self, Held, Local};
-    use super::{Relock, policy, relock};
+    use super::{Relock, TypeName, policy, relock};
     use crate::report::{Access, LockKind, Report, ReportKind};
     use crate::{sync, watchdog};
 
     /// The detector's per-lock record: the lock's identity in the graph
-    /// (assigned on first acquisition, so `new` can stay `const`) and its
-    /// creation site.
+    /// (assigned on first acquisition, so `new` can stay `const`), its
+    /// creation site and the type it protects (which make its class).
     pub(crate) struct Meta {
         ident: Identity,
         created: &'static Location<'static>,
+        data: TypeName,
     }
 
     impl Meta {
         sync::maybe_const_fn! {
             #[track_caller]
             #[inline(always)]
-            pub(crate) fn new() -> Meta {
-                Meta { ident: Identity::new(), created: Location::caller() }
+            pub(crate) fn new(data: TypeName) -> Meta {
+                Meta { ident: Identity::new(), created: Location::caller(), data }
             }
         }
 
         /// A lock with a name for reports; registered at once.
         #[track_caller]
-        pub(crate) fn named(kind: LockKind, name: Cow<'static, str>) -> Meta {
-            let meta = Meta::new();
+        pub(crate) fn named(kind: LockKind, data: TypeName, name: Cow<'static, str>) -> Meta {
+            let meta = Meta::new(data);
             if policy::active() && !local::busy() {
-                graph::register(&meta.ident, kind, Some(name), meta.created, None);
+                let lock = NewLock {
+                    name: Some(&name),
+                    ..meta.target(kind)
+                };
+                graph::register(&lock, None);
             }
             meta
         }
 
-        fn target(&self, kind: LockKind) -> Target<'_> {
-            Target {
+        /// Puts the lock in the explicit class `class` (`with_class`).
+        pub(crate) fn set_class(&self, kind: LockKind, class: &str) {
+            if policy::active() && !local::busy() {
+                graph::set_class(&NewLock {
+                    class: Some(class),
+                    ..self.target(kind)
+                });
+            }
+        }
+
+        fn target(&self, kind: LockKind) -> NewLock<'_> {
+            NewLock {
                 ident: &self.ident,
                 kind,
+                data: self.data,
                 created: self.created,
+                name: None,
+                class: None,
             }
         }
 
@@ -229,7 +252,7 @@ mod on {
             site: &'static Location<'static>,
         ) -> Option<Box<Report>> {
             let (id, slot, found) = if local.held.is_empty() {
-                let (id, slot) = graph::register(&self.ident, kind, None, self.created, Some(site));
+                let (id, slot) = graph::register(&self.target(kind), Some(site));
                 (id, slot, None)
             } else {
                 graph::add_edges(local, self.target(kind), access, site, false)
@@ -336,7 +359,7 @@ mod on {
             local::with(|local| {
                 let mut id = self.ident.id();
                 if id == 0 {
-                    id = graph::register(&self.ident, kind, None, self.created, Some(site)).0;
+                    id = graph::register(&self.target(kind), Some(site)).0;
                 }
                 local.held.push(Held {
                     id,
@@ -434,6 +457,7 @@ mod on {
 mod off {
     use std::borrow::Cow;
 
+    use super::TypeName;
     use crate::report::{Access, LockKind};
 
     /// Detection is compiled out: nothing to record.
@@ -441,13 +465,15 @@ mod off {
 
     impl Meta {
         #[inline(always)]
-        pub(crate) const fn new() -> Meta {
+        pub(crate) const fn new(_data: TypeName) -> Meta {
             Meta
         }
         #[inline(always)]
-        pub(crate) fn named(_kind: LockKind, _name: Cow<'static, str>) -> Meta {
+        pub(crate) fn named(_kind: LockKind, _data: TypeName, _name: Cow<'static, str>) -> Meta {
             Meta
         }
+        #[inline(always)]
+        pub(crate) fn set_class(&self, _kind: LockKind, _class: &str) {}
         #[inline(always)]
         pub(crate) fn acquire(&self, _kind: LockKind, _access: Access) -> bool {
             false

@@ -289,6 +289,12 @@ impl Drop for HandlerScope {
 #[inline(never)]
 #[track_caller]
 pub(crate) fn dispatch(report: Box<Report>) {
+    if report.kind() == ReportKind::ClassOrderInversion
+        && super::class::mode() != super::class::PANIC
+    {
+        super::class::warn(&report);
+        return;
+    }
     let certain = report.kind() == ReportKind::SelfDeadlock;
     match HandlerScope::enter() {
         None => {

@@ -1,6 +1,7 @@
 //! `RwLock<R, T>` and its guards with lock_api 0.4's API (parking_lot's
 //! `RwLock`: read, write, recursive read, upgradable read, timed variants).
 
+use std::any::type_name;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
@@ -192,7 +193,7 @@ impl<R: RwLockKind, T> RwLock<R, T> {
         #[inline(always)]
         #[track_caller]
         pub fn new(val: T) -> RwLock<R, T> {
-            RwLock { raw: raw::RawRwLock::new(), marker: PhantomData, data: UnsafeCell::new(val) }
+            RwLock { raw: raw::RawRwLock::new(type_name::<T>), marker: PhantomData, data: UnsafeCell::new(val) }
         }
     }
 
@@ -200,10 +201,25 @@ impl<R: RwLockKind, T> RwLock<R, T> {
     #[track_caller]
     pub fn named(name: impl Into<std::borrow::Cow<'static, str>>, val: T) -> RwLock<R, T> {
         RwLock {
-            raw: raw::RawRwLock::named(R::KIND, name.into()),
+            raw: raw::RawRwLock::named(R::KIND, type_name::<T>, name.into()),
             marker: PhantomData,
             data: UnsafeCell::new(val),
         }
+    }
+
+    /// Puts this lock in the lock class `class` (a lockgraph extra; see
+    /// [`crate::classes`]): locks given one class name share one class
+    /// wherever they are created, and locks of one constructor given
+    /// different names are told apart. Call it on a fresh lock.
+    ///
+    /// ```
+    /// let idle = lockgraph::parking_lot::RwLock::new(Vec::<u32>::new()).with_class("pool.idle");
+    /// assert!(idle.read().is_empty());
+    /// ```
+    #[must_use]
+    pub fn with_class(self, class: &str) -> Self {
+        self.raw.meta.set_class(R::KIND, class);
+        self
     }
 
     /// Consumes the lock, returning the data.

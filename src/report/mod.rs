@@ -11,6 +11,7 @@ mod dot;
 mod text;
 
 pub(crate) use dot::dot_escape;
+pub(crate) use text::short_type;
 
 /// What kind of lock a report entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -115,6 +116,12 @@ pub enum ReportKind {
     /// with no lock held at every access, even if this run happened to
     /// order them.
     Unprotected,
+    /// (Lock classes) Acquiring a lock would close a cycle in the order of
+    /// lock *classes* (creation site and protected type, or a name given
+    /// with `with_class`), though the orders were taken on different
+    /// instances: two threads running both paths on the same objects
+    /// deadlock. Raised as [`crate::classes`] says (`LOCKGRAPH_CLASSES`).
+    ClassOrderInversion,
 }
 
 /// One lock as a report names it.
@@ -125,6 +132,8 @@ pub struct LockInfo {
     pub(crate) name: Option<Arc<str>>,
     pub(crate) created_at: &'static Location<'static>,
     pub(crate) first_locked_at: Option<&'static Location<'static>>,
+    pub(crate) data: &'static str,
+    pub(crate) class: Option<Arc<str>>,
 }
 
 impl LockInfo {
@@ -144,6 +153,17 @@ impl LockInfo {
     pub fn created_at(&self) -> &'static Location<'static> {
         self.created_at
     }
+    /// The type of the data the lock protects, as `std::any::type_name`
+    /// spells it (`alloc::vec::Vec<u32>`).
+    pub fn data_type(&self) -> &'static str {
+        self.data
+    }
+    /// The lock's class name, if it was given one with `with_class` (see
+    /// [`crate::classes`]); otherwise its class is its creation site and
+    /// [`data_type`](Self::data_type).
+    pub fn class_name(&self) -> Option<&str> {
+        self.class.as_deref()
+    }
     /// Where the lock was first locked, if known. Useful when the lock was
     /// created inside the standard library (`Arc::default()`, a derived
     /// `Default`), whose creation site is not in your code.
@@ -152,12 +172,18 @@ impl LockInfo {
     }
 
     fn created_in_std(&self) -> bool {
-        let file = self.created_at.file();
-        file.starts_with("/rustc/")
-            || file.contains("library/core/")
-            || file.contains("library/alloc/")
-            || file.contains("library/std/")
+        in_std(self.created_at)
     }
+}
+
+/// Whether `site` is in the standard library (`Arc::default()`, a derived
+/// `Default`, `map(Mutex::new)`): not a place in the user's code.
+pub(crate) fn in_std(site: &Location<'_>) -> bool {
+    let file = site.file();
+    file.starts_with("/rustc/")
+        || file.contains("library/core/")
+        || file.contains("library/alloc/")
+        || file.contains("library/std/")
 }
 
 /// A lock held by the reporting thread.
@@ -459,6 +485,7 @@ pub struct EdgeInfo {
     pub(crate) to_acquired_at: &'static Location<'static>,
     pub(crate) trace: Option<Trace>,
     pub(crate) trace_shared: bool,
+    pub(crate) instances: (Option<Arc<str>>, Option<Arc<str>>),
 }
 
 impl EdgeInfo {
@@ -487,6 +514,11 @@ impl EdgeInfo {
     /// happens on the first call. `None` when none was captured.
     pub fn backtrace(&self) -> Option<&[Frame]> {
         self.trace.as_ref().map(Trace::frames)
+    }
+    /// For a lock-class finding: the names of the two lock instances that
+    /// took this edge, where they were named (`Mutex::named`).
+    pub fn instance_names(&self) -> (Option<&str>, Option<&str>) {
+        (self.instances.0.as_deref(), self.instances.1.as_deref())
     }
 }
 

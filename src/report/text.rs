@@ -6,11 +6,26 @@ use std::fmt::{self, Write as _};
 use super::*;
 
 impl Report {
-    /// The short label of lock `i`: its name, or `L1`, `L2`, ...
+    /// The short label of lock `i`: its name, else its class name, else its
+    /// type and what it protects (`Mutex<Vec<u32>>`), numbered (`#2`) when
+    /// another lock of the report has the same label.
     pub(super) fn label(&self, i: usize) -> String {
-        match &self.locks[i].name {
-            Some(name) => name.to_string(),
-            None => format!("L{}", i + 1),
+        let label = |lock: &LockInfo| match (&lock.name, &lock.class) {
+            (Some(name), _) => name.to_string(),
+            (None, Some(class)) => format!("{class:?}"),
+            (None, None) => format!("{}<{}>", lock.kind, short_type(lock.data)),
+        };
+        let mine = label(&self.locks[i]);
+        if self.locks[i].name.is_none()
+            && self
+                .locks
+                .iter()
+                .enumerate()
+                .any(|(j, other)| j != i && label(other) == mine)
+        {
+            format!("{mine}#{}", i + 1)
+        } else {
+            mine
         }
     }
 
@@ -18,7 +33,10 @@ impl Report {
         let lock = &self.locks[i];
         match &lock.name {
             Some(name) => write!(out, "{} {name:?}", lock.kind)?,
-            None => write!(out, "{} {}", lock.kind, self.label(i))?,
+            None => write!(out, "{}", self.label(i))?,
+        }
+        if let (Some(class), Some(_)) = (&lock.class, &lock.name) {
+            write!(out, " (class {class:?})")?;
         }
         write!(out, " created at {}", lock.created_at)?;
         if let (true, Some(first)) = (lock.created_in_std(), lock.first_locked_at) {
@@ -81,7 +99,13 @@ impl Report {
         out.push_str("    ");
         self.write_lock(out, holding)?;
         writeln!(out, "\n    acquired at {}", self.edges[0].from_acquired_at)?;
-        if n == 2 {
+        let classes = self.kind == ReportKind::ClassOrderInversion;
+        if classes {
+            writeln!(
+                out,
+                "\nbut the opposite order was taken before, on other instances of the same lock classes:"
+            )?;
+        } else if n == 2 {
             writeln!(out, "\nbut the opposite order was seen before:")?;
         } else {
             writeln!(
@@ -92,7 +116,15 @@ impl Report {
         let chain: Vec<String> = (0..=n).map(|i| self.label(i % n)).collect();
         writeln!(out, "    {}", chain.join(" -> "))?;
 
-        writeln!(out, "\nlocks in the cycle:")?;
+        if classes {
+            writeln!(
+                out,
+                "\nlock classes in the cycle (a class is a creation site and the type a lock \
+                 protects,\nor a name given with `with_class`):"
+            )?;
+        } else {
+            writeln!(out, "\nlocks in the cycle:")?;
+        }
         for i in 0..n {
             out.push_str("    ");
             self.write_lock(out, i)?;
@@ -117,6 +149,9 @@ impl Report {
                 self.label(edge.to),
                 edge.to_acquired_at
             )?;
+            if let (Some(from), Some(to)) = (&edge.instances.0, &edge.instances.1) {
+                writeln!(out, "      on the instances {from:?} -> {to:?}")?;
+            }
             if edge.trace_shared {
                 writeln!(
                     out,
@@ -126,8 +161,28 @@ impl Report {
             Self::write_trace(out, edge.trace.as_ref(), "      ")?;
         }
 
+        if classes {
+            writeln!(
+                out,
+                "\nThese orders were taken on different lock instances (the earlier ones may be gone), \
+                 so this\nrun did not deadlock; but two threads running both paths on the same \
+                 objects deadlock."
+            )?;
+        }
         self.write_scenario(out)?;
         self.write_held(out)?;
+        if classes {
+            return writeln!(
+                out,
+                "\nfix: take these locks in one global order everywhere, or release {} before \
+                 acquiring {}.\n     If the locks of one class play roles that never meet (each \
+                 call creates its own,\n     say), give a role its own class at its creation: \
+                 `Mutex::new(value).with_class(\"pool.idle\")`.\n     LOCKGRAPH_CLASSES=warn|panic|off \
+                 (or lockgraph::classes::set_mode) says how class findings are raised.",
+                self.label(holding),
+                self.label(self.acquiring)
+            );
+        }
         writeln!(
             out,
             "\nfix: take these locks in one global order everywhere (for example, sort by an id \
@@ -154,7 +209,14 @@ impl Report {
                 }
             })
             .collect();
-        writeln!(out, "\npossible deadlock scenario:")?;
+        if self.kind == ReportKind::ClassOrderInversion {
+            writeln!(
+                out,
+                "\npossible deadlock scenario (both paths on the same objects):"
+            )?;
+        } else {
+            writeln!(out, "\npossible deadlock scenario:")?;
+        }
         if edges.len() > 4 {
             for (edge, name) in edges.iter().zip(&names) {
                 writeln!(
@@ -404,6 +466,27 @@ impl Report {
     }
 }
 
+/// A type name without its module paths: `alloc::vec::Vec<u32>` reads
+/// `Vec<u32>`.
+pub(crate) fn short_type(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut path = String::new();
+    let flush = |out: &mut String, path: &mut String| {
+        out.push_str(path.rsplit("::").next().unwrap_or(""));
+        path.clear();
+    };
+    for c in name.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            path.push(c);
+        } else {
+            flush(&mut out, &mut path);
+            out.push(c);
+        }
+    }
+    flush(&mut out, &mut path);
+    out
+}
+
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
     match chars.next() {
@@ -418,7 +501,9 @@ impl fmt::Display for Report {
         out.push_str(&self.title);
         out.push('\n');
         match self.kind {
-            ReportKind::LockOrderInversion => self.write_inversion(&mut out)?,
+            ReportKind::LockOrderInversion | ReportKind::ClassOrderInversion => {
+                self.write_inversion(&mut out)?
+            }
             ReportKind::SelfDeadlock | ReportKind::RecursiveRead => {
                 self.write_self_deadlock(&mut out)?
             }
