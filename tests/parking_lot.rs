@@ -290,7 +290,8 @@ fn std_and_parking_lot_locks_share_one_graph() {
         let _s = std_lock.lock();
     });
     assert!(
-        report.contains("parking_lot::Mutex<()> created at") && report.contains("    Mutex<()> created at"),
+        report.contains("parking_lot::Mutex<()> created at")
+            && report.contains("    Mutex<()> created at"),
         "{report}"
     );
 }
