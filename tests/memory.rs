@@ -30,6 +30,7 @@ fn a_million_short_lived_locks_leave_no_trace() {
     // Warm up allocator pools, the edge cache and the graph's slot lists.
     churn(&outer, 100_000);
     let baseline = lockgraph::graph_stats();
+    let classes = lockgraph::classes::stats();
     let rss_before = rss_bytes();
 
     churn(&outer, 1_000_000);
@@ -37,6 +38,11 @@ fn a_million_short_lived_locks_leave_no_trace() {
     let rss_after = rss_bytes();
 
     assert_eq!(after, baseline, "graph counts return to their baseline");
+    assert_eq!(
+        lockgraph::classes::stats(),
+        classes,
+        "a million instances of two classes add no class and no class edge"
+    );
     if lockgraph::ENABLED {
         assert_eq!(
             (after.locks, after.edges),

@@ -9,13 +9,17 @@
 //! rules — every blocking acquisition orders every held lock before it;
 //! `try_` adds no edge; re-entering a reentrant lock is free; relocking is a
 //! self-deadlock (a second read, a recursive read) — and finds cycles by a
-//! plain depth-first search. lockgraph must report exactly when, where and
+//! plain depth-first search. Each lock also has one of three lock classes
+//! (fresh class names per case): a new instance edge between different
+//! classes is a class edge, and a class edge that closes a cycle of classes
+//! is a class finding when the acquisition closes no instance cycle. lockgraph must report exactly when, where and
 //! what the oracle does, and a reported cycle must be a real cycle of the
 //! oracle's graph. proptest shrinks a failing program to a minimal one.
 
 use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use lockgraph::{Policy, ReportKind};
@@ -81,6 +85,8 @@ impl Act {
 #[derive(Clone, Debug)]
 struct Program {
     kinds: Vec<Kind>,
+    /// Each lock's class, 0..3.
+    classes: Vec<usize>,
     threads: Vec<Vec<Op>>,
 }
 
@@ -100,10 +106,14 @@ fn program() -> impl Strategy<Value = Program> {
     ];
     let thread = prop::collection::vec(op, 0..12);
     (
-        prop::collection::vec(kind, 2..=8),
+        prop::collection::vec((kind, 0..3usize), 2..=8),
         prop::collection::vec(thread, 1..=4),
     )
-        .prop_map(|(kinds, threads)| Program { kinds, threads })
+        .prop_map(|(locks, threads)| Program {
+            kinds: locks.iter().map(|(kind, _)| *kind).collect(),
+            classes: locks.iter().map(|(_, class)| *class).collect(),
+            threads,
+        })
 }
 
 /// A report as the comparison sees it: where, what, and the cycle's locks
@@ -119,23 +129,29 @@ struct Finding {
 // ---------------------------------------------------------------- oracle
 
 /// The rules of the contract, written independently of the library.
+#[derive(Default)]
 struct Oracle {
     edges: BTreeSet<(usize, usize)>,
+    class_edges: BTreeSet<(usize, usize)>,
+}
+
+fn reaches(edges: &BTreeSet<(usize, usize)>, from: usize, to: usize) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![from];
+    while let Some(n) = stack.pop() {
+        if n == to {
+            return true;
+        }
+        if seen.insert(n) {
+            stack.extend(edges.iter().filter(|(a, _)| *a == n).map(|(_, b)| *b));
+        }
+    }
+    false
 }
 
 impl Oracle {
     fn reaches(&self, from: usize, to: usize) -> bool {
-        let mut seen = BTreeSet::new();
-        let mut stack = vec![from];
-        while let Some(n) = stack.pop() {
-            if n == to {
-                return true;
-            }
-            if seen.insert(n) {
-                stack.extend(self.edges.iter().filter(|(a, _)| *a == n).map(|(_, b)| *b));
-            }
-        }
-        false
+        reaches(&self.edges, from, to)
     }
 
     /// Runs the program; returns the first finding, if any.
@@ -200,8 +216,27 @@ impl Oracle {
                                 locks: vec![h, lock],
                             });
                         }
+                        let class = program.classes[lock];
+                        let mut class_finding = None;
                         for h in sources {
-                            self.edges.insert((h, lock));
+                            let new = self.edges.insert((h, lock));
+                            let held_class = program.classes[h];
+                            if !new || held_class == class {
+                                continue;
+                            }
+                            if reaches(&self.class_edges, class, held_class) {
+                                class_finding.get_or_insert(Finding {
+                                    thread: t,
+                                    step,
+                                    kind: ReportKind::ClassOrderInversion,
+                                    locks: vec![h, lock],
+                                });
+                            } else {
+                                self.class_edges.insert((held_class, class));
+                            }
+                        }
+                        if class_finding.is_some() {
+                            return class_finding;
                         }
                         held.push((lock, act));
                     }
@@ -259,6 +294,8 @@ fn lock_index(name: Option<&str>) -> usize {
 /// reported cycle's locks.
 fn run_lockgraph(program: &Program, recorded: &Recorded) -> Option<Finding> {
     recorded.lock().unwrap().clear();
+    static CASE: AtomicUsize = AtomicUsize::new(0);
+    let case = CASE.fetch_add(1, Ordering::Relaxed);
     let locks: Arc<Vec<Lock>> = Arc::new(
         program
             .kinds
@@ -266,10 +303,17 @@ fn run_lockgraph(program: &Program, recorded: &Recorded) -> Option<Finding> {
             .enumerate()
             .map(|(i, kind)| {
                 let name = format!("p{i}");
+                let class = format!("case{case}-class{}", program.classes[i]);
                 match kind {
-                    Kind::Mutex => Lock::Mutex(lockgraph::Mutex::named(name, ())),
-                    Kind::RwLock => Lock::RwLock(lockgraph::RwLock::named(name, ())),
-                    Kind::Reentrant => Lock::Reentrant(lockgraph::ReentrantLock::named(name, ())),
+                    Kind::Mutex => {
+                        Lock::Mutex(lockgraph::Mutex::named(name, ()).with_class(&class))
+                    }
+                    Kind::RwLock => {
+                        Lock::RwLock(lockgraph::RwLock::named(name, ()).with_class(&class))
+                    }
+                    Kind::Reentrant => Lock::Reentrant(
+                        lockgraph::ReentrantLock::named(name, ()).with_class(&class),
+                    ),
                 }
             })
             .collect(),
@@ -320,10 +364,7 @@ fn run_lockgraph(program: &Program, recorded: &Recorded) -> Option<Finding> {
 }
 
 fn check(program: &Program, recorded: &Recorded) -> Result<(), TestCaseError> {
-    let expected = Oracle {
-        edges: BTreeSet::new(),
-    }
-    .run(program);
+    let expected = Oracle::default().run(program);
     let actual = run_lockgraph(program, recorded);
     match (&expected, &actual) {
         (None, None) => Ok(()),
@@ -333,11 +374,10 @@ fn check(program: &Program, recorded: &Recorded) -> Result<(), TestCaseError> {
                 // The reported cycle starts with the closing edge
                 // held -> acquired and continues through edges the oracle
                 // has, back to the held lock.
-                let mut oracle = Oracle {
-                    edges: BTreeSet::new(),
-                };
+                let mut oracle = Oracle::default();
                 let prefix = Program {
                     kinds: program.kinds.clone(),
+                    classes: program.classes.clone(),
                     threads: program.threads.iter().take(a.thread + 1).cloned().collect(),
                 };
                 oracle.run(&prefix);
@@ -349,6 +389,29 @@ fn check(program: &Program, recorded: &Recorded) -> Result<(), TestCaseError> {
                     prop_assert!(
                         oracle.edges.contains(&edge),
                         "edge {:?} of the reported cycle {:?}",
+                        edge,
+                        a.locks
+                    );
+                }
+            } else if e.kind == ReportKind::ClassOrderInversion {
+                // The reported class cycle: the closing class edge, then
+                // class edges the oracle has, back to the held lock's class.
+                let mut oracle = Oracle::default();
+                let before = Program {
+                    kinds: program.kinds.clone(),
+                    classes: program.classes.clone(),
+                    threads: program.threads.iter().take(a.thread + 1).cloned().collect(),
+                };
+                oracle.run(&before);
+                prop_assert_eq!(a.locks[1], e.locks[1], "the acquired lock");
+                let class = |i: usize| program.classes[a.locks[i]];
+                let n = a.locks.len();
+                prop_assert!(n >= 2);
+                for i in 1..n {
+                    let edge = (class(i), class((i + 1) % n));
+                    prop_assert!(
+                        oracle.class_edges.contains(&edge),
+                        "class edge {:?} of the reported cycle {:?}",
                         edge,
                         a.locks
                     );
@@ -369,6 +432,7 @@ fn lockgraph_agrees_with_the_oracle() {
     if !lockgraph::ENABLED {
         return;
     }
+    lockgraph::classes::set_mode(lockgraph::classes::Mode::Panic);
     let recorded: Recorded = Arc::new(StdMutex::new(Vec::new()));
     let sink = recorded.clone();
     lockgraph::set_policy(Policy::callback(move |report| {

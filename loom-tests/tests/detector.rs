@@ -133,3 +133,40 @@ fn a_relock_is_reported_instead_of_hanging() {
         other.join().unwrap();
     });
 }
+
+/// Two fresh locks from fixed sites: the same two classes on every call.
+fn make_pair() -> (Lock, Lock) {
+    let first: Lock = Arc::new(lockgraph::Mutex::new(()));
+    let second: Lock = Arc::new(lockgraph::Mutex::new(()));
+    (first, second)
+}
+
+#[test]
+fn a_class_edge_recorded_while_its_instances_are_dropped() {
+    model(|| {
+        lockgraph::classes::set_mode(lockgraph::classes::Mode::Panic);
+        let other = thread::spawn(|| {
+            let (x, y) = make_pair();
+            let report = take_in_order(&x, &y);
+            drop((x, y));
+            report
+        });
+        let (x, y) = make_pair();
+        let mine = take_in_order(&y, &x);
+        drop((x, y));
+        let theirs = other.join().unwrap();
+        // Different instances, opposite class orders: whichever thread
+        // records second closes the class cycle, whether or not the other
+        // thread's instances are already gone.
+        let reports: Vec<String> = [mine, theirs].into_iter().flatten().collect();
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert!(
+            reports[0].contains("between lock classes"),
+            "{}",
+            reports[0]
+        );
+        let classes = lockgraph::classes::stats();
+        assert_eq!((classes.classes, classes.edges), (2, 1));
+        assert_eq!(lockgraph::graph_stats().locks, 0);
+    });
+}

@@ -397,6 +397,9 @@ pub(crate) fn add_edges(
         return (to, to_slot, None);
     };
     let mut finding = None;
+    // A class cycle is reported only if no instance cycle is: the instance
+    // finding is the stronger one.
+    let mut class_cycle = None;
     let mut i = 0;
     while i < local.held.len() {
         let held = local.held.get(i);
@@ -441,18 +444,8 @@ pub(crate) fn add_edges(
                     to,
                 };
                 let cycle = graph.add_class_edge(from_idx, to_idx, edge, timed);
-                if let (Some(cycle), None) = (cycle, &finding) {
-                    finding = class_report(
-                        graph,
-                        local,
-                        &thread,
-                        &cycle,
-                        (from_idx, held),
-                        to_idx,
-                        access,
-                        site,
-                    )
-                    .map(Box::new);
+                if class_cycle.is_none() {
+                    class_cycle = cycle.map(|cycle| (cycle, from_idx, held));
                 }
             }
             Err(_) if finding.is_none() => {
@@ -462,6 +455,19 @@ pub(crate) fn add_edges(
             }
             Err(_) => {}
         }
+    }
+    if let (None, Some((cycle, from_idx, held))) = (&finding, class_cycle) {
+        finding = class_report(
+            graph,
+            local,
+            &thread,
+            &cycle,
+            (from_idx, held),
+            to_idx,
+            access,
+            site,
+        )
+        .map(Box::new);
     }
     (to, to_slot, finding)
 }
