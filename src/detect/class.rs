@@ -19,7 +19,7 @@ use petgraph::stable_graph::NodeIndex;
 
 use super::local::LockId;
 use super::order::Dag;
-use crate::report::{LockKind, Report, Trace};
+use crate::report::{LockKind, Report, Trace, in_std};
 use crate::sync::{AtomicU8, Ordering};
 
 /// A class's node in the class graph. Never removed, so stable.
@@ -67,10 +67,14 @@ pub(crate) struct Classes {
     pub(crate) dag: Dag<ClassData, ClassEdge>,
     /// (creation site, type name) by address: the common lookup, one hash
     /// of two words per lock registered.
-    by_address: HashMap<(usize, usize), ClassIdx, BuildHasherDefault<WordHasher>>,
+    by_address: HashMap<(usize, usize), Site, BuildHasherDefault<WordHasher>>,
+    /// The last class found by address: a loop creating locks at one site
+    /// finds it without hashing.
+    recent: ((usize, usize), ClassIdx),
     /// The same by value, so a site or type name duplicated by the compiler
-    /// (in another codegen unit) still finds its class.
-    by_value: HashMap<(&'static str, u32, u32, &'static str), ClassIdx>,
+    /// (in another codegen unit) still finds its class; the flag tells a
+    /// first-locked site from a creation site.
+    by_value: HashMap<(&'static str, u32, u32, &'static str, bool), ClassIdx>,
     by_name: HashMap<Arc<str>, ClassIdx>,
     /// Class cycles found, keyed by their sorted class indices.
     pub(crate) findings: HashMap<Vec<u32>, Finding>,
@@ -83,6 +87,7 @@ impl Classes {
         Classes {
             dag: Dag::new(),
             by_address: HashMap::default(),
+            recent: ((0, 0), ClassIdx::end()),
             by_value: HashMap::new(),
             by_name: HashMap::new(),
             findings: HashMap::new(),
@@ -91,34 +96,64 @@ impl Classes {
     }
 
     /// The default class of a lock created at `created` protecting `data`.
-    pub(crate) fn of_site(
+    /// A lock created inside the standard library (`map(Mutex::new)`, a
+    /// derived `Default`) shares that site with every such lock of its type,
+    /// so the user's site that first locked it (`first`) keys its class.
+    pub(crate) fn of_lock(
         &mut self,
         kind: LockKind,
         created: &'static Location<'static>,
+        first: Option<&'static Location<'static>>,
         data: &'static str,
     ) -> ClassIdx {
-        let address = (
-            created as *const Location<'static> as usize,
-            data.as_ptr() as usize ^ data.len().rotate_left(48),
-        );
-        if let Some(&idx) = self.by_address.get(&address) {
-            return idx;
+        let key = address_key(created, data, false);
+        if self.recent.0 == key {
+            return self.recent.1;
         }
-        let value = (created.file(), created.line(), created.column(), data);
-        let idx = match self.by_value.get(&value) {
-            Some(&idx) => idx,
+        let site = match self.by_address.get(&key) {
+            Some(&Site::Class(idx)) => {
+                self.recent = (key, idx);
+                return idx;
+            }
+            Some(&Site::InStd) => first.unwrap_or(created),
+            None if in_std(created) => {
+                self.by_address.insert(key, Site::InStd);
+                first.unwrap_or(created)
+            }
             None => {
-                let idx = self.dag.add_node(ClassData {
-                    kind,
-                    created,
-                    data,
-                    name: None,
-                });
-                self.by_value.insert(value, idx);
-                idx
+                let idx = self.by_value(kind, created, data, false);
+                self.by_address.insert(key, Site::Class(idx));
+                self.recent = (key, idx);
+                return idx;
             }
         };
-        self.by_address.insert(address, idx);
+        let key = address_key(site, data, true);
+        if let Some(&Site::Class(idx)) = self.by_address.get(&key) {
+            return idx;
+        }
+        let idx = self.by_value(kind, site, data, true);
+        self.by_address.insert(key, Site::Class(idx));
+        idx
+    }
+
+    fn by_value(
+        &mut self,
+        kind: LockKind,
+        site: &'static Location<'static>,
+        data: &'static str,
+        first_locked: bool,
+    ) -> ClassIdx {
+        let value = (site.file(), site.line(), site.column(), data, first_locked);
+        if let Some(&idx) = self.by_value.get(&value) {
+            return idx;
+        }
+        let idx = self.dag.add_node(ClassData {
+            kind,
+            created: site,
+            data,
+            name: None,
+        });
+        self.by_value.insert(value, idx);
         idx
     }
 
@@ -149,26 +184,24 @@ impl Classes {
         self.dag.node(idx).expect("class nodes are never removed")
     }
 
-    /// Records `from -> to` unless the classes are one (a lock nested in
-    /// another of its class: a tree walked parent to child, accounts locked
-    /// in id order) or the edge is known. Returns the cycle it would close,
-    /// as class indices `[from, to, ...]`, leaving the edge out.
+    /// Records `from -> to` (two classes not yet ordered: see
+    /// `Graph::new_class_pair`; a lock nested in another of its class, a
+    /// tree walked parent to child, accounts locked in id order, makes no
+    /// class edge). Returns the cycle it would close, as class indices
+    /// `[from, to, ...]`, leaving the edge out.
     pub(crate) fn add_edge(
         &mut self,
         from: ClassIdx,
         to: ClassIdx,
-        edge: impl FnOnce() -> ClassEdge,
+        edge: ClassEdge,
         timed: bool,
     ) -> Option<Vec<ClassIdx>> {
-        if from == to || self.dag.edge(from, to).is_some() {
-            return None;
-        }
         if timed && !self.dag.is_valid_edge(from, to) {
             // A timed acquisition cannot hang: it orders nothing it would
             // invert.
             return None;
         }
-        match self.dag.try_add_edge(from, to, edge()) {
+        match self.dag.try_add_edge(from, to, edge) {
             Ok(_) => None,
             Err(_) => {
                 let path = self.dag.path(to, from)?;
@@ -185,6 +218,27 @@ impl Classes {
         let g = self.dag.graph();
         (g.node_count(), g.edge_count())
     }
+}
+
+/// What a (site, type) address pair says about a lock's default class.
+#[derive(Clone, Copy)]
+enum Site {
+    Class(ClassIdx),
+    /// Created inside the standard library: keyed by the first-locked site.
+    InStd,
+}
+
+/// A (site, type) pair by address; the low bit of a `Location`'s address
+/// (always even) marks a first-locked site.
+fn address_key(
+    site: &'static Location<'static>,
+    data: &'static str,
+    first: bool,
+) -> (usize, usize) {
+    (
+        site as *const Location<'static> as usize | usize::from(first),
+        data.as_ptr() as usize ^ data.len().rotate_left(48),
+    )
 }
 
 /// The key of a class cycle, whatever class it was entered at.

@@ -21,7 +21,7 @@ use super::local::{Held, Local, LockId};
 use super::order::Dag;
 use super::{TypeName, policy};
 use crate::report::{
-    Access, EdgeInfo, HeldLock, LockInfo, LockKind, Report, ReportKind, Trace, dot_escape, in_std,
+    Access, EdgeInfo, HeldLock, LockInfo, LockKind, Report, ReportKind, Trace, dot_escape,
 };
 use crate::sync::{self, AtomicU64, Ordering};
 
@@ -228,36 +228,22 @@ impl Graph {
 }
 
 impl Graph {
-    /// Records the class edge of a new instance edge; returns the class
-    /// cycle it would close.
-    fn add_class_edge(
-        &mut self,
-        from_idx: NodeIndex,
-        to_idx: NodeIndex,
-        edge: impl FnOnce(Instance, Instance) -> ClassEdge,
-        timed: bool,
-    ) -> Option<Vec<ClassIdx>> {
-        let (from, to) = (self.dag.node(from_idx)?, self.dag.node(to_idx)?);
-        let (from_class, to_class) = (from.class?, to.class?);
-        if from_class == to_class {
-            return None;
+    /// The classes of an instance edge about to be recorded, if they are
+    /// two and not yet ordered.
+    fn new_class_pair(&self, from: NodeIndex, to: NodeIndex) -> Option<(ClassIdx, ClassIdx)> {
+        let from_class = self.dag.node(from)?.class?;
+        let to_class = self.dag.node(to)?.class?;
+        let new = from_class != to_class && self.classes.dag.edge(from_class, to_class).is_none();
+        new.then_some((from_class, to_class))
+    }
+
+    /// A lock instance as a class edge remembers it.
+    fn instance(&self, idx: NodeIndex) -> Instance {
+        let node = self.dag.node(idx).expect("a live node");
+        Instance {
+            id: node.id,
+            name: node.name.clone(),
         }
-        let instances = (
-            Instance {
-                id: from.id,
-                name: from.name.clone(),
-            },
-            Instance {
-                id: to.id,
-                name: to.name.clone(),
-            },
-        );
-        self.classes.add_edge(
-            from_class,
-            to_class,
-            || edge(instances.0, instances.1),
-            timed,
-        )
     }
 
     /// A lock class as a report names it: by the instance that stands for
@@ -289,15 +275,11 @@ impl Graph {
         let id = self.next_id;
         self.next_id += 1;
         let data = (lock.data)();
-        let class = class::enabled().then(|| match (lock.class, first_locked) {
-            (Some(name), _) => self.classes.named(lock.kind, lock.created, data, name),
-            // Created inside the standard library (`map(Mutex::new)`, a
-            // derived `Default`): every such lock of a type shares that
-            // site, so the user's first acquisition site keys the class.
-            (None, Some(first)) if in_std(lock.created) => {
-                self.classes.of_site(lock.kind, first, data)
-            }
-            (None, _) => self.classes.of_site(lock.kind, lock.created, data),
+        let class = class::enabled().then(|| match lock.class {
+            Some(name) => self.classes.named(lock.kind, lock.created, data, name),
+            None => self
+                .classes
+                .of_lock(lock.kind, lock.created, first_locked, data),
         });
         let idx = self.dag.add_node(NodeData {
             id,
@@ -404,7 +386,8 @@ pub(crate) fn add_edges(
     while i < local.held.len() {
         let held = local.held.get(i);
         i += 1;
-        if held.id == to || local.known.contains(held.id, to) {
+        // A lock registered just now has no known edges to look up.
+        if held.id == to || (!fresh && local.known.contains(held.id, to)) {
             continue;
         }
         // A lock dropped while its guard was forgotten: it can never be
@@ -420,11 +403,14 @@ pub(crate) fn add_edges(
             continue;
         }
         let (trace, trace_shared) = graph.trace_for_new_edge(held.site, site);
+        // The class edge this instance edge makes, if it is a new one.
+        let class_pair = graph.new_class_pair(from_idx, to_idx);
+        let class_trace = class_pair.and_then(|_| trace.clone());
         let data = EdgeData {
             thread: thread.clone(),
             from_site: held.site,
             to_site: site,
-            trace: trace.clone(),
+            trace,
             trace_shared,
         };
         match graph.dag.try_add_edge(from_idx, to_idx, data) {
@@ -434,18 +420,20 @@ pub(crate) fn add_edges(
                 if !fresh {
                     graph.mark_first_locked(to_idx, site);
                 }
-                let edge = |from, to| ClassEdge {
-                    thread: thread.clone(),
-                    from_site: held.site,
-                    to_site: site,
-                    trace,
-                    trace_shared,
-                    from,
-                    to,
-                };
-                let cycle = graph.add_class_edge(from_idx, to_idx, edge, timed);
-                if class_cycle.is_none() {
-                    class_cycle = cycle.map(|cycle| (cycle, from_idx, held));
+                if let Some((from_class, to_class)) = class_pair {
+                    let edge = ClassEdge {
+                        thread: thread.clone(),
+                        from_site: held.site,
+                        to_site: site,
+                        trace: class_trace,
+                        trace_shared,
+                        from: graph.instance(from_idx),
+                        to: graph.instance(to_idx),
+                    };
+                    let cycle = graph.classes.add_edge(from_class, to_class, edge, timed);
+                    if class_cycle.is_none() {
+                        class_cycle = cycle.map(|cycle| (cycle, from_idx, held));
+                    }
                 }
             }
             Err(_) if finding.is_none() => {
