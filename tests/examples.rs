@@ -196,3 +196,25 @@ fn log_policy() {
         "{cycle}"
     );
 }
+
+#[test]
+fn pool_conn() {
+    if !lockgraph::ENABLED {
+        return;
+    }
+    let (out, _) = run("pool_conn", &[]);
+    assert_contains(
+        &out,
+        &[
+            "potential deadlock: lock order inversion between lock classes",
+            "Mutex<Vec<u32>> created at examples/pool_conn.rs:",
+            "Mutex<&str> created at examples/pool_conn.rs:",
+            "pool_conn::Pool::checkout",
+            "pool_conn::Conn::close",
+            "two threads running both paths on the same objects deadlock",
+        ],
+    );
+    let (out, _) = run("pool_conn", &["--fixed"]);
+    assert_contains(&out, &["no report: checkout and close take pool then conn"]);
+    assert!(!out.contains("deadlock"), "{out}");
+}

@@ -51,18 +51,16 @@ impl Report {
         }
         writeln!(out, "\nlocks held by `{}` (outermost first):", self.thread)?;
         for held in &self.held {
-            let label = match (
-                &held.lock.name,
-                self.locks.iter().position(|l| l.id == held.lock.id),
-            ) {
-                (Some(name), _) => format!("{name:?}"),
+            let lock = &held.lock;
+            let label = match (&lock.name, self.locks.iter().position(|l| l.id == lock.id)) {
+                (Some(name), _) => format!("{} {name:?}", lock.kind),
                 (None, Some(i)) => self.label(i),
-                (None, None) => format!("#{}", held.lock.id),
+                (None, None) => format!("{}<{}>", lock.kind, short_type(lock.data)),
             };
             writeln!(
                 out,
-                "    {} {} ({}) acquired at {}, created at {}",
-                held.lock.kind, label, held.access, held.acquired_at, held.lock.created_at
+                "    {label} ({}) acquired at {}, created at {}",
+                held.access, held.acquired_at, lock.created_at
             )?;
         }
         Ok(())
