@@ -6,10 +6,10 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::{LockResult, WaitTimeoutResult};
 use std::time::{Duration, Instant};
 
+use crate::facade::{self as sync, maybe_const_fn};
 use crate::mutex::MutexGuard;
 use crate::raw::RawCondvar;
 use crate::report::LockKind;
-use crate::sync::{self, maybe_const_fn};
 
 /// A condition variable: a drop-in replacement for [`std::sync::Condvar`]
 /// that works with [`lockgraph::Mutex`](crate::Mutex).

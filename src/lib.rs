@@ -107,6 +107,7 @@
 pub mod classes;
 mod condvar;
 mod detect;
+mod facade;
 mod mutex;
 pub mod parking_lot;
 mod poison;
@@ -115,7 +116,7 @@ mod raw;
 mod reentrant;
 mod report;
 mod rwlock;
-mod sync;
+pub mod sync;
 pub mod thread;
 pub mod watchdog;
 

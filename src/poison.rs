@@ -5,14 +5,14 @@
 use std::sync::{LockResult, PoisonError};
 use std::thread;
 
-use crate::sync::{AtomicBool, Ordering};
+use crate::facade::{AtomicBool, Ordering};
 
 pub(crate) struct Flag {
     failed: AtomicBool,
 }
 
 impl Flag {
-    crate::sync::maybe_const_fn! {
+    crate::facade::maybe_const_fn! {
         #[inline(always)]
         pub(crate) fn new() -> Flag {
             Flag { failed: AtomicBool::new(false) }

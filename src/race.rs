@@ -61,7 +61,7 @@ use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 
-use crate::sync::{self, AtomicBool, AtomicU64, Ordering, maybe_const_fn};
+use crate::facade::{self as sync, AtomicBool, AtomicU64, Ordering, maybe_const_fn};
 
 pub(crate) use shadow::Shadow;
 
@@ -324,8 +324,8 @@ mod shadow {
     use crate::detect::clock::{self, ThreadClock};
     use crate::detect::local::{self, Local, LockId};
     use crate::detect::{graph, policy};
+    use crate::facade as sync;
     use crate::report::{Access, AccessInfo, LockInfo, Report, ReportKind, Trace, Variable};
-    use crate::sync;
 
     /// One access, as remembered for comparison with later ones.
     #[derive(Clone)]
@@ -374,7 +374,7 @@ mod shadow {
     }
 
     impl Shadow {
-        crate::sync::maybe_const_fn! {
+        crate::facade::maybe_const_fn! {
             #[track_caller]
             pub(super) fn new_const() -> Shadow {
                 Shadow {

@@ -12,8 +12,8 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use crate::detect::{Meta, TypeName, clock};
+use crate::facade::{self as sync, AtomicU64, Ordering, maybe_const_fn};
 use crate::report::{Access, LockKind};
-use crate::sync::{self, AtomicU64, Ordering, maybe_const_fn};
 
 /// A blocking, non-blocking and timed acquisition of one access mode: the
 /// mutex's, and each of the reader-writer lock's.

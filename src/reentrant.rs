@@ -9,9 +9,9 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 
+use crate::facade::maybe_const_fn;
 use crate::raw::RawReentrant;
 use crate::report::LockKind;
-use crate::sync::maybe_const_fn;
 
 const KIND: LockKind = LockKind::ReentrantLock;
 

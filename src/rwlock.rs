@@ -10,10 +10,10 @@ use std::ops::{Deref, DerefMut};
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
+use crate::facade::maybe_const_fn;
 use crate::poison;
 use crate::raw::RawRwLock;
 use crate::report::LockKind;
-use crate::sync::maybe_const_fn;
 
 const KIND: LockKind = LockKind::RwLock;
 

@@ -29,7 +29,7 @@ pub use std::thread::{
 };
 
 use crate::detect::clock::{self, VClock};
-use crate::sync;
+use crate::facade as sync;
 
 type ExitClock = Arc<sync::Mutex<Option<VClock>>>;
 

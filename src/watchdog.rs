@@ -49,10 +49,10 @@ use std::time::{Duration, Instant};
 use crate::detect::graph;
 use crate::detect::local::{Local, LockId};
 use crate::detect::policy;
+use crate::facade::{self as sync, Ordering};
 use crate::report::{
     Access, HeldLock, Holder, HolderState, LockInfo, Report, ReportKind, Trace, WaitInfo,
 };
-use crate::sync::{self, Ordering};
 
 /// How the watchdog runs.
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@
 //!
 //! Without `--cfg loom` this crate and its tests are empty: the real library
 //! code only switches to loom's atomics, locks and thread-locals under that
-//! cfg (see lockgraph's `src/sync.rs`).
+//! cfg (see lockgraph's `src/facade.rs`).
 #![cfg(loom)]
 
 use std::panic::{self, AssertUnwindSafe};

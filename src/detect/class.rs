@@ -19,8 +19,8 @@ use petgraph::stable_graph::NodeIndex;
 
 use super::local::LockId;
 use super::order::Dag;
+use crate::facade::{AtomicU8, Ordering};
 use crate::report::{LockKind, Report, Trace, in_std};
-use crate::sync::{AtomicU8, Ordering};
 
 /// A class's node in the class graph. Never removed, so stable.
 pub(crate) type ClassIdx = NodeIndex;
@@ -276,7 +276,7 @@ pub(crate) const WARN: u8 = 1;
 pub(crate) const PANIC: u8 = 2;
 pub(crate) const OFF: u8 = 3;
 
-crate::sync::global! {
+crate::facade::global! {
     static MODE: AtomicU8 = const AtomicU8::new(UNSET);
 }
 

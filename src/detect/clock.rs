@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::local::{self, Local, LockId};
 use super::policy;
-use crate::sync;
+use crate::facade as sync;
 
 /// A vector clock indexed by thread id (small, never reused).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -20,10 +20,10 @@ use super::class::{self, ClassEdge, ClassIdx, Classes, Instance};
 use super::local::{Held, Local, LockId};
 use super::order::Dag;
 use super::{TypeName, policy};
+use crate::facade::{self as sync, AtomicU64, Ordering};
 use crate::report::{
     Access, EdgeInfo, HeldLock, LockInfo, LockKind, Report, ReportKind, Trace, dot_escape,
 };
-use crate::sync::{self, AtomicU64, Ordering};
 
 struct NodeData {
     id: LockId,
@@ -86,7 +86,7 @@ pub(crate) struct Identity {
 unsafe impl Sync for Identity {}
 
 impl Identity {
-    crate::sync::maybe_const_fn! {
+    crate::facade::maybe_const_fn! {
         #[inline(always)]
         pub(crate) fn new() -> Identity {
             Identity { id: AtomicU64::new(0), slot: UnsafeCell::new(0) }

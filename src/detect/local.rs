@@ -13,8 +13,8 @@ use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use crate::facade as sync;
 use crate::report::Access;
-use crate::sync;
 
 /// A never-reused lock id; `0` means "not registered yet".
 pub(crate) type LockId = u64;

@@ -64,8 +64,9 @@ mod on {
     use super::graph::{self, Identity, NewLock};
     use super::local::{self, Held, Local};
     use super::{Relock, TypeName, policy, relock};
+    use crate::facade as sync;
     use crate::report::{Access, LockKind, Report, ReportKind};
-    use crate::{sync, watchdog};
+    use crate::watchdog;
 
     /// The detector's per-lock record: the lock's identity in the graph
     /// (assigned on first acquisition, so `new` can stay `const`), its

@@ -5,8 +5,8 @@ use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::facade::{self as sync, AtomicU8, Ordering};
 use crate::report::{Report, ReportKind};
-use crate::sync::{self, AtomicU8, Ordering};
 
 /// A user callback that receives every report.
 pub type Callback = Arc<dyn Fn(&Report) + Send + Sync + 'static>;

@@ -5,9 +5,9 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::MutexGuard;
+use crate::facade::maybe_const_fn;
 use crate::raw::RawCondvar;
 use crate::report::LockKind;
-use crate::sync::maybe_const_fn;
 
 /// Whether a timed wait returned because it timed out.
 #[derive(Debug, PartialEq, Eq, Copy, Clone)]

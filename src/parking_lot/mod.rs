@@ -241,7 +241,7 @@ pub type ReentrantMutexGuard<'a, T> = lock_api::ReentrantMutexGuard<'a, RawMutex
 pub type MappedReentrantMutexGuard<'a, T> =
     lock_api::MappedReentrantMutexGuard<'a, RawMutex, RawThreadId, T>;
 
-crate::sync::maybe_const_fn! {
+crate::facade::maybe_const_fn! {
     /// Creates a new [`Mutex`] in a `const` context.
     #[inline]
     #[track_caller]
@@ -250,7 +250,7 @@ crate::sync::maybe_const_fn! {
     }
 }
 
-crate::sync::maybe_const_fn! {
+crate::facade::maybe_const_fn! {
     /// Creates a new [`FairMutex`] in a `const` context.
     #[inline]
     #[track_caller]
@@ -259,7 +259,7 @@ crate::sync::maybe_const_fn! {
     }
 }
 
-crate::sync::maybe_const_fn! {
+crate::facade::maybe_const_fn! {
     /// Creates a new [`RwLock`] in a `const` context.
     #[inline]
     #[track_caller]
@@ -268,7 +268,7 @@ crate::sync::maybe_const_fn! {
     }
 }
 
-crate::sync::maybe_const_fn! {
+crate::facade::maybe_const_fn! {
     /// Creates a new [`ReentrantMutex`] in a `const` context.
     #[inline]
     #[track_caller]

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use super::{GuardNoSend, LockedPlaceholder, RawFairMutex, RawMutex, sealed};
+use crate::facade::maybe_const_fn;
 use crate::raw;
 use crate::report::LockKind;
-use crate::sync::maybe_const_fn;
 
 /// The engine behind a [`Mutex<R, T>`]: [`RawMutex`] or [`RawFairMutex`].
 pub trait MutexKind: sealed::Sealed + Send + Sync + 'static {

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use super::{GuardNoSend, LockedPlaceholder, RawMutex, RawThreadId};
+use crate::facade::maybe_const_fn;
 use crate::raw;
 use crate::report::LockKind;
-use crate::sync::maybe_const_fn;
 
 const KIND: LockKind = LockKind::ParkingLotReentrantMutex;
 

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use super::{GuardNoSend, LockedPlaceholder, RawRwLock, sealed};
+use crate::facade::maybe_const_fn;
 use crate::raw;
 use crate::report::LockKind;
-use crate::sync::maybe_const_fn;
 
 /// The engine behind an [`RwLock<R, T>`]: [`RawRwLock`].
 pub trait RwLockKind: sealed::Sealed + Send + Sync + 'static {
