@@ -67,6 +67,11 @@
 //!   second read wait forever).
 //! * `try_lock` never blocks, so it adds no edge to the lock it takes; a
 //!   [`ReentrantLock`] re-entered by its owner adds none either.
+//! * **Inversions across instances**, through [lock classes](classes): a
+//!   class is a creation site with the type a lock protects (or a name given
+//!   with `with_class`); a cycle of classes whose orders were taken on
+//!   different instances — in two tests on fresh objects, say — is printed
+//!   once as a warning by default (`LOCKGRAPH_CLASSES=warn|panic|off`).
 //! * **Hangs the order cannot show**, with the opt-in [`watchdog`]: a thread
 //!   blocked on a lock past a threshold, who holds it and what the holder
 //!   is doing; waits that form a cycle.
