@@ -19,6 +19,7 @@ use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 use super::class::{self, ClassEdge, ClassIdx, Classes, Instance};
 use super::local::{Held, Local, LockId};
 use super::order::Dag;
+use super::record::{self, ClassRecord, EdgeRecord};
 use super::{TypeName, policy};
 use crate::facade::{self as sync, AtomicU64, Ordering};
 use crate::report::{
@@ -315,7 +316,11 @@ pub(crate) fn register(
     lock: &NewLock<'_>,
     first_locked: Option<&'static Location<'static>>,
 ) -> (LockId, u32) {
-    GRAPH.lock().register(lock, first_locked)
+    let registered = GRAPH.lock().register(lock, first_locked);
+    if record::needs_file() {
+        record::process_started();
+    }
+    registered
 }
 
 /// Puts a lock in the explicit class `lock.class` (registering it if it is
@@ -369,9 +374,25 @@ pub(crate) fn add_edges(
     site: &'static Location<'static>,
     timed: bool,
 ) -> (LockId, u32, Option<Box<Report>>) {
-    let thread = local.thread_name();
     let mut graph = GRAPH.lock();
-    let graph = &mut *graph;
+    let added = add_edges_locked(&mut graph, local, target, access, site, timed);
+    drop(graph);
+    if record::enabled() {
+        record::flush();
+    }
+    added
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_edges_locked(
+    graph: &mut Graph,
+    local: &mut Local,
+    target: NewLock<'_>,
+    access: Access,
+    site: &'static Location<'static>,
+    timed: bool,
+) -> (LockId, u32, Option<Box<Report>>) {
+    let thread = local.thread_name();
     // A lock registered just now has no edges yet and knows its first site.
     let fresh = target.ident.id() == 0;
     let (to, to_slot) = graph.register(&target, Some(site));
@@ -421,6 +442,19 @@ pub(crate) fn add_edges(
                     graph.mark_first_locked(to_idx, site);
                 }
                 if let Some((from_class, to_class)) = class_pair {
+                    if record::enabled() {
+                        let class = |idx: ClassIdx| {
+                            ClassRecord::new(idx.index() as u32, graph.classes.class(idx))
+                        };
+                        record::queue(EdgeRecord {
+                            from: class(from_class),
+                            to: class(to_class),
+                            thread: thread.clone(),
+                            from_site: held.site,
+                            to_site: site,
+                            trace: class_trace.clone(),
+                        });
+                    }
                     let edge = ClassEdge {
                         thread: thread.clone(),
                         from_site: held.site,

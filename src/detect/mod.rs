@@ -13,6 +13,7 @@ pub(crate) mod graph;
 pub(crate) mod local;
 mod order;
 pub(crate) mod policy;
+pub(crate) mod record;
 
 use std::panic::Location;
 

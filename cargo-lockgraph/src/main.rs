@@ -1,0 +1,301 @@
+//! `cargo lockgraph`: the lock order of a whole test suite.
+//!
+//! Every test process using lockgraph writes its lock-class graph to the
+//! directory named by `LOCKGRAPH_RECORD`; this tool runs the tests with it
+//! set, merges the records, and reports every cycle of lock classes across
+//! the processes, in the text of lockgraph's reports, as JSON, as GitHub
+//! annotations, or as a picture. See README.md.
+
+mod check;
+mod draw;
+mod records;
+mod suppress;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use records::Error;
+use suppress::Suppressions;
+
+const USAGE: &str = "\
+cargo lockgraph: the lock order of the whole test suite, recorded by lockgraph in every test process
+
+usage:
+    cargo lockgraph [options] test [cargo test arguments]
+        run `cargo test` with recording into a fresh directory under target/lockgraph/,
+        then check it
+    cargo lockgraph [options] check <dir>
+        merge the records in <dir> and report every cycle of lock classes
+    cargo lockgraph [options] graph <dir> -o <file.dot|file.svg|file.html>
+        draw the suite's lock hierarchy (cycle edges in red)
+
+options:
+    --format text|json   how `test` and `check` report (default text; json: see README.md)
+    --github             also print GitHub Actions ::error annotations at each edge's site
+    --allow <file>       accepted cycles (default: lockgraph.toml in the workspace root, if any)
+    -h, --help           this text
+    -V, --version        the version
+
+exit status: 0 clean; 1 a cycle found (or a test failed); 2 bad input or usage";
+
+/// What the command line asked for.
+struct Options {
+    json: bool,
+    github: bool,
+    allow: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo lockgraph ...` runs `cargo-lockgraph lockgraph ...`.
+    if args.first().map(String::as_str) == Some("lockgraph") {
+        args.remove(0);
+    }
+    match run(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(Error(message)) => {
+            eprintln!("cargo lockgraph: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn usage_error(message: &str) -> Error {
+    Error(format!("{message} (see cargo lockgraph --help)"))
+}
+
+fn run(args: Vec<String>) -> Result<u8, Error> {
+    let mut options = Options {
+        json: false,
+        github: false,
+        allow: None,
+    };
+    let mut rest = args.into_iter();
+    let verb = loop {
+        let Some(arg) = rest.next() else {
+            return Err(usage_error("no command: expected test, check or graph"));
+        };
+        match arg.as_str() {
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(0);
+            }
+            "-V" | "--version" => {
+                println!("cargo-lockgraph {}", env!("CARGO_PKG_VERSION"));
+                return Ok(0);
+            }
+            "--github" => options.github = true,
+            "--format" => match rest.next().as_deref() {
+                Some("json") => options.json = true,
+                Some("text") => options.json = false,
+                other => {
+                    return Err(usage_error(&format!(
+                        "--format takes text or json, not {}",
+                        other.unwrap_or("nothing")
+                    )));
+                }
+            },
+            "--allow" => match rest.next() {
+                Some(path) => options.allow = Some(PathBuf::from(path)),
+                None => return Err(usage_error("--allow takes a file")),
+            },
+            "test" | "check" | "graph" => break arg,
+            other => return Err(usage_error(&format!("unknown argument {other:?}"))),
+        }
+    };
+    let rest: Vec<String> = rest.collect();
+    let root = workspace_root();
+    match verb.as_str() {
+        "test" => test(&options, &root, rest),
+        "check" => {
+            let [dir] = &rest[..] else {
+                return Err(usage_error("check takes one directory"));
+            };
+            check(&options, &root, Path::new(dir))
+        }
+        _ => graph(&options, &root, rest),
+    }
+}
+
+/// The workspace root (where lockgraph.toml lives), or the current
+/// directory.
+fn workspace_root() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let located = Command::new(cargo)
+        .args(["locate-project", "--workspace", "--message-format", "plain"])
+        .output();
+    match located {
+        Ok(out) if out.status.success() => {
+            let manifest = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            manifest
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."))
+        }
+        _ => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    }
+}
+
+fn suppressions(options: &Options, root: &Path) -> Result<(Suppressions, Option<PathBuf>), Error> {
+    let path = match &options.allow {
+        Some(path) => path.clone(),
+        None => {
+            let default = root.join("lockgraph.toml");
+            if !default.exists() {
+                return Ok((Suppressions::default(), None));
+            }
+            default
+        }
+    };
+    Ok((Suppressions::load(&path)?, Some(path)))
+}
+
+fn test(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let target = if target.is_absolute() {
+        target
+    } else {
+        root.join(target)
+    };
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let dir = target
+        .join("lockgraph")
+        .join(format!("run-{stamp}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error(format!("{}: cannot create: {e}", dir.display())))?;
+    eprintln!(
+        "cargo lockgraph: running `cargo test{}{}` with LOCKGRAPH_RECORD={}",
+        if args.is_empty() { "" } else { " " },
+        args.join(" "),
+        dir.display()
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .arg("test")
+        .args(&args)
+        .env("LOCKGRAPH_RECORD", &dir)
+        .status()
+        .map_err(|e| Error(format!("cannot run cargo test: {e}")))?;
+    let tests_failed = !status.success();
+    let verdict = check(options, root, &dir)?;
+    if tests_failed {
+        eprintln!("cargo lockgraph: cargo test failed ({status})");
+        return Ok(1);
+    }
+    Ok(verdict)
+}
+
+fn check(options: &Options, root: &Path, dir: &Path) -> Result<u8, Error> {
+    let (suppressions, allow_path) = suppressions(options, root)?;
+    let merged = records::merge_dir(dir)?;
+    for warning in &merged.warnings {
+        eprintln!("cargo lockgraph: warning: {warning}");
+    }
+    let findings = check::find_cycles(&merged, &suppressions);
+    for &i in &findings.unused {
+        let entry = &suppressions.entries[i];
+        eprintln!(
+            "cargo lockgraph: warning: {}: [[allow]] entry {} (classes {:?}, reason {:?}) matches no cycle any more",
+            allow_path
+                .as_deref()
+                .map_or("lockgraph.toml".into(), |p| p.display().to_string()),
+            i + 1,
+            entry.classes,
+            entry.reason
+        );
+    }
+    if options.json {
+        let json = check::json(&merged, &findings, &suppressions);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).expect("the JSON output serialises")
+        );
+    } else {
+        for cycle in findings.cycles.iter().filter(|c| c.suppressed.is_none()) {
+            println!("{}", check::cycle_text(&merged, cycle));
+        }
+        for cycle in &findings.cycles {
+            if let Some((_, reason)) = &cycle.suppressed {
+                let chain: Vec<String> = cycle
+                    .classes
+                    .iter()
+                    .map(|&c| merged.classes[c].label())
+                    .collect();
+                println!(
+                    "accepted cycle ({reason}): {} -> {}",
+                    chain.join(" -> "),
+                    chain[0]
+                );
+            }
+        }
+    }
+    if options.github {
+        for cycle in findings.cycles.iter().filter(|c| c.suppressed.is_none()) {
+            for line in check::github_lines(&merged, cycle, root) {
+                println!("{line}");
+            }
+        }
+    }
+    let failing = findings.failing();
+    eprintln!(
+        "cargo lockgraph: {} records, {} lock classes, {} class-order edges: {} cycle{}{}",
+        merged.files,
+        merged.classes.len(),
+        merged.edges.len(),
+        failing,
+        if failing == 1 { "" } else { "s" },
+        match findings.cycles.len() - failing {
+            0 => String::new(),
+            accepted => format!(" ({accepted} accepted in lockgraph.toml)"),
+        }
+    );
+    Ok(if failing > 0 { 1 } else { 0 })
+}
+
+fn graph(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error> {
+    let mut dir = None;
+    let mut output = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-o" | "--output" => output = args.next().map(PathBuf::from),
+            _ if dir.is_none() => dir = Some(PathBuf::from(arg)),
+            other => return Err(usage_error(&format!("unexpected argument {other:?}"))),
+        }
+    }
+    let (Some(dir), Some(output)) = (dir, output) else {
+        return Err(usage_error("graph takes a directory and -o <file>"));
+    };
+    let (suppressions, _) = suppressions(options, root)?;
+    let merged = records::merge_dir(&dir)?;
+    for warning in &merged.warnings {
+        eprintln!("cargo lockgraph: warning: {warning}");
+    }
+    let findings = check::find_cycles(&merged, &suppressions);
+    let title = format!("lock hierarchy of {}", dir.display());
+    let text = match output.extension().and_then(|e| e.to_str()) {
+        Some("dot") => draw::dot(&merged, &findings),
+        Some("svg") => draw::svg(&merged, &findings, &title),
+        Some("html") => draw::html(&merged, &findings, &title),
+        _ => {
+            return Err(usage_error(&format!(
+                "{}: the output must end in .dot, .svg or .html",
+                output.display()
+            )));
+        }
+    };
+    std::fs::write(&output, text)
+        .map_err(|e| Error(format!("{}: cannot write: {e}", output.display())))?;
+    eprintln!(
+        "cargo lockgraph: wrote {} ({} classes, {} edges, {} cycles)",
+        output.display(),
+        merged.classes.len(),
+        merged.edges.len(),
+        findings.failing()
+    );
+    Ok(0)
+}

@@ -1,0 +1,423 @@
+//! `cargo lockgraph` as a user runs it: on a fixture crate whose two test
+//! files invert two lock classes, and on hand-written records for every
+//! bad input, the JSON schema, the GitHub lines and the pictures.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-lockgraph"));
+    command.env_remove("LOCKGRAPH_RECORD");
+    command
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("run cargo-lockgraph");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture")
+}
+
+/// One target directory for every run on the fixture, inside this
+/// workspace's target, so its build of lockgraph is reused.
+fn fixture_target() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/lockgraph-fixture")
+        .canonicalize()
+        .unwrap_or_else(|_| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/lockgraph-fixture");
+            fs::create_dir_all(&dir).unwrap();
+            dir.canonicalize().unwrap()
+        })
+}
+
+fn run_fixture(args: &[&str]) -> (i32, String, String) {
+    run(bin()
+        .arg("lockgraph")
+        .args(args)
+        .current_dir(fixture())
+        .env("CARGO_TARGET_DIR", fixture_target())
+        .env_remove("LOCKGRAPH_CLASSES")
+        .env_remove("LOCKGRAPH"))
+}
+
+#[test]
+fn two_test_files_inverting_two_classes_fail_the_check() {
+    let (code, stdout, stderr) = run_fixture(&["test", "--tests"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "potential deadlock: lock order inversion between lock classes, across the test suite"
+        ),
+        "{stdout}"
+    );
+    // Both tests passed on their own: the exit status is the cycle's.
+    assert!(!stderr.contains("cargo test failed"), "{stderr}");
+    // Both acquisition sites, both test files (by target) and test names.
+    assert!(
+        stdout.contains("then Mutex<u32> at src/lib.rs:30:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("then Mutex<Vec<u32>> at src/lib.rs:38:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("taken by `checkout_takes_the_connection` in pool"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("taken by `close_returns_the_connection` in conn"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("lockgraph_fixture::close"), "{stdout}");
+}
+
+#[test]
+fn one_order_in_both_test_files_is_clean() {
+    let (code, stdout, stderr) = run_fixture(&["test", "--tests", "--features", "fixed"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(!stdout.contains("potential deadlock"), "{stdout}");
+    assert!(stderr.contains("0 cycles"), "{stderr}");
+}
+
+// ------------------------------------------------------------ records
+
+const HEADER: &str = r#"{"format":"lockgraph-record","version":1,"exe":"/w/target/debug/deps/NAME-0123456789abcdef","pid":1,"args":[]}"#;
+
+fn class(id: u32, file: &str, line: u32, ty: &str) -> String {
+    format!(
+        r#"{{"class":{id},"kind":"Mutex","file":"{file}","line":{line},"column":5,"type":"{ty}","name":null}}"#
+    )
+}
+
+fn edge(from: u32, to: u32, test: &str, file: &str, line: u32) -> String {
+    format!(
+        r#"{{"edge":[{from},{to}],"thread":"{test}","from":{{"file":"{file}","line":{},"column":9}},"to":{{"file":"{file}","line":{line},"column":9}},"backtrace":[{{"function":"app::{test}","file":"{file}","line":{line}}}]}}"#,
+        line - 1
+    )
+}
+
+/// A directory of records: pool.rs takes A -> B, conn.rs B -> A.
+fn inverted_records(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "cargo-lockgraph-test-{name}-{}",
+        std::process::id()
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let a = class(0, "src/pool.rs", 3, "app::Pool");
+    let b = class(1, "src/conn.rs", 4, "app::Conn");
+    fs::write(
+        dir.join("a-pool.jsonl"),
+        [
+            HEADER.replace("NAME", "pool"),
+            a.clone(),
+            b.clone(),
+            edge(0, 1, "checkout", "src/pool.rs", 20),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("b-conn.jsonl"),
+        [
+            HEADER.replace("NAME", "conn"),
+            b.replace("\"class\":1", "\"class\":7"),
+            a.replace("\"class\":0", "\"class\":9"),
+            edge(7, 9, "close", "src/conn.rs", 30),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn check(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    run(bin()
+        .args(extra)
+        .arg("check")
+        .arg(dir)
+        .current_dir(std::env::temp_dir()))
+}
+
+#[test]
+fn a_cycle_across_records_is_reported_with_both_sites() {
+    let dir = inverted_records("cycle");
+    let (code, stdout, stderr) = check(&dir, &[]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("Mutex<Pool> -> Mutex<Conn> -> Mutex<Pool>"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("taken by `checkout` in pool"), "{stdout}");
+    assert!(stdout.contains("taken by `close` in conn"), "{stdout}");
+    assert!(
+        stdout.contains("then Mutex<Conn> at src/pool.rs:20:9"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("then Mutex<Pool> at src/conn.rs:30:9"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("2 records, 2 lock classes, 2 class-order edges: 1 cycle"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn one_direction_only_is_clean() {
+    let dir = inverted_records("clean");
+    fs::remove_file(dir.join("b-conn.jsonl")).unwrap();
+    let (code, stdout, stderr) = check(&dir, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+#[test]
+fn a_suppressed_cycle_passes_and_an_unused_entry_warns() {
+    let dir = inverted_records("allow");
+    let allow = dir.join("accepted.toml");
+    fs::write(
+        &allow,
+        "[[allow]]\nclasses = [\"src/pool.rs:3\", \"src/conn.rs:*\"]\nreason = \"pool and conn never meet\"\n\n\
+         [[allow]]\nclasses = [\"src/gone.rs:1\"]\nreason = \"an old cycle\"\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = check(&dir, &["--allow", allow.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("accepted cycle (pool and conn never meet)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("potential deadlock"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "entry 2 (classes [\"src/gone.rs:1\"], reason \"an old cycle\") matches no cycle"
+        ),
+        "{stderr}"
+    );
+}
+
+fn one_error_line(stderr: &str) -> &str {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    lines[0]
+}
+
+#[test]
+fn a_missing_directory_is_bad_input() {
+    let dir = std::env::temp_dir().join("cargo-lockgraph-no-such-dir");
+    let (code, _, stderr) = check(&dir, &[]);
+    assert_eq!(code, 2);
+    let line = one_error_line(&stderr);
+    assert!(
+        line.contains("no such directory") && line.contains("cargo-lockgraph-no-such-dir"),
+        "{line}"
+    );
+}
+
+#[test]
+fn an_empty_directory_is_bad_input() {
+    let dir = inverted_records("empty");
+    for entry in fs::read_dir(&dir).unwrap() {
+        fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let (code, _, stderr) = check(&dir, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        one_error_line(&stderr).contains("no lockgraph records"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_corrupt_line_among_good_ones_is_bad_input_naming_file_and_line() {
+    let dir = inverted_records("corrupt");
+    let path = dir.join("a-pool.jsonl");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(2, "{\"class\": oops}");
+    fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let (code, _, stderr) = check(&dir, &[]);
+    assert_eq!(code, 2);
+    let line = one_error_line(&stderr);
+    assert!(line.contains("a-pool.jsonl:3: corrupt record"), "{line}");
+}
+
+#[test]
+fn a_record_of_another_version_is_bad_input() {
+    let dir = inverted_records("version");
+    let path = dir.join("b-conn.jsonl");
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"version\":1", "\"version\":7");
+    fs::write(&path, text).unwrap();
+    let (code, _, stderr) = check(&dir, &[]);
+    assert_eq!(code, 2);
+    let line = one_error_line(&stderr);
+    assert!(
+        line.contains("b-conn.jsonl:1: record format version 7"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_truncated_last_line_warns_and_the_rest_is_merged() {
+    let dir = inverted_records("truncated");
+    let path = dir.join("b-conn.jsonl");
+    let mut text = fs::read_to_string(&path).unwrap();
+    text.push_str("{\"edge\":[9,7],\"thread\":\"cl");
+    fs::write(&path, text).unwrap();
+    let (code, stdout, stderr) = check(&dir, &[]);
+    // The cycle from the intact lines is still found.
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("warning:") && stderr.contains("b-conn.jsonl:5: truncated last line"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_suppression_file_with_a_syntax_error_is_bad_input() {
+    let dir = inverted_records("toml");
+    let allow = dir.join("broken.toml");
+    fs::write(&allow, "[[allow]]\nclasses = [\"a\"\nreason = \"x\"\n").unwrap();
+    let (code, _, stderr) = check(&dir, &["--allow", allow.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let line = one_error_line(&stderr);
+    assert!(line.contains("broken.toml:"), "{line}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, stderr) = run(bin().arg("frobnicate"));
+    assert_eq!(code, 2);
+    assert!(
+        one_error_line(&stderr).contains("unknown argument"),
+        "{stderr}"
+    );
+    let (code, _, _) = run(bin().arg("check"));
+    assert_eq!(code, 2);
+    let (code, stdout, _) = run(bin().args(["lockgraph", "--help"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("cargo lockgraph [options] test"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_json_output_follows_its_schema() {
+    let dir = inverted_records("json");
+    let (code, stdout, stderr) = check(&dir, &["--format", "json"]);
+    assert_eq!(code, 1, "{stderr}");
+    let json: Value = serde_json::from_str(&stdout).expect("valid JSON");
+    assert_eq!(json["schema"], "cargo-lockgraph/check");
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["records"], 2);
+    assert_eq!(json["edges"], 2);
+    let classes = json["classes"].as_array().unwrap();
+    assert_eq!(classes.len(), 2);
+    assert_eq!(classes[0]["type"], "app::Pool");
+    assert_eq!(classes[0]["site"]["file"], "src/pool.rs");
+    let cycle = &json["cycles"][0];
+    assert_eq!(cycle["suppressed"], false);
+    assert_eq!(cycle["classes"].as_array().unwrap().len(), 2);
+    let take = &cycle["edges"][0]["takes"][0];
+    assert_eq!(take["target"], "pool");
+    assert_eq!(take["test"], "checkout");
+    assert_eq!(take["to"]["line"], 20);
+    assert_eq!(take["backtrace"][0]["function"], "app::checkout");
+    assert!(json["unused_suppressions"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn github_annotations_point_at_each_edge() {
+    let dir = inverted_records("github");
+    let (code, stdout, _) = check(&dir, &["--github"]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with(
+            "::error file=src/pool.rs,line=20,col=9,title=lockgraph%3A lock order inversion::"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("::error file=src/conn.rs,line=30,col=9,"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[0].contains("Mutex<Pool> -> Mutex<Conn> taken here by `checkout` in pool"));
+}
+
+#[test]
+fn the_pictures_parse_and_show_the_cycle_in_red() {
+    let dir = inverted_records("graph");
+    let out = |ext: &str| dir.join(format!("locks.{ext}"));
+    for ext in ["dot", "svg", "html"] {
+        let (code, _, stderr) = run(bin().arg("graph").arg(&dir).arg("-o").arg(out(ext)));
+        assert_eq!(code, 0, "{ext}: {stderr}");
+    }
+    let dot = fs::read_to_string(out("dot")).unwrap();
+    assert!(dot.starts_with("digraph lockgraph_suite {"), "{dot}");
+    assert_eq!(dot.matches(" color=red").count(), 2, "{dot}");
+
+    let svg = fs::read_to_string(out("svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    let red_edges = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("path") && n.attribute("class") == Some("edge"))
+        .filter(|n| n.attribute("stroke") == Some("#d00"))
+        .count();
+    assert_eq!(red_edges, 2);
+    let labels: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(labels.contains(&"Mutex<Pool>"), "{labels:?}");
+    assert!(labels.contains(&"src/conn.rs:4:5"), "{labels:?}");
+
+    let html = fs::read_to_string(out("html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    let start = html.find("<svg").unwrap();
+    let end = html.find("</svg>").unwrap() + "</svg>".len();
+    roxmltree::Document::parse(&html[start..end]).expect("the page's SVG is well-formed");
+    assert!(html.contains("<h2>Cycle</h2>"), "{html}");
+    assert!(
+        html.contains("Mutex&lt;Pool&gt; -&gt; Mutex&lt;Conn&gt;"),
+        "{html}"
+    );
+
+    let (code, _, stderr) = run(bin().arg("graph").arg(&dir).arg("-o").arg(out("png")));
+    assert_eq!(code, 2);
+    assert!(
+        one_error_line(&stderr).contains(".dot, .svg or .html"),
+        "{stderr}"
+    );
+}
