@@ -16,6 +16,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lockgraph::watchdog::{self, Config};
@@ -25,6 +26,8 @@ struct Shared {
     queue: Mutex<VecDeque<u32>>,
     ready: Condvar,
     stats: Mutex<u32>,
+    /// Set by the consumer, holding the queue, right before it first waits.
+    waiting: AtomicBool,
 }
 
 fn produce(shared: &Shared, items: u32) {
@@ -42,7 +45,10 @@ fn consume(shared: &Shared, items: u32, hold_stats_while_waiting: bool) -> u32 {
         let _stats = hold_stats_while_waiting.then(|| shared.stats.lock().unwrap());
         let mut queue = shared
             .ready
-            .wait_while(shared.queue.lock().unwrap(), |q| q.is_empty())
+            .wait_while(shared.queue.lock().unwrap(), |q| {
+                shared.waiting.store(true, Ordering::Release);
+                q.is_empty()
+            })
             .unwrap();
         sum += queue.pop_front().unwrap();
     }
@@ -55,6 +61,7 @@ fn main() {
         queue: Mutex::named("queue", VecDeque::new()),
         ready: Condvar::new(),
         stats: Mutex::named("stats", 0),
+        waiting: AtomicBool::new(false),
     });
     if !lost_wakeup {
         let producer = {
@@ -82,7 +89,11 @@ fn main() {
             .spawn(move || consume(&shared, 1, true))
             .unwrap()
     };
-    thread::sleep(Duration::from_millis(100)); // let the consumer start waiting
+    // Start the producer once the consumer is about to wait: it holds the
+    // queue then, so the producer's push lands after the wait began.
+    while !shared.waiting.load(Ordering::Acquire) {
+        thread::sleep(Duration::from_millis(1));
+    }
     let producer = {
         let shared = shared.clone();
         thread::Builder::new()

@@ -240,11 +240,6 @@ fn merge_file(
             let (Some(from_site), Some(to_site)) = (site("from"), site("to")) else {
                 return Err(corrupt("an edge without both acquisition sites"));
             };
-            let backtrace = match value.get("backtrace") {
-                Some(frames) => serde_json::from_value(frames.clone())
-                    .map_err(|e| corrupt(&format!("a bad backtrace: {e}")))?,
-                None => Vec::new(),
-            };
             if from == to {
                 // Two explicit classes merged into one: same-class nesting.
                 continue;
@@ -259,10 +254,30 @@ fn merge_file(
                     .to_owned(),
                 from: from_site,
                 to: to_site,
-                backtrace,
+                backtrace: Vec::new(),
             });
+        } else if let Some(pair) = value.get("backtrace").and_then(Value::as_array) {
+            // The backtrace of an edge written earlier in this file.
+            let ids: Vec<u64> = pair.iter().filter_map(Value::as_u64).collect();
+            let [from, to] = ids[..] else {
+                return Err(corrupt("a backtrace is not for a pair of class numbers"));
+            };
+            let frames: Vec<Frame> = match value.get("frames") {
+                Some(frames) => serde_json::from_value(frames.clone())
+                    .map_err(|e| corrupt(&format!("bad backtrace frames: {e}")))?,
+                None => Vec::new(),
+            };
+            if let (Some(&from), Some(&to)) = (local.get(&from), local.get(&to)) {
+                if let Some(take) = merged
+                    .edges
+                    .get_mut(&(from, to))
+                    .and_then(|takes| takes.iter_mut().rev().find(|t| t.record == name))
+                {
+                    take.backtrace = frames;
+                }
+            }
         } else {
-            return Err(corrupt("neither a class nor an edge"));
+            return Err(corrupt("neither a class, an edge nor a backtrace"));
         }
     }
     merged.files += 1;

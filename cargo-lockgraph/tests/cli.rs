@@ -106,8 +106,14 @@ fn class(id: u32, file: &str, line: u32, ty: &str) -> String {
 
 fn edge(from: u32, to: u32, test: &str, file: &str, line: u32) -> String {
     format!(
-        r#"{{"edge":[{from},{to}],"thread":"{test}","from":{{"file":"{file}","line":{},"column":9}},"to":{{"file":"{file}","line":{line},"column":9}},"backtrace":[{{"function":"app::{test}","file":"{file}","line":{line}}}]}}"#,
-        line - 1
+        "{}\n{}",
+        format_args!(
+            r#"{{"edge":[{from},{to}],"thread":"{test}","from":{{"file":"{file}","line":{},"column":9}},"to":{{"file":"{file}","line":{line},"column":9}}}}"#,
+            line - 1
+        ),
+        format_args!(
+            r#"{{"backtrace":[{from},{to}],"frames":[{{"function":"app::{test}","file":"{file}","line":{line}}}]}}"#
+        )
     )
 }
 
@@ -289,7 +295,7 @@ fn a_truncated_last_line_warns_and_the_rest_is_merged() {
     // The cycle from the intact lines is still found.
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(
-        stderr.contains("warning:") && stderr.contains("b-conn.jsonl:5: truncated last line"),
+        stderr.contains("warning:") && stderr.contains("b-conn.jsonl:6: truncated last line"),
         "{stderr}"
     );
 }

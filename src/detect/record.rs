@@ -9,7 +9,8 @@
 //! ```text
 //! {"format":"lockgraph-record","version":1,"exe":"/path/to/test-binary","pid":4242,"args":["--test-threads=2"]}
 //! {"class":3,"kind":"Mutex","file":"tests/pool.rs","line":12,"column":20,"type":"pool::Pool","name":null}
-//! {"edge":[3,5],"thread":"checkout_returns_the_connection","from":{"file":"src/pool.rs","line":40,"column":9},"to":{"file":"src/pool.rs","line":41,"column":9},"backtrace":[{"function":"pool::Pool::checkout","file":"src/pool.rs","line":41}]}
+//! {"edge":[3,5],"thread":"checkout_returns_the_connection","from":{"file":"src/pool.rs","line":40,"column":9},"to":{"file":"src/pool.rs","line":41,"column":9}}
+//! {"backtrace":[3,5],"frames":[{"function":"pool::Pool::checkout","file":"src/pool.rs","line":41}]}
 //! ```
 //!
 //! The header comes first; a class line comes before the first edge that
@@ -19,8 +20,13 @@
 //! the test (it names each test's thread after the test).
 //!
 //! Only a new class edge writes, from the detector's slow path: under the
-//! graph lock the edge is queued, and it is resolved (the backtrace's user
-//! frames) and written after the graph lock is released.
+//! graph lock the edge is queued; once the graph lock is released its class
+//! and edge lines are written. Resolving the backtrace's symbols can take
+//! a large part of a second the first time, so a background thread does it
+//! and appends a `backtrace` line for the edge; what it has not done when
+//! the process exits (`process::exit`, or returning from `main`) is done by
+//! an exit hook. A process that aborts keeps its edges, not their
+//! backtraces.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -86,6 +92,12 @@ pub(crate) struct EdgeRecord {
 struct Sink {
     /// Edges queued under the graph lock.
     pending: Vec<EdgeRecord>,
+    /// Written edges whose backtraces still need resolving.
+    unresolved: Vec<((u32, u32), Trace)>,
+    /// The thread that resolves them.
+    resolver: Option<std::thread::Thread>,
+    /// Edges taken off `unresolved` whose lines are not written yet.
+    in_flight: usize,
     file: Option<File>,
     /// Set once opening the file failed: recording stops, said once.
     failed: bool,
@@ -158,29 +170,109 @@ pub(crate) fn flush() {
         return;
     }
     let mut text = String::new();
-    for edge in &pending {
+    for edge in pending {
         for class in [&edge.from, &edge.to] {
             if sink.written.insert(class.id) {
                 class_line(&mut text, class);
             }
         }
-        edge_line(&mut text, edge);
+        edge_line(&mut text, &edge);
+        if let Some(trace) = edge.trace {
+            sink.unresolved.push(((edge.from.id, edge.to.id), trace));
+        }
     }
-    if let Some(file) = sink.file.as_mut() {
-        // Whole lines in one write each batch; a process killed mid-write
-        // leaves at most its last line cut short.
-        let _ = file.write_all(text.as_bytes());
+    sink.write(&text);
+    if !sink.unresolved.is_empty() {
+        sink.wake_resolver();
     }
+}
+
+/// Resolves and writes the backtraces of written edges; returns whether
+/// there were any.
+fn resolve_pending() -> bool {
+    let unresolved = {
+        let mut sink = SINK.lock();
+        let unresolved = std::mem::take(&mut sink.unresolved);
+        sink.in_flight += unresolved.len();
+        unresolved
+    };
+    if unresolved.is_empty() {
+        return false;
+    }
+    // Resolve with no lock held: it is the slow part.
+    let mut text = String::new();
+    for ((from, to), trace) in &unresolved {
+        backtrace_line(&mut text, (*from, *to), trace);
+    }
+    let mut sink = SINK.lock();
+    sink.write(&text);
+    sink.in_flight -= unresolved.len();
+    true
+}
+
+/// The resolver thread: resolves what is queued, then sleeps until woken.
+fn resolver_loop() {
+    loop {
+        if !resolve_pending() {
+            std::thread::park_timeout(std::time::Duration::from_secs(1));
+        }
+    }
+}
+
+/// At exit (`process::exit`, the end of `main`): resolve what is left.
+extern "C" fn at_exit() {
+    resolve_pending();
+    // The resolver thread may be half-way through a batch: give it a
+    // moment to write it (it dies with the process).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while SINK.lock().in_flight > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+unsafe extern "C" {
+    /// The C library's exit hook (POSIX and the Windows CRT alike).
+    fn atexit(callback: extern "C" fn()) -> i32;
 }
 
 impl Sink {
     fn open(&mut self) {
         match open() {
-            Ok(file) => self.file = Some(file),
+            Ok(file) => {
+                self.file = Some(file);
+                // SAFETY: `at_exit` is an `extern "C" fn()` that does not
+                // unwind (it only writes lines, ignoring errors) and stays
+                // valid for the life of the process.
+                unsafe { atexit(at_exit) };
+            }
             Err(err) => {
                 self.failed = true;
                 eprintln!("lockgraph: LOCKGRAPH_RECORD: {err}; this process records nothing");
             }
+        }
+    }
+
+    /// Appends whole lines in one write: a process killed mid-write leaves
+    /// at most its last line cut short.
+    fn write(&mut self, text: &str) {
+        if let Some(file) = self.file.as_mut() {
+            let _ = file.write_all(text.as_bytes());
+        }
+    }
+
+    fn wake_resolver(&mut self) {
+        if self.resolver.is_none() {
+            let spawned = std::thread::Builder::new()
+                .name("lockgraph-record".into())
+                .spawn(resolver_loop);
+            match spawned {
+                Ok(handle) => self.resolver = Some(handle.thread().clone()),
+                // No thread: the exit hook resolves everything.
+                Err(_) => return,
+            }
+        }
+        if let Some(thread) = &self.resolver {
+            thread.unpark();
         }
     }
 
@@ -267,9 +359,12 @@ fn edge_line(out: &mut String, edge: &EdgeRecord) {
     site_json(out, edge.from_site);
     out.push_str(",\"to\":");
     site_json(out, edge.to_site);
-    out.push_str(",\"backtrace\":[");
-    let frames = edge.trace.as_ref().map(Trace::frames).unwrap_or_default();
-    for (i, frame) in frames.iter().enumerate() {
+    out.push_str("}\n");
+}
+
+fn backtrace_line(out: &mut String, (from, to): (u32, u32), trace: &Trace) {
+    let _ = write!(out, "{{\"backtrace\":[{from},{to}],\"frames\":[");
+    for (i, frame) in trace.frames().iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
