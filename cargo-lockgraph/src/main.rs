@@ -218,19 +218,30 @@ fn check(options: &Options, root: &Path, dir: &Path) -> Result<u8, Error> {
         for cycle in findings.cycles.iter().filter(|c| c.suppressed.is_none()) {
             println!("{}", check::cycle_text(&merged, cycle));
         }
-        for cycle in &findings.cycles {
-            if let Some((_, reason)) = &cycle.suppressed {
-                let chain: Vec<String> = cycle
-                    .classes
-                    .iter()
-                    .map(|&c| merged.classes[c].label())
-                    .collect();
-                println!(
-                    "accepted cycle ({reason}): {} -> {}",
-                    chain.join(" -> "),
-                    chain[0]
-                );
-            }
+        // Accepted cycles: one line per lockgraph.toml entry, with the first
+        // cycle it accepted.
+        for (i, entry) in suppressions.entries.iter().enumerate() {
+            let accepted: Vec<&check::Cycle> = findings
+                .cycles
+                .iter()
+                .filter(|c| c.suppressed.as_ref().is_some_and(|(j, _)| *j == i))
+                .collect();
+            let Some(first) = accepted.first() else {
+                continue;
+            };
+            let chain: Vec<String> = first
+                .classes
+                .iter()
+                .map(|&c| merged.classes[c].label())
+                .collect();
+            println!(
+                "accepted ({}): {} cycle{}, e.g. {} -> {}",
+                entry.reason,
+                accepted.len(),
+                if accepted.len() == 1 { "" } else { "s" },
+                chain.join(" -> "),
+                chain[0]
+            );
         }
     }
     if options.github {

@@ -209,7 +209,7 @@ fn a_suppressed_cycle_passes_and_an_unused_entry_warns() {
     let (code, stdout, stderr) = check(&dir, &["--allow", allow.to_str().unwrap()]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
-        stdout.contains("accepted cycle (pool and conn never meet)"),
+        stdout.contains("accepted (pool and conn never meet): 1 cycle, e.g. Mutex<Pool> -> Mutex<Conn> -> Mutex<Pool>"),
         "{stdout}"
     );
     assert!(!stdout.contains("potential deadlock"), "{stdout}");
