@@ -79,6 +79,9 @@ const BOX_HEIGHT: f64 = 38.0;
 const ROW: f64 = 110.0;
 const GAP: f64 = 36.0;
 const MARGIN: f64 = 24.0;
+/// Room above the first row for the title and for arcs between classes of
+/// one row.
+const TOP: f64 = 100.0;
 
 fn layout(merged: &Merged) -> Layout {
     let n = merged.classes.len();
@@ -165,7 +168,7 @@ fn layout(merged: &Merged) -> Layout {
     }
     for (row, ids, row_width) in rows_placed {
         let mut x = MARGIN + (width - row_width) / 2.0;
-        let y = MARGIN + 30.0 + row as f64 * ROW;
+        let y = TOP + row as f64 * ROW;
         for id in ids {
             boxes[id] = (x, y, widths[id]);
             x += widths[id] + GAP;
@@ -175,7 +178,7 @@ fn layout(merged: &Merged) -> Layout {
     Layout {
         boxes,
         width: width + 2.0 * MARGIN,
-        height: MARGIN * 2.0 + 30.0 + rows as f64 * ROW,
+        height: TOP + rows as f64 * ROW,
     }
 }
 
@@ -190,7 +193,10 @@ fn xml(text: &str) -> String {
 pub fn svg(merged: &Merged, findings: &Findings, title: &str) -> String {
     let layout = layout(merged);
     let marks = marks(findings);
-    let width = layout.width.max(420.0);
+    let width = layout
+        .width
+        .max(title.len() as f64 * 8.4 + 2.0 * MARGIN)
+        .max(420.0);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -200,7 +206,7 @@ pub fn svg(merged: &Merged, findings: &Findings, title: &str) -> String {
     );
     let _ = writeln!(out, "  <title>{}</title>", xml(title));
     out.push_str(
-        "  <defs>\n    <marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#444\"/></marker>\n    <marker id=\"arrow-red\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#d00\"/></marker>\n  </defs>\n",
+        "  <defs>\n    <marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"10\" markerHeight=\"10\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#444\"/></marker>\n    <marker id=\"arrow-red\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"10\" markerHeight=\"10\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#d00\"/></marker>\n  </defs>\n",
     );
     let _ = writeln!(
         out,
@@ -212,6 +218,12 @@ pub fn svg(merged: &Merged, findings: &Findings, title: &str) -> String {
         "  <text x=\"{MARGIN}\" y=\"{:.0}\" font-size=\"14\" font-weight=\"bold\">{}</text>",
         MARGIN + 4.0,
         xml(title)
+    );
+    // Rows are centred on the picture's width.
+    let _ = writeln!(
+        out,
+        "  <g transform=\"translate({:.1} 0)\">",
+        (width - layout.width) / 2.0
     );
     // Edges first, so boxes cover their ends.
     for (k, (&(from, to), takes)) in merged.edges.iter().enumerate() {
@@ -285,7 +297,7 @@ pub fn svg(merged: &Merged, findings: &Findings, title: &str) -> String {
             xml(&class.site.to_string())
         );
     }
-    out.push_str("</svg>\n");
+    out.push_str("  </g>\n</svg>\n");
     out
 }
 
