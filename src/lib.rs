@@ -95,7 +95,10 @@
 //! logging through `tracing` (target `lockgraph`), a callback, or off; the
 //! `LOCKGRAPH=panic|log|off` environment variable chooses the starting
 //! policy without rebuilding, and `LOCKGRAPH_WATCHDOG=<seconds>` starts the
-//! watchdog.
+//! watchdog. `LOCKGRAPH_CLASSES=warn|panic|off` says how [lock-class
+//! findings](classes) are raised, and `LOCKGRAPH_RECORD=<dir>` makes the
+//! process write its lock-class graph to a file in `<dir>` for `cargo
+//! lockgraph` to merge with the rest of a test suite's.
 //!
 //! # Introspection
 //!
