@@ -5,8 +5,10 @@
 //! through `tracing` (target `lockgraph`, level ERROR) and the program
 //! carries on — useful in a service's debug build or a long test run, where
 //! you want every finding at the end rather than the first one as a panic.
-//! This example uses `tracing-subscriber`'s fmt subscriber, so the events go
-//! to stderr.
+//! This example uses `tracing-subscriber`'s fmt layer, so the events go to
+//! stderr, and `lockgraph::tracing_layer()`, so each report shows the span
+//! stack under each edge: here, which two "requests" take the ledgers in
+//! opposite orders.
 //!
 //! Afterwards it writes the lock-order graph as Graphviz DOT
 //! (`lockgraph::graph_dot()`: the orders seen, without the edges that were
@@ -25,6 +27,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex as StdMutex};
 
 use lockgraph::{Mutex, Policy, RwLock};
+use tracing_subscriber::prelude::*;
 
 /// Writes `dot` to `base` + `suffix` + `.dot`, and an SVG beside it if
 /// Graphviz is installed.
@@ -51,10 +54,14 @@ fn write_dot(base: &std::path::Path, suffix: &str, dot: &str) {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_target(true)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(true)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr),
+        )
+        .with(lockgraph::tracing_layer())
         .init();
     lockgraph::set_policy(Policy::Log);
 
@@ -64,16 +71,21 @@ fn main() {
     let ledger_a = Mutex::named("ledger-a", 0);
     let ledger_b = Mutex::named("ledger-b", 0);
     for round in 0..100 {
-        // Path 1: config, then ledger-a, then ledger-b.
+        // Path 1, a deposit request: config, then ledger-a, then ledger-b.
         {
+            let request = tracing::info_span!("request", id = 2 * round, path = "/deposit");
+            let _request = request.enter();
             let _c = config.read().unwrap();
             let mut a = ledger_a.lock().unwrap();
             let mut b = ledger_b.lock().unwrap();
             *a += 1;
             *b += 1;
         }
-        // Path 2: ledger-b, then ledger-a: logged once, not 100 times.
+        // Path 2, a refund request: ledger-b, then ledger-a: logged once,
+        // not 100 times.
         {
+            let request = tracing::info_span!("request", id = 2 * round + 1, path = "/refund");
+            let _request = request.enter();
             let _b = ledger_b.lock().unwrap();
             let _a = ledger_a.lock().unwrap();
         }

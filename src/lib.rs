@@ -135,7 +135,35 @@ pub use mutex::{Mutex, MutexGuard};
 pub use reentrant::{ReentrantLock, ReentrantLockGuard};
 pub use report::{
     Access, AccessInfo, EdgeInfo, Frame, HeldLock, Holder, HolderState, LockInfo, LockKind, Report,
-    ReportKind, Variable, WaitInfo,
+    ReportKind, SpanInfo, Variable, WaitInfo,
 };
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult, WaitTimeoutResult};
+
+/// The `tracing` layer that lets reports show what the program was doing:
+/// add it to your subscriber and every report prints, under each edge,
+/// access and wait, the span stack that was current when it was taken
+/// (`request{id=7}` → `db_txn{table="accounts"}`), and exposes it as
+/// [`EdgeInfo::spans`] and the like. It is `tracing_error::ErrorLayer`, so a
+/// subscriber that already has one (as every `color-eyre` user's does) needs
+/// nothing more. Spans are captured only when an edge is first seen (and,
+/// while a watchdog runs, at each acquisition it publishes): never on the
+/// hot path. Cargo feature `spans` (on by default).
+///
+/// ```
+/// use tracing_subscriber::prelude::*;
+///
+/// let subscriber = tracing_subscriber::registry().with(lockgraph::tracing_layer());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let span = tracing::info_span!("request", id = 7);
+///     let _entered = span.enter();
+///     // ... a report raised here names `request{id=7}` ...
+/// });
+/// ```
+#[cfg(feature = "spans")]
+pub fn tracing_layer<S>() -> tracing_error::ErrorLayer<S>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+{
+    tracing_error::ErrorLayer::default()
+}

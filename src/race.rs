@@ -325,7 +325,7 @@ mod shadow {
     use crate::detect::local::{self, Local, LockId};
     use crate::detect::{graph, policy};
     use crate::facade as sync;
-    use crate::report::{Access, AccessInfo, LockInfo, Report, ReportKind, Trace, Variable};
+    use crate::report::{Access, AccessInfo, LockInfo, Report, ReportKind, Spans, Trace, Variable};
 
     /// One access, as remembered for comparison with later ones.
     #[derive(Clone)]
@@ -338,6 +338,7 @@ mod shadow {
         /// Locks held: (id, slot, held exclusively).
         locks: Vec<(LockId, u32, bool)>,
         trace: Option<Trace>,
+        spans: Spans,
     }
 
     #[derive(Clone, Copy, Default, PartialEq, Eq)]
@@ -470,7 +471,7 @@ mod shadow {
             let exclusive = matches!(held.access, Access::Exclusive | Access::Reentrant);
             locks.push((held.id, held.slot, exclusive));
         }
-        let trace = local.watch.trace(site);
+        let (trace, spans) = local.watch.trace(site);
         let clock = clock::thread_clock(local);
         Rec {
             tid: clock.tid,
@@ -480,6 +481,7 @@ mod shadow {
             site,
             locks,
             trace,
+            spans,
         }
     }
 
@@ -596,6 +598,7 @@ mod shadow {
                     .filter_map(|l| graph::lock_info(l.0, l.1))
                     .collect::<Vec<LockInfo>>(),
                 trace: r.trace.clone(),
+                spans: r.spans.clone(),
             };
             let title = match (self.kind, self.now.write && self.before.write) {
                 (ReportKind::Unprotected, _) => {
@@ -620,6 +623,7 @@ mod shadow {
                 held: Vec::new(),
                 previous: None,
                 trace: self.now.trace.clone(),
+                spans: self.now.spans.clone(),
                 waits: Vec::new(),
                 accesses: vec![info(&self.now), info(&self.before)],
                 variable: Some(variable),

@@ -51,7 +51,8 @@ use crate::detect::local::{Local, LockId};
 use crate::detect::policy;
 use crate::facade::{self as sync, Ordering};
 use crate::report::{
-    Access, HeldLock, Holder, HolderState, LockInfo, Report, ReportKind, Trace, WaitInfo,
+    Access, HeldLock, Holder, HolderState, LockInfo, Report, ReportKind, Spans, Trace, WaitInfo,
+    capture_spans,
 };
 
 /// How the watchdog runs.
@@ -188,6 +189,8 @@ struct PubHeld {
     site: &'static Location<'static>,
     since: Instant,
     trace: Option<Trace>,
+    /// The span stack when it was acquired.
+    spans: Spans,
 }
 
 #[derive(Clone)]
@@ -198,6 +201,8 @@ struct PubWait {
     mutex: Option<(LockId, u32)>,
     site: &'static Location<'static>,
     since: Instant,
+    /// The span stack when the wait began.
+    spans: Spans,
 }
 
 sync::global! {
@@ -213,8 +218,8 @@ pub(crate) struct LocalWatch {
     record: Option<Arc<ThreadRecord>>,
     /// Locks this thread published and has not released yet.
     published: usize,
-    /// Backtraces by acquisition site, so each site is unwound once.
-    traces: Vec<(usize, Option<Trace>)>,
+    /// Backtraces (and span stacks) by site, so each site is unwound once.
+    traces: Vec<(usize, Option<Trace>, Spans)>,
 }
 
 const TRACE_CACHE: usize = 64;
@@ -246,18 +251,23 @@ impl LocalWatch {
         })
     }
 
-    /// The backtrace of `site`, captured the first time this thread gets
-    /// there (per site, in a small direct-mapped cache).
-    pub(crate) fn trace(&mut self, site: &'static Location<'static>) -> Option<Trace> {
+    /// The backtrace and the span stack of `site`, captured the first time
+    /// this thread gets there (per site, in a small direct-mapped cache).
+    pub(crate) fn trace(&mut self, site: &'static Location<'static>) -> (Option<Trace>, Spans) {
         let key = site as *const Location<'static> as usize;
         let slot = (key >> 4) % TRACE_CACHE;
         if self.traces.is_empty() {
-            self.traces = vec![(0, None); TRACE_CACHE];
+            self.traces = vec![(0, None, None); TRACE_CACHE];
         }
         if self.traces[slot].0 != key {
-            self.traces[slot] = (key, sync::capture_backtrace().map(Trace::new));
+            self.traces[slot] = (
+                key,
+                sync::capture_backtrace().map(Trace::new),
+                capture_spans(),
+            );
         }
-        self.traces[slot].1.clone()
+        let (_, trace, spans) = &self.traces[slot];
+        (trace.clone(), spans.clone())
     }
 }
 
@@ -272,7 +282,10 @@ pub(crate) fn publish(
     site: &'static Location<'static>,
 ) {
     let name = local.thread_name();
-    let trace = local.watch.trace(site);
+    let (trace, _) = local.watch.trace(site);
+    // The spans of this acquisition, not of the first one at this site:
+    // they say which request holds the lock.
+    let spans = capture_spans();
     let record = local.watch.record(name).clone();
     record.state.lock().held.push(PubHeld {
         id,
@@ -281,6 +294,7 @@ pub(crate) fn publish(
         site,
         since: Instant::now(),
         trace,
+        spans,
     });
     local.watch.published += 1;
 }
@@ -332,6 +346,7 @@ pub(crate) fn begin_wait(
             mutex,
             site,
             since: Instant::now(),
+            spans: capture_spans(),
         });
     }
     WaitGuard { record }
@@ -478,6 +493,7 @@ fn build(
                 thread: threads[h].name.clone(),
                 acquired_at: held.as_ref().map(|p| p.site),
                 held_for: held.as_ref().map(|p| now - p.since),
+                spans: held.as_ref().and_then(|p| p.spans.clone()),
                 trace: held.and_then(|p| p.trace),
                 state,
             }
@@ -488,6 +504,7 @@ fn build(
             at: wait.site,
             waited: now - wait.since,
             holder,
+            spans: wait.spans.clone(),
         });
     }
     let first = &threads[members[0]];
@@ -520,6 +537,7 @@ fn build(
         held,
         previous: None,
         trace: None,
+        spans: first.wait.as_ref().and_then(|w| w.spans.clone()),
         waits,
         variable: None,
         accesses: Vec::new(),

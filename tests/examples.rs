@@ -185,6 +185,15 @@ fn log_policy() {
         "{err}"
     );
     assert_contains(&err, &["ERROR", "lockgraph"]);
+    // The span stacks name the two requests whose orders invert.
+    assert_contains(
+        &err,
+        &[
+            "in spans (innermost first):",
+            "request{id=0 path=\"/deposit\"}",
+            "request{id=1 path=\"/refund\"}",
+        ],
+    );
     let graph = std::fs::read_to_string(format!("{}-graph.dot", base.display())).unwrap();
     assert!(
         graph.starts_with("digraph lockgraph {") && graph.contains("ledger-a"),

@@ -20,7 +20,7 @@ use petgraph::stable_graph::NodeIndex;
 use super::local::LockId;
 use super::order::Dag;
 use crate::facade::{AtomicU8, Ordering};
-use crate::report::{LockKind, Report, Trace, in_std};
+use crate::report::{LockKind, Report, Spans, Trace, in_std};
 
 /// A class's node in the class graph. Never removed, so stable.
 pub(crate) type ClassIdx = NodeIndex;
@@ -51,6 +51,8 @@ pub(crate) struct ClassEdge {
     pub(crate) trace_shared: bool,
     pub(crate) from: Instance,
     pub(crate) to: Instance,
+    /// The tracing span stack when it was taken.
+    pub(crate) spans: Spans,
 }
 
 /// A class cycle found, with how often new instances repeated it.

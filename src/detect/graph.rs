@@ -23,7 +23,8 @@ use super::record::{self, ClassRecord, EdgeRecord};
 use super::{TypeName, policy};
 use crate::facade::{self as sync, AtomicU64, Ordering};
 use crate::report::{
-    Access, EdgeInfo, HeldLock, LockInfo, LockKind, Report, ReportKind, Trace, dot_escape,
+    Access, EdgeInfo, HeldLock, LockInfo, LockKind, Report, ReportKind, Spans, Trace,
+    capture_spans, dot_escape,
 };
 
 struct NodeData {
@@ -44,6 +45,8 @@ struct EdgeData {
     to_site: &'static Location<'static>,
     trace: Option<Trace>,
     trace_shared: bool,
+    /// The tracing span stack when the edge was first taken.
+    spans: Spans,
 }
 
 /// Backtraces captured for edges taken at one pair of acquisition sites.
@@ -224,6 +227,7 @@ impl Graph {
             trace: data.trace.clone(),
             trace_shared: data.trace_shared,
             instances: (None, None),
+            spans: data.spans.clone(),
         }
     }
 }
@@ -403,6 +407,8 @@ fn add_edges_locked(
     // A class cycle is reported only if no instance cycle is: the instance
     // finding is the stronger one.
     let mut class_cycle = None;
+    // The span stack of this acquisition, captured for its first new edge.
+    let mut spans_now: Option<Spans> = None;
     let mut i = 0;
     while i < local.held.len() {
         let held = local.held.get(i);
@@ -424,6 +430,7 @@ fn add_edges_locked(
             continue;
         }
         let (trace, trace_shared) = graph.trace_for_new_edge(held.site, site);
+        let spans = spans_now.get_or_insert_with(capture_spans).clone();
         // The class edge this instance edge makes, if it is a new one.
         let class_pair = graph.new_class_pair(from_idx, to_idx);
         let class_trace = class_pair.and_then(|_| trace.clone());
@@ -433,6 +440,7 @@ fn add_edges_locked(
             to_site: site,
             trace,
             trace_shared,
+            spans: spans.clone(),
         };
         match graph.dag.try_add_edge(from_idx, to_idx, data) {
             Ok(_) => {
@@ -463,6 +471,7 @@ fn add_edges_locked(
                         trace_shared,
                         from: graph.instance(from_idx),
                         to: graph.instance(to_idx),
+                        spans,
                     };
                     let cycle = graph.classes.add_edge(from_class, to_class, edge, timed);
                     if class_cycle.is_none() {
@@ -471,9 +480,17 @@ fn add_edges_locked(
                 }
             }
             Err(_) if finding.is_none() => {
-                finding =
-                    inversion_report(graph, local, &thread, from_idx, held, to_idx, access, site)
-                        .map(Box::new);
+                finding = inversion_report(
+                    graph,
+                    local,
+                    (&thread, spans),
+                    from_idx,
+                    held,
+                    to_idx,
+                    access,
+                    site,
+                )
+                .map(Box::new);
             }
             Err(_) => {}
         }
@@ -482,7 +499,7 @@ fn add_edges_locked(
         finding = class_report(
             graph,
             local,
-            &thread,
+            (&thread, spans_now.flatten()),
             &cycle,
             (from_idx, held),
             to_idx,
@@ -498,7 +515,7 @@ fn add_edges_locked(
 fn inversion_report(
     graph: &mut Graph,
     local: &Local,
-    thread: &Arc<str>,
+    (thread, spans): (&Arc<str>, Spans),
     from_idx: NodeIndex,
     held: Held,
     to_idx: NodeIndex,
@@ -528,6 +545,7 @@ fn inversion_report(
         waits: Vec::new(),
         variable: None,
         accesses: Vec::new(),
+        spans: spans.clone(),
     };
     if !policy::reports_repeats() && !graph.reported.insert(report.dedup_key()) {
         return None;
@@ -542,6 +560,7 @@ fn inversion_report(
         trace: trace.clone(),
         trace_shared: false,
         instances: (None, None),
+        spans,
     });
     for j in 1..n {
         report
@@ -560,7 +579,7 @@ fn inversion_report(
 fn class_report(
     graph: &mut Graph,
     local: &Local,
-    thread: &Arc<str>,
+    (thread, spans): (&Arc<str>, Spans),
     cycle: &[ClassIdx],
     (from_idx, held): (NodeIndex, Held),
     to_idx: NodeIndex,
@@ -590,6 +609,7 @@ fn class_report(
         trace: trace.clone(),
         trace_shared: false,
         instances: (locks[0].name.clone(), locks[1].name.clone()),
+        spans: spans.clone(),
     });
     for j in 1..n {
         let (a, b) = (cycle[j], cycle[(j + 1) % n]);
@@ -610,6 +630,7 @@ fn class_report(
             trace: edge.trace.clone(),
             trace_shared: edge.trace_shared,
             instances: (edge.from.name.clone(), edge.to.name.clone()),
+            spans: edge.spans.clone(),
         });
     }
     let report = Report {
@@ -629,6 +650,7 @@ fn class_report(
         waits: Vec::new(),
         variable: None,
         accesses: Vec::new(),
+        spans,
     };
     let finding = graph
         .classes
@@ -704,6 +726,7 @@ pub(crate) fn relock_report(
         waits: Vec::new(),
         variable: None,
         accesses: Vec::new(),
+        spans: capture_spans(),
     };
     // A certain self-deadlock is reported every time: the thread panics
     // rather than hang, so there is no flood to hold back.

@@ -382,7 +382,15 @@ mod on {
             let id = self.ident.id();
             if id != 0 {
                 local::with(|local| {
-                    if local.watch.has_published() || local.race.is_some() {
+                    // Race detection may have been turned on while this
+                    // thread held the lock without a clock (it acquired it,
+                    // or blocked for it, before): releasing then gives the
+                    // thread its clock, taking in the lock's, as acquiring
+                    // with detection on would have.
+                    if local.watch.has_published()
+                        || local.race.is_some()
+                        || policy::is_racing(policy::state())
+                    {
                         release_hooks(local, id);
                     }
                     local.held.remove(id);
@@ -426,7 +434,7 @@ mod on {
         if local.watch.has_published() {
             watchdog::unpublish(local, id);
         }
-        if local.race.is_some() {
+        if local.race.is_some() || policy::is_racing(policy::state()) {
             let shared = match local.held.find(id) {
                 Some(i) => matches!(
                     local.held.get(i).access,

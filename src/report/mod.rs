@@ -363,6 +363,7 @@ pub struct AccessInfo {
     pub(crate) at: &'static Location<'static>,
     pub(crate) locks: Vec<LockInfo>,
     pub(crate) trace: Option<Trace>,
+    pub(crate) spans: Spans,
 }
 
 impl AccessInfo {
@@ -386,6 +387,12 @@ impl AccessInfo {
     pub fn backtrace(&self) -> Option<&[Frame]> {
         self.trace.as_ref().map(Trace::frames)
     }
+    /// The `tracing` span stack (innermost first) that was current when
+    /// the access was made; empty when none was, or when the
+    /// subscriber has no [`tracing_layer`](crate::tracing_layer).
+    pub fn spans(&self) -> &[SpanInfo] {
+        spans_slice(&self.spans)
+    }
 }
 
 /// (Watchdog reports) One thread blocked on a lock.
@@ -396,6 +403,7 @@ pub struct WaitInfo {
     pub(crate) at: &'static Location<'static>,
     pub(crate) waited: std::time::Duration,
     pub(crate) holder: Option<Holder>,
+    pub(crate) spans: Spans,
 }
 
 impl WaitInfo {
@@ -420,6 +428,11 @@ impl WaitInfo {
     pub fn holder(&self) -> Option<&Holder> {
         self.holder.as_ref()
     }
+    /// The waiter's `tracing` span stack (innermost first) when it began
+    /// waiting; empty without a [`tracing_layer`](crate::tracing_layer).
+    pub fn spans(&self) -> &[SpanInfo] {
+        spans_slice(&self.spans)
+    }
 }
 
 /// (Watchdog reports) The holder of a lock someone waits for.
@@ -429,6 +442,7 @@ pub struct Holder {
     pub(crate) acquired_at: Option<&'static Location<'static>>,
     pub(crate) held_for: Option<std::time::Duration>,
     pub(crate) trace: Option<Trace>,
+    pub(crate) spans: Spans,
     pub(crate) state: HolderState,
 }
 
@@ -469,6 +483,12 @@ impl Holder {
     pub fn backtrace(&self) -> Option<&[Frame]> {
         self.trace.as_ref().map(Trace::frames)
     }
+    /// The `tracing` span stack (innermost first) that was current when
+    /// the holder acquired the lock; empty when none was, or when the
+    /// subscriber has no [`tracing_layer`](crate::tracing_layer).
+    pub fn spans(&self) -> &[SpanInfo] {
+        spans_slice(&self.spans)
+    }
     /// What the holder is doing now.
     pub fn state(&self) -> &HolderState {
         &self.state
@@ -484,6 +504,7 @@ pub struct EdgeInfo {
     pub(crate) from_acquired_at: &'static Location<'static>,
     pub(crate) to_acquired_at: &'static Location<'static>,
     pub(crate) trace: Option<Trace>,
+    pub(crate) spans: Spans,
     pub(crate) trace_shared: bool,
     pub(crate) instances: (Option<Arc<str>>, Option<Arc<str>>),
 }
@@ -515,6 +536,12 @@ impl EdgeInfo {
     pub fn backtrace(&self) -> Option<&[Frame]> {
         self.trace.as_ref().map(Trace::frames)
     }
+    /// The `tracing` span stack (innermost first) that was current when
+    /// this edge was first taken; empty when none was, or when the
+    /// subscriber has no [`tracing_layer`](crate::tracing_layer).
+    pub fn spans(&self) -> &[SpanInfo] {
+        spans_slice(&self.spans)
+    }
     /// For a lock-class finding: the names of the two lock instances that
     /// took this edge, where they were named (`Mutex::named`).
     pub fn instance_names(&self) -> (Option<&str>, Option<&str>) {
@@ -539,6 +566,7 @@ pub struct Report {
     pub(crate) held: Vec<HeldLock>,
     pub(crate) previous: Option<HeldLock>,
     pub(crate) trace: Option<Trace>,
+    pub(crate) spans: Spans,
     pub(crate) waits: Vec<WaitInfo>,
     pub(crate) variable: Option<Variable>,
     pub(crate) accesses: Vec<AccessInfo>,
@@ -587,6 +615,12 @@ impl Report {
     pub fn backtrace(&self) -> Option<&[Frame]> {
         self.trace.as_ref().map(Trace::frames)
     }
+    /// The `tracing` span stack (innermost first) that was current when
+    /// the reported acquisition (or access) was made; empty when none was, or when the
+    /// subscriber has no [`tracing_layer`](crate::tracing_layer).
+    pub fn spans(&self) -> &[SpanInfo] {
+        spans_slice(&self.spans)
+    }
     /// For watchdog reports: the blocked threads, each with the lock it
     /// waits for and that lock's holder, in chain order (for a cycle, each
     /// waits for a lock the next one holds, the last for the first's).
@@ -611,4 +645,88 @@ impl Report {
         ids.push(self.kind as u64);
         ids
     }
+}
+
+/// One span of the `tracing` span stack that was current when something
+/// happened (an edge first taken, an access, a wait), as `tracing-error`'s
+/// `SpanTrace` sees it: empty unless the subscriber has the
+/// [`tracing_layer`](crate::tracing_layer) (`tracing_error::ErrorLayer`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpanInfo {
+    pub(crate) name: &'static str,
+    pub(crate) target: &'static str,
+    pub(crate) fields: String,
+    pub(crate) file: Option<&'static str>,
+    pub(crate) line: Option<u32>,
+}
+
+impl SpanInfo {
+    /// The span's name (`request`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    /// The span's target (its module path, unless set).
+    pub fn target(&self) -> &'static str {
+        self.target
+    }
+    /// The span's fields as the layer formatted them (`id=7 path="/transfer"`).
+    pub fn fields(&self) -> &str {
+        &self.fields
+    }
+    /// Where the span was declared.
+    pub fn file(&self) -> Option<&'static str> {
+        self.file
+    }
+    /// The line where the span was declared.
+    pub fn line(&self) -> Option<u32> {
+        self.line
+    }
+}
+
+impl fmt::Display for SpanInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.fields.is_empty() {
+            write!(f, "{}", self.name)
+        } else {
+            write!(f, "{}{{{}}}", self.name, self.fields)
+        }
+    }
+}
+
+/// A span stack, innermost first; `None` when no span was current (or no
+/// layer records them).
+pub(crate) type Spans = Option<Arc<[SpanInfo]>>;
+
+/// The span stack of the current thread (innermost first), if the
+/// subscriber records one.
+#[cfg(feature = "spans")]
+pub(crate) fn capture_spans() -> Spans {
+    use tracing_error::{SpanTrace, SpanTraceStatus};
+    let trace = SpanTrace::capture();
+    if trace.status() != SpanTraceStatus::CAPTURED {
+        return None;
+    }
+    let mut spans = Vec::new();
+    trace.with_spans(|metadata, fields| {
+        spans.push(SpanInfo {
+            name: metadata.name(),
+            target: metadata.target(),
+            fields: fields.to_owned(),
+            file: metadata.file(),
+            line: metadata.line(),
+        });
+        true
+    });
+    (!spans.is_empty()).then(|| spans.into())
+}
+
+/// Without the `spans` feature there is no span stack to capture.
+#[cfg(not(feature = "spans"))]
+pub(crate) fn capture_spans() -> Spans {
+    None
+}
+
+/// The spans of an optional stack, as a slice.
+pub(crate) fn spans_slice(spans: &Spans) -> &[SpanInfo] {
+    spans.as_deref().unwrap_or(&[])
 }

@@ -66,6 +66,24 @@ impl Report {
         Ok(())
     }
 
+    /// The span stack, innermost first, under a heading; nothing at all
+    /// when there is none (no subscriber, or no span current).
+    fn write_spans(out: &mut String, spans: &Spans, indent: &str) -> fmt::Result {
+        let spans = spans_slice(spans);
+        if spans.is_empty() {
+            return Ok(());
+        }
+        writeln!(out, "{indent}in spans (innermost first):")?;
+        for span in spans {
+            write!(out, "{indent}    {span}")?;
+            if let (Some(file), Some(line)) = (span.file, span.line) {
+                write!(out, " at {file}:{line}")?;
+            }
+            out.push('\n');
+        }
+        Ok(())
+    }
+
     fn write_trace(out: &mut String, trace: Option<&Trace>, indent: &str) -> fmt::Result {
         let Some(trace) = trace else {
             return writeln!(out, "{indent}(no backtrace captured)");
@@ -156,6 +174,7 @@ impl Report {
                     "      (backtrace of an earlier edge taken at these same two sites)"
                 )?;
             }
+            Self::write_spans(out, &edge.spans, "      ")?;
             Self::write_trace(out, edge.trace.as_ref(), "      ")?;
         }
 
@@ -199,6 +218,11 @@ impl Report {
             .iter()
             .enumerate()
             .map(|(i, e)| {
+                // The outermost span says which request or job took the
+                // edge; else the thread, numbered when it took several.
+                if let Some(outermost) = spans_slice(&e.spans).last() {
+                    return outermost.to_string();
+                }
                 let same_thread = edges.iter().filter(|o| o.thread == e.thread).count() > 1;
                 if same_thread {
                     format!("{} (run {})", e.thread, i + 1)
@@ -310,6 +334,7 @@ impl Report {
                  down),\n     or use a ReentrantLock if re-entry is intended."
             )?;
         }
+        Self::write_spans(out, &self.spans, "")?;
         writeln!(out, "\nbacktrace of this acquisition:")?;
         Self::write_trace(out, self.trace.as_ref(), "    ")?;
         self.write_held(out)
@@ -353,6 +378,7 @@ impl Report {
             verb(now, true)
         )?;
         writeln!(out, "    at {}, {}", now.at, locks(now))?;
+        Self::write_spans(out, &now.spans, "      ")?;
         Self::write_trace(out, now.trace.as_ref(), "      ")?;
         if let Some(before) = self.accesses.get(1) {
             writeln!(
@@ -362,6 +388,7 @@ impl Report {
                 verb(before, false)
             )?;
             writeln!(out, "    at {}, {}", before.at, locks(before))?;
+            Self::write_spans(out, &before.spans, "      ")?;
             Self::write_trace(out, before.trace.as_ref(), "      ")?;
         }
         if self.kind == ReportKind::DataRace {
@@ -411,6 +438,7 @@ impl Report {
                 wait.at,
                 self.lock_phrase(wait.lock)
             )?;
+            Self::write_spans(out, &wait.spans, "    ")?;
             let Some(holder) = &wait.holder else {
                 writeln!(
                     out,
@@ -423,6 +451,7 @@ impl Report {
                 write!(out, " for {held_for:.1?}, acquired at {at}")?;
             }
             out.push('\n');
+            Self::write_spans(out, &holder.spans, "      ")?;
             Self::write_trace(out, holder.trace.as_ref(), "      ")?;
             match &holder.state {
                 HolderState::WaitingForLock => {}
