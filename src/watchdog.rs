@@ -52,7 +52,7 @@ use crate::detect::policy;
 use crate::facade::{self as sync, Ordering};
 use crate::report::{
     Access, HeldLock, Holder, HolderState, LockInfo, Report, ReportKind, Spans, Trace, WaitInfo,
-    capture_spans,
+    capture_spans, current_spans,
 };
 
 /// How the watchdog runs.
@@ -285,7 +285,7 @@ pub(crate) fn publish(
     let (trace, _) = local.watch.trace(site);
     // The spans of this acquisition, not of the first one at this site:
     // they say which request holds the lock.
-    let spans = capture_spans();
+    let spans = current_spans(&mut local.spans);
     let record = local.watch.record(name).clone();
     record.state.lock().held.push(PubHeld {
         id,

@@ -24,7 +24,7 @@ use super::{TypeName, policy};
 use crate::facade::{self as sync, AtomicU64, Ordering};
 use crate::report::{
     Access, EdgeInfo, HeldLock, LockInfo, LockKind, Report, ReportKind, Spans, Trace,
-    capture_spans, dot_escape,
+    capture_spans, current_spans, dot_escape,
 };
 
 struct NodeData {
@@ -430,7 +430,9 @@ fn add_edges_locked(
             continue;
         }
         let (trace, trace_shared) = graph.trace_for_new_edge(held.site, site);
-        let spans = spans_now.get_or_insert_with(capture_spans).clone();
+        let spans = spans_now
+            .get_or_insert_with(|| current_spans(&mut local.spans))
+            .clone();
         // The class edge this instance edge makes, if it is a new one.
         let class_pair = graph.new_class_pair(from_idx, to_idx);
         let class_trace = class_pair.and_then(|_| trace.clone());

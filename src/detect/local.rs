@@ -41,6 +41,8 @@ pub(crate) struct Local {
     pub(crate) watch: crate::watchdog::LocalWatch,
     /// This thread's vector clock, once race detection is on.
     pub(crate) race: Option<Box<super::clock::ThreadClock>>,
+    /// The span stack last captured on this thread, by current span id.
+    pub(crate) spans: Option<(u64, crate::report::Spans)>,
 }
 
 /// `Local` plus a re-entrancy flag: the detector may be re-entered on the
@@ -114,6 +116,7 @@ impl Local {
             thread_name: None,
             watch: crate::watchdog::LocalWatch::new(),
             race: None,
+            spans: None,
         }
     }
 

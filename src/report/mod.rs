@@ -720,6 +720,33 @@ pub(crate) fn capture_spans() -> Spans {
     (!spans.is_empty()).then(|| spans.into())
 }
 
+/// The span stack of the current thread, through a per-thread cache keyed
+/// by the current span's id: a span's ancestors never change, so while the
+/// same span is current (a loop inside one request) the stack is captured
+/// once. Registry span ids carry a generation, so a reused slot does not
+/// match. Without a current span there is no stack to capture.
+#[cfg(feature = "spans")]
+pub(crate) fn current_spans(cache: &mut Option<(u64, Spans)>) -> Spans {
+    let current = tracing::dispatcher::get_default(|dispatch| {
+        dispatch.current_span().id().map(tracing::Id::into_u64)
+    });
+    let id = current?;
+    match cache {
+        Some((cached, spans)) if *cached == id => spans.clone(),
+        _ => {
+            let spans = capture_spans();
+            *cache = Some((id, spans.clone()));
+            spans
+        }
+    }
+}
+
+/// Without the `spans` feature there is no span stack to capture.
+#[cfg(not(feature = "spans"))]
+pub(crate) fn current_spans(_cache: &mut Option<(u64, Spans)>) -> Spans {
+    None
+}
+
 /// Without the `spans` feature there is no span stack to capture.
 #[cfg(not(feature = "spans"))]
 pub(crate) fn capture_spans() -> Spans {
