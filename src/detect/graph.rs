@@ -532,45 +532,76 @@ fn inversion_report(
     let n = cycle.len();
     let locks: Vec<LockInfo> = cycle.iter().map(|&idx| graph.info(idx)).collect();
 
-    let mut report = Report {
-        kind: ReportKind::LockOrderInversion,
-        title: "potential deadlock: lock order inversion".to_owned(),
-        thread: thread.clone(),
-        acquiring: 1,
-        access,
-        location: site,
+    let mut report = cycle_report(
+        ReportKind::LockOrderInversion,
+        "potential deadlock: lock order inversion",
+        (thread, spans),
+        (access, site),
         locks,
-        edges: Vec::with_capacity(n),
-        held: graph.held_infos(&local.held.to_vec()),
-        previous: None,
-        trace: None,
-        waits: Vec::new(),
-        variable: None,
-        accesses: Vec::new(),
-        spans: spans.clone(),
-    };
+        graph.held_infos(&local.held.to_vec()),
+    );
     if !policy::reports_repeats() && !graph.reported.insert(report.dedup_key()) {
         return None;
     }
-    let trace = sync::capture_backtrace().map(Trace::new);
-    report.edges.push(EdgeInfo {
-        from: 0,
-        to: 1,
-        thread: thread.clone(),
-        from_acquired_at: held.site,
-        to_acquired_at: site,
-        trace: trace.clone(),
-        trace_shared: false,
-        instances: (None, None),
-        spans,
-    });
+    report.push_closing_edge(held.site, (None, None));
     for j in 1..n {
         report
             .edges
             .push(graph.edge_info(cycle[j], cycle[(j + 1) % n], j, (j + 1) % n));
     }
-    report.trace = trace;
     Some(report)
+}
+
+/// A cycle report with no edges yet: `locks[0]` is held, `locks[1]` being
+/// acquired.
+fn cycle_report(
+    kind: ReportKind,
+    title: &str,
+    (thread, spans): (&Arc<str>, Spans),
+    (access, site): (Access, &'static Location<'static>),
+    locks: Vec<LockInfo>,
+    held: Vec<HeldLock>,
+) -> Report {
+    Report {
+        kind,
+        title: title.to_owned(),
+        thread: thread.clone(),
+        acquiring: 1,
+        access,
+        location: site,
+        edges: Vec::with_capacity(locks.len()),
+        locks,
+        held,
+        previous: None,
+        trace: None,
+        waits: Vec::new(),
+        variable: None,
+        accesses: Vec::new(),
+        spans,
+    }
+}
+
+impl Report {
+    /// Edge 0 of a cycle report: the reporting acquisition itself, locks 0
+    /// -> 1, with a backtrace captured now.
+    fn push_closing_edge(
+        &mut self,
+        held_site: &'static Location<'static>,
+        instances: (Option<Arc<str>>, Option<Arc<str>>),
+    ) {
+        self.trace = sync::capture_backtrace().map(Trace::new);
+        self.edges.push(EdgeInfo {
+            from: 0,
+            to: 1,
+            thread: self.thread.clone(),
+            from_acquired_at: held_site,
+            to_acquired_at: self.location,
+            trace: self.trace.clone(),
+            trace_shared: false,
+            instances,
+            spans: self.spans.clone(),
+        });
+    }
 }
 
 /// A report for a class cycle: `cycle` is `[class of held, class of the
@@ -597,22 +628,18 @@ fn class_report(
         }
     }
     let n = cycle.len();
-    let mut locks = Vec::with_capacity(n);
-    locks.push(graph.info(from_idx));
-    locks.push(graph.info(to_idx));
-    let mut edges = Vec::with_capacity(n);
-    let trace = sync::capture_backtrace().map(Trace::new);
-    edges.push(EdgeInfo {
-        from: 0,
-        to: 1,
-        thread: thread.clone(),
-        from_acquired_at: held.site,
-        to_acquired_at: site,
-        trace: trace.clone(),
-        trace_shared: false,
-        instances: (locks[0].name.clone(), locks[1].name.clone()),
-        spans: spans.clone(),
-    });
+    let (from, to) = (graph.info(from_idx), graph.info(to_idx));
+    let instances = (from.name.clone(), to.name.clone());
+    let mut report = cycle_report(
+        ReportKind::ClassOrderInversion,
+        "potential deadlock: lock order inversion between lock classes (taken on different \
+         instances)",
+        (thread, spans),
+        (access, site),
+        vec![from, to],
+        graph.held_infos(&local.held.to_vec()),
+    );
+    report.push_closing_edge(held.site, instances);
     for j in 1..n {
         let (a, b) = (cycle[j], cycle[(j + 1) % n]);
         let edge = graph
@@ -621,9 +648,9 @@ fn class_report(
             .edge(a, b)
             .expect("a class cycle edge is in the class graph");
         if j + 1 < n {
-            locks.push(graph.class_info(b, &edge.to));
+            report.locks.push(graph.class_info(b, &edge.to));
         }
-        edges.push(EdgeInfo {
+        report.edges.push(EdgeInfo {
             from: j,
             to: (j + 1) % n,
             thread: edge.thread.clone(),
@@ -635,25 +662,6 @@ fn class_report(
             spans: edge.spans.clone(),
         });
     }
-    let report = Report {
-        kind: ReportKind::ClassOrderInversion,
-        title: "potential deadlock: lock order inversion between lock classes (taken on different \
-                instances)"
-            .to_owned(),
-        thread: thread.clone(),
-        acquiring: 1,
-        access,
-        location: site,
-        locks,
-        edges,
-        held: graph.held_infos(&local.held.to_vec()),
-        previous: None,
-        trace,
-        waits: Vec::new(),
-        variable: None,
-        accesses: Vec::new(),
-        spans,
-    };
     let finding = graph
         .classes
         .findings
