@@ -6,12 +6,9 @@
 
 use lockgraph::Mutex;
 
-/// Resident set size in bytes (Linux), or `None` elsewhere.
-fn rss_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let resident_pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(resident_pages * 4096)
-}
+mod common;
+
+use common::rss_bytes;
 
 const CLASSES: usize = 10_000;
 

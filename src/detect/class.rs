@@ -317,15 +317,12 @@ pub(crate) fn parse_env(value: &str) -> Option<u8> {
 #[cold]
 #[inline(never)]
 fn init_from_env() -> u8 {
-    let mode = match std::env::var("LOCKGRAPH_CLASSES") {
-        Ok(value) => parse_env(&value).unwrap_or_else(|| {
-            eprintln!(
-                "lockgraph: ignoring LOCKGRAPH_CLASSES={value:?} (expected warn, panic or off); using warn"
-            );
-            WARN
-        }),
-        Err(_) => WARN,
-    };
+    let mode = super::policy::env_choice(
+        "LOCKGRAPH_CLASSES",
+        parse_env,
+        "warn, panic or off",
+        (WARN, "warn"),
+    );
     match MODE.compare_exchange(UNSET, mode, Ordering::Relaxed, Ordering::Relaxed) {
         Ok(_) => mode,
         Err(set_meanwhile) => set_meanwhile,

@@ -387,7 +387,6 @@ pub(crate) fn add_edges(
     added
 }
 
-#[allow(clippy::too_many_arguments)]
 fn add_edges_locked(
     graph: &mut Graph,
     local: &mut Local,

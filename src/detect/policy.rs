@@ -165,18 +165,35 @@ fn parse_env(value: &str) -> Option<u8> {
     }
 }
 
+/// The value of the environment variable `name` through `parse`; unset,
+/// `default`; unknown, `default` with a one-line warning on stderr naming
+/// what was `expected`.
+pub(crate) fn env_choice(
+    name: &str,
+    parse: fn(&str) -> Option<u8>,
+    expected: &str,
+    (default, default_name): (u8, &str),
+) -> u8 {
+    match std::env::var(name) {
+        Ok(value) => parse(&value).unwrap_or_else(|| {
+            eprintln!(
+                "lockgraph: ignoring {name}={value:?} (expected {expected}); using {default_name}"
+            );
+            default
+        }),
+        Err(_) => default,
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn init_from_env() -> u8 {
-    let mode = match std::env::var("LOCKGRAPH") {
-        Ok(value) => parse_env(&value).unwrap_or_else(|| {
-            eprintln!(
-                "lockgraph: ignoring LOCKGRAPH={value:?} (expected panic, log or off); using panic"
-            );
-            PANIC
-        }),
-        Err(_) => PANIC,
-    };
+    let mode = env_choice(
+        "LOCKGRAPH",
+        parse_env,
+        "panic, log or off",
+        (PANIC, "panic"),
+    );
     let current = MODE.load(Ordering::Relaxed);
     if current & POLICY != UNSET {
         return current;

@@ -114,6 +114,13 @@ pub fn here() -> &'static std::panic::Location<'static> {
     std::panic::Location::caller()
 }
 
+/// Resident set size in bytes (Linux), or `None` elsewhere.
+pub fn rss_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let resident_pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(resident_pages * 4096)
+}
+
 /// Skips a detection test in builds where detection is compiled out.
 #[macro_export]
 macro_rules! require_detection {
