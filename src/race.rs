@@ -69,8 +69,11 @@ sync::global! {
     static LOCKSET_DEFAULT: AtomicBool = const AtomicBool::new(false);
 }
 
-/// Whether new [`Tracked`] cells check locksets (Eraser) as well as
-/// happens-before. Off by default.
+/// Whether new [`Tracked`] cells and newly annotated memory check locksets
+/// (Eraser) as well as happens-before. Off by default. Cells and memory
+/// that exist already keep their setting: a named cell takes the default
+/// when it is created, a cell made with the `const` [`Tracked::new`] (which
+/// cannot read it) and annotated memory when first accessed.
 pub fn set_lockset_default(on: bool) {
     LOCKSET_DEFAULT.store(on, Ordering::Relaxed);
 }
@@ -365,6 +368,10 @@ mod shadow {
         reported: Vec<(usize, usize)>,
         /// Whether the lockset check has reported this variable.
         lockset_reported: bool,
+        /// Whether it is lockset-checked, fixed at its first access (or
+        /// when a named cell is created), so a later change of the default
+        /// leaves it as it was.
+        lockset: Option<bool>,
     }
 
     pub(crate) struct Shadow {
@@ -387,6 +394,7 @@ mod shadow {
                         last: Vec::new(),
                         reported: Vec::new(),
                         lockset_reported: false,
+                        lockset: None,
                     }),
                     name: None,
                     created: Location::caller(),
@@ -399,6 +407,8 @@ mod shadow {
         pub(super) fn new(name: Option<Cow<'static, str>>) -> Shadow {
             let mut shadow = Shadow::new_const();
             shadow.name = name.map(|n| Arc::from(n.as_ref()));
+            // Not `const`: the default as of now applies.
+            shadow.lockset = Some(super::lockset_default());
             shadow
         }
 
@@ -447,6 +457,7 @@ mod shadow {
             };
             let mut now = None;
             with_state(&mut |var| {
+                let lockset = *var.lockset.get_or_insert(lockset);
                 // FastTrack's common case: this thread already accessed the
                 // variable this way in this epoch, with nothing in between
                 // that another thread could order against. Nothing to do.

@@ -291,6 +291,25 @@ const STOP_AT: &[&str] = &[
 ];
 const MAX_FRAMES: usize = 16;
 
+/// lockgraph's own sources, as this build of it was compiled.
+const OWN_SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
+
+/// Whether a frame's source file is not the user's: lockgraph's own, the
+/// backtrace crate's, or the standard library's and the test harness's
+/// (sources under `/rustc/<hash>/library/`, such as the
+/// `<fn() -> Result<(), String> as FnOnce<()>>::call_once` under every
+/// `#[test]`).
+fn hidden_source(file: &std::path::Path) -> bool {
+    let Some(file) = file.to_str() else {
+        return false;
+    };
+    let file = file.replace('\\', "/");
+    file.starts_with(OWN_SOURCES)
+        || file.starts_with("/rustc/")
+        || file.contains("/lib/rustlib/src/rust/library/")
+        || (file.contains("/registry/src/") && file.contains("/backtrace-0."))
+}
+
 fn user_frames(bt: &backtrace::Backtrace) -> Vec<Frame> {
     let cwd = std::env::current_dir().ok();
     let mut out = Vec::new();
@@ -302,6 +321,11 @@ fn user_frames(bt: &backtrace::Backtrace) -> Vec<Frame> {
                 return out;
             }
             if HIDDEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                continue;
+            }
+            // Inlined frames of an optimised build carry short names
+            // (`lock<u32>`): their source files tell them apart.
+            if symbol.filename().is_some_and(hidden_source) {
                 continue;
             }
             let file = symbol.filename().map(|path| {
@@ -756,4 +780,26 @@ pub(crate) fn capture_spans() -> Spans {
 /// The spans of an optional stack, as a slice.
 pub(crate) fn spans_slice(spans: &Spans) -> &[SpanInfo] {
     spans.as_deref().unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_sources_are_lockgraphs_backtraces_and_stds() {
+        let own = format!("{OWN_SOURCES}mutex.rs");
+        assert!(hidden_source(std::path::Path::new(&own)));
+        assert!(hidden_source(std::path::Path::new(
+            "/rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/core/src/ops/function.rs"
+        )));
+        assert!(hidden_source(std::path::Path::new(
+            "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/backtrace-0.3.77/src/capture.rs"
+        )));
+        assert!(!hidden_source(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/mutex.rs"
+        ))));
+        assert!(!hidden_source(std::path::Path::new("src/main.rs")));
+    }
 }
