@@ -112,11 +112,13 @@
 // With detection compiled out the detector is built but never called.
 #![cfg_attr(not(any(debug_assertions, feature = "always")), allow(dead_code))]
 
+mod barrier;
 pub mod classes;
 mod condvar;
 mod detect;
 mod facade;
 mod mutex;
+mod once;
 pub mod parking_lot;
 mod poison;
 pub mod race;

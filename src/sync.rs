@@ -2,10 +2,16 @@
 //! `use std::sync::…` → `use lockgraph::sync::…`.
 //!
 //! The locks, their guards and [`Condvar`] are lockgraph's checked ones
-//! (the same types as at the crate root); everything else — `Arc`, `Weak`,
-//! `Once`, `OnceLock`, `LazyLock`, `Barrier`, `mpsc`, `atomic`, the error
-//! and result types — is std's own, re-exported unchanged, so code using any
-//! of std::sync keeps compiling after the swap.
+//! (the same types as at the crate root). [`OnceLock`], [`LazyLock`] and
+//! [`Once`] take part in the lock order (an initialisation acts as a lock
+//! while it runs; re-entrant initialisation is a self-deadlock report) and
+//! order the race detector's accesses (the initialisation happens before
+//! every later access through the cell); [`Barrier`] rounds order them too
+//! (every arrival before every return). Everything else — `Arc`, `Weak`,
+//! `mpsc`, `atomic`, `OnceState`, `BarrierWaitResult`, the error and result
+//! types — is std's own, re-exported unchanged (the race detector does not
+//! see ordering through channels or atomics yet), so code using any of
+//! std::sync keeps compiling after the swap.
 //!
 //! ```
 //! use lockgraph::sync::atomic::{AtomicUsize, Ordering};
@@ -36,7 +42,9 @@
 // lockgraph replaces.
 pub use crate::facade::std_sync::*;
 
+pub use crate::barrier::Barrier;
 pub use crate::condvar::Condvar;
 pub use crate::mutex::{Mutex, MutexGuard};
+pub use crate::once::{LazyLock, Once, OnceLock};
 pub use crate::reentrant::{ReentrantLock, ReentrantLockGuard};
 pub use crate::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -347,10 +347,10 @@ fn a_hand_off_seen_through_try_lock_is_clean() {
         };
         let (ready, data) = &*shared;
         loop {
-            if let Ok(ready) = ready.try_lock() {
-                if *ready {
-                    break;
-                }
+            if let Ok(ready) = ready.try_lock()
+                && *ready
+            {
+                break;
             }
             std::thread::yield_now();
         }

@@ -21,7 +21,7 @@ enum Lock {
 
 impl Lock {
     fn new(i: usize) -> Lock {
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             Lock::RwLock(Arc::new(RwLock::new(0)))
         } else {
             Lock::Mutex(Arc::new(Mutex::new(0)))
@@ -50,7 +50,7 @@ fn worker(table: Arc<StdRwLock<Vec<Lock>>>, seed: u64) {
     let mut rng = Rng(seed);
     let mut done = 0;
     while done < ACQUISITIONS {
-        if rng.next() % 100 == 0 {
+        if rng.next().is_multiple_of(100) {
             // Replace a lock: the old one is dropped once no thread uses it.
             let slot = rng.next() % SLOTS;
             table.write().unwrap()[slot] = Lock::new(slot);
@@ -70,7 +70,7 @@ fn worker(table: Arc<StdRwLock<Vec<Lock>>>, seed: u64) {
         for lock in &locks {
             guards.push(match lock {
                 Lock::Mutex(m) => Guard::Mutex(m.lock().unwrap()),
-                Lock::RwLock(l) if rng.next() % 2 == 0 => Guard::Read(l.read().unwrap()),
+                Lock::RwLock(l) if rng.next().is_multiple_of(2) => Guard::Read(l.read().unwrap()),
                 Lock::RwLock(l) => Guard::Write(l.write().unwrap()),
             });
             done += 1;

@@ -183,6 +183,61 @@ pub(crate) fn absorb(other: &VClock) {
     local::with(|local| thread_clock(local).clock.join(other));
 }
 
+/// A `Barrier`'s clocks: arrivals so far, and per round the joined
+/// history of its arrivals and how many parties have left it.
+#[derive(Default)]
+struct BarrierClocks {
+    arrived: u64,
+    rounds: HashMap<u64, (VClock, usize)>,
+}
+
+sync::global! {
+    static BARRIER_CLOCKS: sync::Mutex<HashMap<usize, BarrierClocks>> = lazy sync::Mutex::new(HashMap::new());
+}
+
+/// Before `Barrier::wait`: counts the arrival (detection off or on, so the
+/// rounds stay aligned) and, with race detection on, adds this thread's
+/// history to its round's. Returns the round.
+pub(crate) fn barrier_arrive(barrier: usize, parties: usize) -> u64 {
+    let history = hand_over();
+    let mut all = BARRIER_CLOCKS.lock();
+    let state = all.entry(barrier).or_default();
+    let round = state.arrived / parties.max(1) as u64;
+    state.arrived += 1;
+    if let Some(history) = history {
+        state.rounds.entry(round).or_default().0.join(&history);
+    }
+    round
+}
+
+/// After `Barrier::wait` returns: every arrival of the round happened
+/// before what this thread does next.
+pub(crate) fn barrier_leave(barrier: usize, parties: usize, round: u64) {
+    let history = {
+        let mut all = BARRIER_CLOCKS.lock();
+        let Some(state) = all.get_mut(&barrier) else {
+            return;
+        };
+        let Some((history, left)) = state.rounds.get_mut(&round) else {
+            return;
+        };
+        *left += 1;
+        let history = history.clone();
+        if *left >= parties {
+            state.rounds.remove(&round);
+        }
+        history
+    };
+    if policy::is_racing(policy::state()) {
+        absorb(&history);
+    }
+}
+
+/// A `Barrier` was dropped.
+pub(crate) fn forget_barrier(barrier: usize) {
+    BARRIER_CLOCKS.lock().remove(&barrier);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

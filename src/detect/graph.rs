@@ -200,10 +200,10 @@ impl Graph {
     }
 
     fn mark_first_locked(&mut self, idx: NodeIndex, site: &'static Location<'static>) {
-        if let Some(node) = self.dag.node_mut(idx) {
-            if node.first_locked.is_none() {
-                node.first_locked = Some(site);
-            }
+        if let Some(node) = self.dag.node_mut(idx)
+            && node.first_locked.is_none()
+        {
+            node.first_locked = Some(site);
         }
     }
 
@@ -693,6 +693,10 @@ pub(crate) fn relock_report(
         .node(previous.id, previous.slot)
         .map(|idx| graph.info(idx))?;
     let title = match kind {
+        _ if lock.kind.is_cell() => format!(
+            "deadlock: re-entrant initialisation of a {} on this thread",
+            lock.kind
+        ),
         ReportKind::RecursiveRead => {
             format!(
                 "potential deadlock: recursive read of {} {} this thread already holds",

@@ -579,18 +579,16 @@ pub fn graph_stats() -> GraphStats {
 /// `meta`. Does nothing when detection is off.
 #[track_caller]
 pub(crate) fn assert_held(meta: &Meta, what: &str, expected: bool) {
-    if let Some(held) = meta.held_by_current_thread() {
-        if held != expected {
-            let site = Location::caller();
-            if expected {
-                panic!(
-                    "assertion failed: {what} is not held by the current thread (checked at {site})"
-                );
-            } else {
-                panic!(
-                    "assertion failed: {what} is held by the current thread (checked at {site})"
-                );
-            }
+    if let Some(held) = meta.held_by_current_thread()
+        && held != expected
+    {
+        let site = Location::caller();
+        if expected {
+            panic!(
+                "assertion failed: {what} is not held by the current thread (checked at {site})"
+            );
+        } else {
+            panic!("assertion failed: {what} is held by the current thread (checked at {site})");
         }
     }
 }

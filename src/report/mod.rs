@@ -31,6 +31,12 @@ pub enum LockKind {
     ParkingLotRwLock,
     /// [`crate::parking_lot::ReentrantMutex`].
     ParkingLotReentrantMutex,
+    /// [`crate::sync::OnceLock`]: its initialisation acts as a lock.
+    OnceLock,
+    /// [`crate::sync::LazyLock`]: its initialisation acts as a lock.
+    LazyLock,
+    /// [`crate::sync::Once`]: its `call_once` acts as a lock.
+    Once,
 }
 
 impl LockKind {
@@ -44,7 +50,18 @@ impl LockKind {
             LockKind::ParkingLotFairMutex => "parking_lot::FairMutex",
             LockKind::ParkingLotRwLock => "parking_lot::RwLock",
             LockKind::ParkingLotReentrantMutex => "parking_lot::ReentrantMutex",
+            LockKind::OnceLock => "OnceLock",
+            LockKind::LazyLock => "LazyLock",
+            LockKind::Once => "Once",
         }
+    }
+
+    /// Whether this is a one-time initialisation rather than a lock.
+    pub(crate) fn is_cell(self) -> bool {
+        matches!(
+            self,
+            LockKind::OnceLock | LockKind::LazyLock | LockKind::Once
+        )
     }
 
     pub(crate) fn article(self) -> &'static str {

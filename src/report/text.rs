@@ -318,6 +318,19 @@ impl Report {
                     ""
                 }
             )?;
+        } else if lock.kind.is_cell() {
+            writeln!(
+                out,
+                "\nThe {} is being initialised by this very thread: its initialiser asked for the \
+                 value it is\ncomputing. std's one-time initialisation blocks forever (or panics) \
+                 here.",
+                lock.kind
+            )?;
+            writeln!(
+                out,
+                "\nfix: do not reach the cell from its own initialiser; compute what it needs \
+                 first, or split\n     the value into two cells."
+            )?;
         } else {
             writeln!(
                 out,
