@@ -117,6 +117,7 @@ pub mod classes;
 mod condvar;
 mod detect;
 mod facade;
+mod mpsc;
 mod mutex;
 mod once;
 pub mod parking_lot;

@@ -7,11 +7,12 @@
 //! while it runs; re-entrant initialisation is a self-deadlock report) and
 //! order the race detector's accesses (the initialisation happens before
 //! every later access through the cell); [`Barrier`] rounds order them too
-//! (every arrival before every return). Everything else — `Arc`, `Weak`,
-//! `mpsc`, `atomic`, `OnceState`, `BarrierWaitResult`, the error and result
-//! types — is std's own, re-exported unchanged (the race detector does not
-//! see ordering through channels or atomics yet), so code using any of
-//! std::sync keeps compiling after the swap.
+//! (every arrival before every return), and so do [`mpsc`] channels (a send
+//! before the recv that takes it; a rendezvous both ways). Everything else
+//! — `Arc`, `Weak`, `atomic`, `OnceState`, `BarrierWaitResult`, the error
+//! and result types — is std's own, re-exported unchanged (the race
+//! detector does not see ordering through atomics yet), so code using any
+//! of std::sync keeps compiling after the swap.
 //!
 //! ```
 //! use lockgraph::sync::atomic::{AtomicUsize, Ordering};
@@ -43,6 +44,12 @@
 pub use crate::facade::std_sync::*;
 
 pub use crate::barrier::Barrier;
+
+/// Channels whose messages order the race detector (see the module).
+pub mod mpsc {
+    #[doc(inline)]
+    pub use crate::mpsc::*;
+}
 pub use crate::condvar::Condvar;
 pub use crate::mutex::{Mutex, MutexGuard};
 pub use crate::once::{LazyLock, Once, OnceLock};
