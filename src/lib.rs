@@ -112,6 +112,7 @@
 // With detection compiled out the detector is built but never called.
 #![cfg_attr(not(any(debug_assertions, feature = "always")), allow(dead_code))]
 
+mod atomic;
 mod barrier;
 pub mod classes;
 mod condvar;

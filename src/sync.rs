@@ -9,10 +9,12 @@
 //! every later access through the cell); [`Barrier`] rounds order them too
 //! (every arrival before every return), and so do [`mpsc`] channels (a send
 //! before the recv that takes it; a rendezvous both ways). Everything else
-//! — `Arc`, `Weak`, `atomic`, `OnceState`, `BarrierWaitResult`, the error
-//! and result types — is std's own, re-exported unchanged (the race
-//! detector does not see ordering through atomics yet), so code using any
-//! of std::sync keeps compiling after the swap.
+//! — `Arc`, `Weak`, `OnceState`, `BarrierWaitResult`, the error and result
+//! types — is std's own, re-exported unchanged, so code using any of
+//! std::sync keeps compiling after the swap. The [`atomic`] types are
+//! std's with their Release/Acquire operations ordering the race detector
+//! (a Release store before the Acquire load that reads it; fences; Relaxed
+//! orders nothing).
 //!
 //! ```
 //! use lockgraph::sync::atomic::{AtomicUsize, Ordering};
@@ -44,6 +46,13 @@
 pub use crate::facade::std_sync::*;
 
 pub use crate::barrier::Barrier;
+
+/// Atomics whose Release/Acquire operations order the race detector (see
+/// the module).
+pub mod atomic {
+    #[doc(inline)]
+    pub use crate::atomic::*;
+}
 
 /// Channels whose messages order the race detector (see the module).
 pub mod mpsc {

@@ -44,13 +44,24 @@ impl VClock {
 pub(crate) struct ThreadClock {
     pub(crate) tid: usize,
     pub(crate) clock: VClock,
+    /// The clock at this thread's last release fence: what its later
+    /// relaxed stores and read-modify-writes publish.
+    release_fence: Option<VClock>,
+    /// What this thread's relaxed loads saw since its last acquire fence:
+    /// taken in at the next one.
+    relaxed_seen: VClock,
 }
 
 impl ThreadClock {
     fn new(tid: usize) -> ThreadClock {
         let mut clock = VClock::default();
         clock.set(tid, 1);
-        ThreadClock { tid, clock }
+        ThreadClock {
+            tid,
+            clock,
+            release_fence: None,
+            relaxed_seen: VClock::default(),
+        }
     }
 
     /// This thread's current epoch.
@@ -181,6 +192,101 @@ pub(crate) fn hand_over() -> Option<VClock> {
 /// joined thread's history).
 pub(crate) fn absorb(other: &VClock) {
     local::with(|local| thread_clock(local).clock.join(other));
+}
+
+sync::global! {
+    static ATOMIC_CLOCKS: sync::Mutex<HashMap<usize, VClock>> = lazy sync::Mutex::new(HashMap::new());
+}
+
+/// How an atomic operation orders, as far as the race detector cares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AtomicOp {
+    /// A load; `acquire` when Acquire or SeqCst (or the load half of an
+    /// AcqRel read-modify-write).
+    Load { acquire: bool },
+    /// A plain store; `release` when Release or SeqCst.
+    Store { release: bool },
+    /// A read-modify-write: it continues the atomic's release sequence.
+    Rmw { acquire: bool, release: bool },
+}
+
+/// An operation on the atomic at `atomic` (its address), as
+/// ThreadSanitizer models them: a release store publishes this thread's
+/// history to the atomic (a relaxed one, only what a release fence before
+/// it covered, else nothing); a read-modify-write adds to what the atomic
+/// holds; an acquire load takes the atomic's history in (a relaxed one,
+/// at the next acquire fence).
+#[inline(never)]
+pub(crate) fn atomic(atomic: usize, op: AtomicOp) {
+    if !policy::is_racing(policy::state()) {
+        return;
+    }
+    local::with(|local| {
+        let clock = thread_clock(local);
+        let mut clocks = ATOMIC_CLOCKS.lock();
+        let (acquire, load) = match op {
+            AtomicOp::Load { acquire } => (acquire, true),
+            AtomicOp::Store { .. } => (false, false),
+            AtomicOp::Rmw { acquire, .. } => (acquire, true),
+        };
+        if load {
+            if let Some(history) = clocks.get(&atomic) {
+                if acquire {
+                    clock.clock.join(history);
+                } else {
+                    clock.relaxed_seen.join(history);
+                }
+            }
+        }
+        match op {
+            AtomicOp::Load { .. } => {}
+            AtomicOp::Store { release: true } => {
+                clocks.insert(atomic, clock.clock.clone());
+                clock.tick();
+            }
+            AtomicOp::Store { release: false } => match &clock.release_fence {
+                Some(fenced) => {
+                    clocks.insert(atomic, fenced.clone());
+                }
+                None => {
+                    clocks.remove(&atomic);
+                }
+            },
+            AtomicOp::Rmw { release, .. } => {
+                let published = if release {
+                    Some(clock.clock.clone())
+                } else {
+                    clock.release_fence.clone()
+                };
+                if let Some(published) = published {
+                    clocks.entry(atomic).or_default().join(&published);
+                }
+                if release {
+                    clock.tick();
+                }
+            }
+        }
+    });
+}
+
+/// A fence: an acquire fence takes in what earlier relaxed loads saw; a
+/// release fence marks what later relaxed stores publish.
+#[inline(never)]
+pub(crate) fn fence(acquire: bool, release: bool) {
+    if !policy::is_racing(policy::state()) {
+        return;
+    }
+    local::with(|local| {
+        let clock = thread_clock(local);
+        if acquire {
+            let seen = std::mem::take(&mut clock.relaxed_seen);
+            clock.clock.join(&seen);
+        }
+        if release {
+            clock.release_fence = Some(clock.clock.clone());
+            clock.tick();
+        }
+    });
 }
 
 /// A `Barrier`'s clocks: arrivals so far, and per round the joined
