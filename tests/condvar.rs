@@ -87,7 +87,15 @@ fn a_poisoned_mutex_is_reported_on_wake_up() {
         panic!("poison while the waiter sleeps");
     });
     let (lock, cv) = &*pair;
-    let guard = lock.lock().unwrap();
+    let guard = match lock.lock() {
+        Ok(guard) => guard,
+        // The poisoner ran first: poisoned before this thread could wait.
+        Err(_) => {
+            let _ = poisoner.join();
+            assert!(lock.is_poisoned());
+            return;
+        }
+    };
     let woken = cv.wait_timeout(guard, Duration::from_secs(5));
     let _ = poisoner.join();
     // Either woken by the notify (poisoned) or by the timeout after the

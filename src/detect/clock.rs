@@ -229,13 +229,11 @@ pub(crate) fn atomic(atomic: usize, op: AtomicOp) {
             AtomicOp::Store { .. } => (false, false),
             AtomicOp::Rmw { acquire, .. } => (acquire, true),
         };
-        if load {
-            if let Some(history) = clocks.get(&atomic) {
-                if acquire {
-                    clock.clock.join(history);
-                } else {
-                    clock.relaxed_seen.join(history);
-                }
+        if load && let Some(history) = clocks.get(&atomic) {
+            if acquire {
+                clock.clock.join(history);
+            } else {
+                clock.relaxed_seen.join(history);
             }
         }
         match op {
