@@ -46,10 +46,11 @@
 //! policy like any other: both accesses with thread, kind, site, held locks
 //! and a backtrace (captured once per site and thread).
 //!
-//! Ordering through `std::thread::spawn`/`join`, std locks, atomics or
-//! channels is invisible to the detector: share tracked data between
+//! Ordering through `std::thread::spawn`/`join`, std's own locks, atomics
+//! or channels is invisible to the detector: share tracked data between
 //! threads started with [`lockgraph::thread`](crate::thread) and
-//! synchronised with lockgraph locks, or it will report those accesses.
+//! synchronised with lockgraph's locks or the [`crate::sync`] cells,
+//! barriers, channels and atomics, or it will report those accesses.
 //!
 //! With detection compiled out (release without `always`), a `Tracked` is a
 //! mutex-protected cell and the annotations do nothing.
