@@ -145,7 +145,7 @@ mod hb {
 }
 
 /// An atomic fence: [`std::sync::atomic::fence`], which also orders the
-/// race detector (see the [module docs](self)).
+/// race detector (see the [module docs](crate::sync::atomic)).
 #[inline]
 pub fn fence(order: Ordering) {
     std_atomic::fence(order);
@@ -266,7 +266,7 @@ macro_rules! rmw_methods {
 
 macro_rules! atomic_int {
     ($($name:ident($t:ty)),* $(,)?) => {$(
-        #[doc = concat!("[`std::sync::atomic::", stringify!($name), "`], whose Release/Acquire operations order the race detector (see the [module docs](self)).")]
+        #[doc = concat!("[`std::sync::atomic::", stringify!($name), "`], whose Release/Acquire operations order the race detector (see the [module docs](crate::sync::atomic)).")]
         #[repr(transparent)]
         pub struct $name {
             inner: std_atomic::$name,
@@ -318,7 +318,7 @@ atomic_int!(
 );
 
 /// [`std::sync::atomic::AtomicBool`], whose Release/Acquire operations
-/// order the race detector (see the [module docs](self)).
+/// order the race detector (see the [module docs](crate::sync::atomic)).
 #[repr(transparent)]
 pub struct AtomicBool {
     inner: std_atomic::AtomicBool,
@@ -364,7 +364,7 @@ impl fmt::Debug for AtomicBool {
 }
 
 /// [`std::sync::atomic::AtomicPtr`], whose Release/Acquire operations order
-/// the race detector (see the [module docs](self)).
+/// the race detector (see the [module docs](crate::sync::atomic)).
 #[repr(transparent)]
 pub struct AtomicPtr<T> {
     inner: std_atomic::AtomicPtr<T>,

@@ -58,7 +58,7 @@ fn observed(meta: &Meta, kind: LockKind) {
 
 /// A cell written once: a drop-in replacement for [`std::sync::OnceLock`]
 /// whose initialisation the deadlock detector treats as a lock (see the
-/// [module docs](self)).
+/// [`lockgraph::sync`](crate::sync)).
 ///
 /// ```
 /// use lockgraph::sync::OnceLock;
@@ -205,7 +205,7 @@ impl<T: UnwindSafe> UnwindSafe for OnceLock<T> {}
 
 /// A value initialised on first access: a drop-in replacement for
 /// [`std::sync::LazyLock`] whose initialisation the deadlock detector
-/// treats as a lock (see the [module docs](self)).
+/// treats as a lock (see the [`lockgraph::sync`](crate::sync)).
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -296,7 +296,7 @@ impl<T: UnwindSafe, F: UnwindSafe> UnwindSafe for LazyLock<T, F> {}
 
 /// A one-time global initialisation: a drop-in replacement for
 /// [`std::sync::Once`] whose `call_once` the deadlock detector treats as a
-/// lock (see the [module docs](self)).
+/// lock (see the [`lockgraph::sync`](crate::sync)).
 ///
 /// ```
 /// use lockgraph::sync::Once;
