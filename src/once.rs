@@ -14,6 +14,7 @@
 //! the cell.
 
 use std::any::type_name;
+use std::cell::UnsafeCell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::panic::{RefUnwindSafe, UnwindSafe};
@@ -44,7 +45,11 @@ fn ordered<R>(meta: &Meta, kind: LockKind, initialising: bool, f: impl FnOnce() 
         }
     }
     let _release = Release(meta);
-    f()
+    let value = f();
+    // Waiting for another thread's initialiser ends when its value is
+    // there: the initialiser published its history just before.
+    meta.take_clock();
+    value
 }
 
 /// After reading an initialised value without blocking: ordered after the
@@ -131,6 +136,7 @@ impl<T> OnceLock<T> {
     pub fn set(&self, value: T) -> Result<(), T> {
         let initialising = self.inner.get().is_none();
         ordered(&self.meta, ONCE_LOCK, initialising, || {
+            self.meta.publish_clock();
             self.inner.set(value)
         })
     }
@@ -144,7 +150,11 @@ impl<T> OnceLock<T> {
     {
         let initialising = self.inner.get().is_none();
         ordered(&self.meta, ONCE_LOCK, initialising, || {
-            self.inner.get_or_init(f)
+            self.inner.get_or_init(|| {
+                let value = f();
+                self.meta.publish_clock();
+                value
+            })
         })
     }
 
@@ -205,7 +215,10 @@ impl<T: UnwindSafe> UnwindSafe for OnceLock<T> {}
 
 /// A value initialised on first access: a drop-in replacement for
 /// [`std::sync::LazyLock`] whose initialisation the deadlock detector
-/// treats as a lock (see the [`lockgraph::sync`](crate::sync)).
+/// treats as a lock (see [`lockgraph::sync`](crate::sync)). Built on a
+/// `OnceLock`, so that the initialiser's history is published before the
+/// value becomes visible; with detection compiled out,
+/// `lockgraph::sync::LazyLock` is std's own.
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -216,11 +229,20 @@ impl<T: UnwindSafe> UnwindSafe for OnceLock<T> {}
 /// assert_eq!(CODES["missing"], 404);
 /// ```
 pub struct LazyLock<T, F = fn() -> T> {
-    inner: std_sync::LazyLock<T, F>,
+    cell: std_sync::OnceLock<T>,
+    /// The initialiser, until it runs: taken only inside the cell's
+    /// initialisation, or through `&mut self`.
+    init: UnsafeCell<Option<F>>,
     meta: Meta,
 }
 
+// SAFETY: as std's `LazyLock`: `init` is touched only inside `cell`'s
+// initialisation, which `OnceLock` runs on one thread at a time, or through
+// `&mut self`; the value is shared like a `OnceLock<T>`'s.
+unsafe impl<T: Sync + Send, F: Send> Sync for LazyLock<T, F> {}
+
 const LAZY_LOCK: LockKind = LockKind::LazyLock;
+const POISONED: &str = "LazyLock instance has previously been poisoned";
 
 impl<T, F: FnOnce() -> T> LazyLock<T, F> {
     maybe_const_fn! {
@@ -229,23 +251,35 @@ impl<T, F: FnOnce() -> T> LazyLock<T, F> {
         #[inline]
         #[track_caller]
         pub fn new(f: F) -> LazyLock<T, F> {
-            LazyLock { inner: std_sync::LazyLock::new(f), meta: Meta::new(type_name::<T>) }
+            LazyLock {
+                cell: std_sync::OnceLock::new(),
+                init: UnsafeCell::new(Some(f)),
+                meta: Meta::new(type_name::<T>),
+            }
         }
     }
 
     /// Forces the evaluation and returns the value; the same as deref.
+    /// Panics if an earlier initialisation panicked, as std's does.
     #[track_caller]
     pub fn force(this: &LazyLock<T, F>) -> &T {
-        let initialising = std_sync::LazyLock::get(&this.inner).is_none();
+        let initialising = this.cell.get().is_none();
         ordered(&this.meta, LAZY_LOCK, initialising, || {
-            std_sync::LazyLock::force(&this.inner)
+            this.cell.get_or_init(|| {
+                // SAFETY: inside the cell's initialisation: no other thread
+                // touches `init` now (see the `Sync` impl).
+                let f = unsafe { (*this.init.get()).take() }.expect(POISONED);
+                let value = f();
+                this.meta.publish_clock();
+                value
+            })
         })
     }
 
     /// The value, if initialised. Never blocks.
     #[track_caller]
     pub fn get(this: &LazyLock<T, F>) -> Option<&T> {
-        let value = std_sync::LazyLock::get(&this.inner);
+        let value = this.cell.get();
         if value.is_some() {
             observed(&this.meta, LAZY_LOCK);
         }
@@ -254,12 +288,16 @@ impl<T, F: FnOnce() -> T> LazyLock<T, F> {
 
     /// The value, mutably, if initialised.
     pub fn get_mut(this: &mut LazyLock<T, F>) -> Option<&mut T> {
-        std_sync::LazyLock::get_mut(&mut this.inner)
+        this.cell.get_mut()
     }
 
     /// Forces the evaluation and returns the value, mutably.
     pub fn force_mut(this: &mut LazyLock<T, F>) -> &mut T {
-        std_sync::LazyLock::force_mut(&mut this.inner)
+        if this.cell.get().is_none() {
+            let f = this.init.get_mut().take().expect(POISONED);
+            let _ = this.cell.set(f());
+        }
+        this.cell.get_mut().expect("initialised just now")
     }
 }
 
@@ -274,7 +312,7 @@ impl<T, F: FnOnce() -> T> Deref for LazyLock<T, F> {
 
 impl<T, F: FnOnce() -> T> DerefMut for LazyLock<T, F> {
     fn deref_mut(&mut self) -> &mut T {
-        &mut self.inner
+        LazyLock::force_mut(self)
     }
 }
 
@@ -287,7 +325,12 @@ impl<T: Default> Default for LazyLock<T> {
 
 impl<T: fmt::Debug, F> fmt::Debug for LazyLock<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
+        let mut tuple = f.debug_tuple("LazyLock");
+        match self.cell.get() {
+            Some(value) => tuple.field(value),
+            None => tuple.field(&format_args!("<uninit>")),
+        };
+        tuple.finish()
     }
 }
 
@@ -333,7 +376,12 @@ impl Once {
     #[track_caller]
     pub fn call_once<F: FnOnce()>(&self, f: F) {
         let initialising = !self.inner.is_completed();
-        ordered(&self.meta, ONCE, initialising, || self.inner.call_once(f))
+        ordered(&self.meta, ONCE, initialising, || {
+            self.inner.call_once(|| {
+                f();
+                self.meta.publish_clock();
+            })
+        })
     }
 
     /// As [`call_once`](Once::call_once), also running after an earlier
@@ -342,7 +390,10 @@ impl Once {
     pub fn call_once_force<F: FnOnce(&std_sync::OnceState)>(&self, f: F) {
         let initialising = !self.inner.is_completed();
         ordered(&self.meta, ONCE, initialising, || {
-            self.inner.call_once_force(f)
+            self.inner.call_once_force(|state| {
+                f(state);
+                self.meta.publish_clock();
+            })
         })
     }
 

@@ -61,6 +61,9 @@ pub mod mpsc {
 }
 pub use crate::condvar::Condvar;
 pub use crate::mutex::{Mutex, MutexGuard};
-pub use crate::once::{LazyLock, Once, OnceLock};
+// With detection compiled out, std's `LazyLock` (through the glob above).
+#[cfg(any(debug_assertions, feature = "always"))]
+pub use crate::once::LazyLock;
+pub use crate::once::{Once, OnceLock};
 pub use crate::reentrant::{ReentrantLock, ReentrantLockGuard};
 pub use crate::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};

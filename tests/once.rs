@@ -180,6 +180,34 @@ fn data_published_by_an_initialiser_is_ordered_for_every_reader() {
 }
 
 #[test]
+fn data_published_by_a_lazy_initialiser_or_a_once_is_ordered_for_every_reader() {
+    expect_clean(|| {
+        let table = Arc::new(Tracked::named("table", 0u32));
+        let setup = Arc::new(Tracked::named("setup", 0u32));
+        let lazy = {
+            let table = table.clone();
+            Arc::new(LazyLock::new(move || table.set(5)))
+        };
+        let once = Arc::new(Once::new());
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let (table, setup) = (table.clone(), setup.clone());
+                let (lazy, once) = (lazy.clone(), once.clone());
+                // std threads: only the cells order them.
+                std::thread::spawn(move || {
+                    let () = **lazy;
+                    once.call_once(|| setup.set(6));
+                    (table.get(), setup.get())
+                })
+            })
+            .collect();
+        for reader in readers {
+            assert_eq!(reader.join().unwrap(), (5, 6));
+        }
+    });
+}
+
+#[test]
 fn data_written_after_the_initialisation_is_not_ordered_by_it() {
     require_detection!();
     let report = expect_report(|| {

@@ -398,6 +398,25 @@ mod on {
             }
         }
 
+        /// (Race detection) Publishes this thread's history to the lock now,
+        /// while it holds it: an initialiser does so before its value
+        /// becomes visible, so whoever wakes on it finds the history there.
+        pub(crate) fn publish_clock(&self) {
+            let id = self.ident.id();
+            if id != 0 && policy::is_racing(policy::state()) {
+                local::with(|local| clock::releasing(local, id, false));
+            }
+        }
+
+        /// (Race detection) Takes in the lock's history now: after waiting
+        /// for an initialiser that published it.
+        pub(crate) fn take_clock(&self) {
+            let id = self.ident.id();
+            if id != 0 && policy::is_racing(policy::state()) {
+                local::with(|local| clock::acquired(local, id));
+            }
+        }
+
         /// The held entry changes mode (upgrade, downgrade) without blocking
         /// on anything this thread holds.
         pub(crate) fn change_access(&self, access: Access) {
@@ -507,6 +526,10 @@ mod off {
         pub(crate) fn release(&self) {}
         #[inline(always)]
         pub(crate) fn change_access(&self, _access: Access) {}
+        #[inline(always)]
+        pub(crate) fn publish_clock(&self) {}
+        #[inline(always)]
+        pub(crate) fn take_clock(&self) {}
         #[inline(always)]
         pub(crate) fn held_by_current_thread(&self) -> Option<bool> {
             None
