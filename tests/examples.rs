@@ -227,3 +227,43 @@ fn pool_conn() {
     assert_contains(&out, &["no report: checkout and close take pool then conn"]);
     assert!(!out.contains("deadlock"), "{out}");
 }
+
+#[test]
+fn once_init() {
+    if !lockgraph::ENABLED {
+        return;
+    }
+    let (out, _) = run("once_init", &[]);
+    assert_contains(
+        &out,
+        &[
+            "potential deadlock: lock order inversion",
+            "OnceLock<Registry> created at examples/once_init.rs:",
+            "Mutex<Config> created at examples/once_init.rs:",
+            "once_init::reload",
+        ],
+    );
+    let (out, _) = run("once_init", &["--fixed"]);
+    assert_contains(&out, &["no report: the registry is always asked for"]);
+    assert!(!out.contains("deadlock"), "{out}");
+}
+
+#[test]
+fn pipeline() {
+    if !lockgraph::ENABLED {
+        return;
+    }
+    let (out, _) = run("pipeline", &[]);
+    assert_contains(
+        &out,
+        &[
+            "race condition:",
+            "Tracked \"parsed\"",
+            "thread `parser`",
+            "examples/pipeline.rs:",
+        ],
+    );
+    let (out, _) = run("pipeline", &["--fixed"]);
+    assert_contains(&out, &["sum 29, 4 records seen, 4 parsed", "no report"]);
+    assert!(!out.contains("race condition"), "{out}");
+}
