@@ -34,23 +34,28 @@ pub struct Barrier {
     parties: Parties,
 }
 
-/// The number of parties, kept only when detection is compiled in (std's
-/// barrier does not say), so that otherwise this is std's barrier alone.
+/// The number of parties and the creation site, kept only when detection
+/// is compiled in (std's barrier does not say the first), so that
+/// otherwise this is std's barrier alone.
 #[cfg(any(debug_assertions, feature = "always"))]
-type Parties = usize;
+type Parties = (usize, &'static std::panic::Location<'static>);
 #[cfg(not(any(debug_assertions, feature = "always")))]
 type Parties = ();
 
 #[cfg(any(debug_assertions, feature = "always"))]
+#[track_caller]
 const fn parties(n: usize) -> Parties {
-    n
+    (n, std::panic::Location::caller())
 }
 #[cfg(not(any(debug_assertions, feature = "always")))]
 const fn parties(_n: usize) -> Parties {}
 
 impl Barrier {
-    /// Creates a barrier for `n` threads (`n` of 0 or 1 never blocks).
+    /// Creates a barrier for `n` threads (`n` of 0 or 1 never blocks). Its
+    /// creation site names it when the watchdog finds a thread blocked in
+    /// it.
     #[must_use]
+    #[track_caller]
     pub const fn new(n: usize) -> Barrier {
         Barrier {
             inner: std_sync::Barrier::new(n),
@@ -60,12 +65,20 @@ impl Barrier {
 
     /// Blocks until all `n` threads have called `wait`; exactly one of them
     /// gets a result whose `is_leader()` is true.
+    #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
         #[cfg(any(debug_assertions, feature = "always"))]
         if policy::active() {
-            let round = clock::barrier_arrive(self.key(), self.parties);
+            let (parties, created) = self.parties;
+            let round = clock::barrier_arrive(self.key(), parties);
+            let blocked = crate::watchdog::begin_blocked(
+                "Barrier::wait",
+                created,
+                std::panic::Location::caller(),
+            );
             let result = self.inner.wait();
-            clock::barrier_leave(self.key(), self.parties, round);
+            drop(blocked);
+            clock::barrier_leave(self.key(), parties, round);
             return result;
         }
         self.inner.wait()

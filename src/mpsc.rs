@@ -72,6 +72,21 @@ mod stamp {
             clock::absorb(&history);
         }
     }
+
+    /// Where the channel was created, for the watchdog.
+    pub(super) type Site = &'static std::panic::Location<'static>;
+
+    #[track_caller]
+    pub(super) fn site() -> Site {
+        std::panic::Location::caller()
+    }
+
+    /// While a watchdog runs, says where this thread blocks (see
+    /// `watchdog::begin_blocked`).
+    #[track_caller]
+    pub(super) fn blocked(what: &'static str, created: Site) -> Option<crate::watchdog::WaitGuard> {
+        crate::watchdog::begin_blocked(what, created, std::panic::Location::caller())
+    }
 }
 
 #[cfg(not(any(debug_assertions, feature = "always")))]
@@ -90,6 +105,16 @@ mod stamp {
     pub(super) fn before_recv(_ack: &Ack) {}
     #[inline(always)]
     pub(super) fn after_send(_ack: &Ack) {}
+    pub(super) type Site = ();
+    #[inline(always)]
+    pub(super) fn site() -> Site {}
+    /// Nothing registered (a type that is not `Copy`, like the guard it
+    /// stands for).
+    pub(super) struct NoWait;
+    #[inline(always)]
+    pub(super) fn blocked(_what: &'static str, _created: Site) -> Option<NoWait> {
+        None
+    }
 }
 
 /// A message and its sender's history.
@@ -110,8 +135,10 @@ fn open<T>(msg: Msg<T>) -> T {
     msg.value
 }
 
-/// Creates an unbounded channel: [`std::sync::mpsc::channel`].
+/// Creates an unbounded channel: [`std::sync::mpsc::channel`]. Its
+/// creation site names it when the watchdog finds a thread blocked on it.
 #[must_use]
+#[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let (tx, rx) = std_mpsc::channel();
     (
@@ -119,6 +146,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         Receiver {
             inner: rx,
             ack: stamp::ack(false),
+            created: stamp::site(),
         },
     )
 }
@@ -127,15 +155,22 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 /// bound of 0 every `send` waits for its `recv` (a rendezvous), and orders
 /// both ways.
 #[must_use]
+#[track_caller]
 pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
     let (tx, rx) = std_mpsc::sync_channel(bound);
     let ack = stamp::ack(bound == 0);
+    let created = stamp::site();
     (
         SyncSender {
             inner: tx,
             ack: ack.clone(),
+            created,
         },
-        Receiver { inner: rx, ack },
+        Receiver {
+            inner: rx,
+            ack,
+            created,
+        },
     )
 }
 
@@ -171,16 +206,20 @@ impl<T> fmt::Debug for Sender<T> {
 pub struct SyncSender<T> {
     inner: std_mpsc::SyncSender<Msg<T>>,
     ack: stamp::Ack,
+    created: stamp::Site,
 }
 
 impl<T> SyncSender<T> {
     /// Sends `t`, waiting while the channel is full; `Err` with it if the
     /// receiver is gone.
+    #[track_caller]
     pub fn send(&self, t: T) -> Result<(), SendError<T>> {
+        let blocked = stamp::blocked("send on a full sync_channel", self.created);
         let sent = self
             .inner
             .send(msg(t))
             .map_err(|SendError(m)| SendError(m.value));
+        drop(blocked);
         if sent.is_ok() {
             stamp::after_send(&self.ack);
         }
@@ -205,6 +244,7 @@ impl<T> Clone for SyncSender<T> {
         SyncSender {
             inner: self.inner.clone(),
             ack: self.ack.clone(),
+            created: self.created,
         }
     }
 }
@@ -219,14 +259,19 @@ impl<T> fmt::Debug for SyncSender<T> {
 pub struct Receiver<T> {
     inner: std_mpsc::Receiver<Msg<T>>,
     ack: stamp::Ack,
+    created: stamp::Site,
 }
 
 impl<T> Receiver<T> {
     /// Waits for a message; `Err` once every sender is gone and the channel
     /// is empty.
+    #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         stamp::before_recv(&self.ack);
-        self.inner.recv().map(open)
+        let blocked = stamp::blocked("recv on a channel", self.created);
+        let received = self.inner.recv();
+        drop(blocked);
+        received.map(open)
     }
 
     /// A message if one is waiting, without blocking.
@@ -236,9 +281,13 @@ impl<T> Receiver<T> {
     }
 
     /// Waits at most `timeout` for a message.
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         stamp::before_recv(&self.ack);
-        self.inner.recv_timeout(timeout).map(open)
+        let blocked = stamp::blocked("recv_timeout on a channel", self.created);
+        let received = self.inner.recv_timeout(timeout);
+        drop(blocked);
+        received.map(open)
     }
 
     /// An iterator that waits for each message, ending when every sender
@@ -267,6 +316,7 @@ pub struct Iter<'a, T: 'a> {
 
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.recv().ok()
     }
@@ -293,6 +343,7 @@ pub struct IntoIter<T> {
 
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.recv().ok()
     }

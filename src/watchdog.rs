@@ -203,6 +203,8 @@ struct PubWait {
     since: Instant,
     /// The span stack when the wait began.
     spans: Spans,
+    /// A wait outside locks and Condvars: what, and where it was created.
+    blocked: Option<(&'static str, &'static Location<'static>)>,
 }
 
 sync::global! {
@@ -347,6 +349,49 @@ pub(crate) fn begin_wait(
             site,
             since: Instant::now(),
             spans: capture_spans(),
+            blocked: None,
+        });
+    }
+    WaitGuard { record }
+}
+
+/// While a watchdog runs, registers that this thread blocks in `what` (a
+/// channel's `recv`, a full `sync_channel`'s `send`, `Barrier::wait`) of
+/// the object created at `created`, so that a report naming this thread as
+/// a holder says where it is stuck. `None` (nothing to withdraw) otherwise.
+#[inline]
+pub(crate) fn begin_blocked(
+    what: &'static str,
+    created: &'static Location<'static>,
+    site: &'static Location<'static>,
+) -> Option<WaitGuard> {
+    if !policy::is_watching(policy::state()) {
+        return None;
+    }
+    Some(register_blocked(what, created, site))
+}
+
+#[cold]
+#[inline(never)]
+fn register_blocked(
+    what: &'static str,
+    created: &'static Location<'static>,
+    site: &'static Location<'static>,
+) -> WaitGuard {
+    let record = crate::detect::local::with(|local| {
+        let name = local.thread_name();
+        local.watch.record(name).clone()
+    });
+    if let Some(record) = &record {
+        let serial = WAIT_SERIAL.fetch_add(1, Ordering::Relaxed);
+        record.state.lock().wait = Some(PubWait {
+            serial,
+            lock: None,
+            mutex: None,
+            site,
+            since: Instant::now(),
+            spans: None,
+            blocked: Some((what, created)),
         });
     }
     WaitGuard { record }
@@ -482,6 +527,17 @@ fn build(
                 .cloned();
             let state = match &threads[h].wait {
                 Some(w) if w.lock.is_some() => HolderState::WaitingForLock,
+                Some(PubWait {
+                    blocked: Some((what, created)),
+                    site,
+                    since,
+                    ..
+                }) => HolderState::Blocked {
+                    what,
+                    created_at: created,
+                    at: site,
+                    waited: now - *since,
+                },
                 Some(w) => HolderState::WaitingOnCondvar {
                     at: w.site,
                     waited: now - w.since,

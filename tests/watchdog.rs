@@ -447,3 +447,72 @@ fn the_environment_variable_starts_a_watchdog() {
         );
     }
 }
+
+#[test]
+fn a_holder_blocked_in_a_lockgraph_channel_or_barrier_is_named_with_its_site() {
+    if !lockgraph::ENABLED {
+        return;
+    }
+    let recorder = Recorder::start();
+    let dog = watchdog::start(Config::new(THRESHOLD));
+    let lock = Arc::new(Mutex::named("ledger", ()));
+    let (tx, rx) = lockgraph::sync::mpsc::channel::<()>();
+    let channel_line = line!() - 1;
+    let barrier = Arc::new(lockgraph::sync::Barrier::new(2));
+    let barrier_line = line!() - 1;
+    let (started_tx, started) = mpsc::channel();
+    let holder = {
+        let (lock, barrier) = (lock.clone(), barrier.clone());
+        named("named-holder", move || {
+            {
+                let _guard = lock.lock().unwrap();
+                started_tx.send(()).unwrap();
+                let _ = rx.recv(); // blocks until the test sends
+            }
+            let _guard = lock.lock().unwrap();
+            started_tx.send(()).unwrap();
+            barrier.wait(); // blocks until the test arrives
+        })
+    };
+    for (what, line) in [
+        ("recv on a channel", channel_line),
+        ("Barrier::wait", barrier_line),
+    ] {
+        started.recv().unwrap();
+        let waiter_name = format!("waiter-for-{}", what.replace(' ', "-"));
+        let waiter = {
+            let lock = lock.clone();
+            named(&waiter_name, move || drop(lock.lock().unwrap()))
+        };
+        let (report, _) = recorder
+            .wait_for(&waiter_name, THRESHOLD + Duration::from_secs(2))
+            .expect("reported");
+        let text = report.to_string();
+        let holder_state = report.waits()[0].holder().expect("known").state().clone();
+        match holder_state {
+            HolderState::Blocked {
+                what: blocked_in,
+                created_at,
+                ..
+            } => {
+                assert_eq!(blocked_in, what);
+                assert_eq!(created_at.line(), line, "{text}");
+            }
+            other => panic!("{what}: {other:?}\n{text}"),
+        }
+        assert!(
+            text.contains(&format!(
+                "is blocked in {what} (created at tests/watchdog.rs:{line}:"
+            )),
+            "{text}"
+        );
+        if what == "Barrier::wait" {
+            barrier.wait();
+        } else {
+            tx.send(()).unwrap();
+        }
+        waiter.join().unwrap();
+    }
+    holder.join().unwrap();
+    dog.stop();
+}

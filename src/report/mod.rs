@@ -502,6 +502,19 @@ pub enum HolderState {
         /// The Condvar's mutex, as an index into [`Report::locks`].
         mutex: Option<usize>,
     },
+    /// Blocked in a [`crate::sync`] channel or barrier: `what` (`recv on a
+    /// channel`, `send on a full sync_channel`, `Barrier::wait`) of the one
+    /// created at `created_at`.
+    Blocked {
+        /// What it is blocked in.
+        what: &'static str,
+        /// Where that channel or barrier was created.
+        created_at: &'static Location<'static>,
+        /// Where it blocks.
+        at: &'static Location<'static>,
+        /// For how long.
+        waited: std::time::Duration,
+    },
     /// Not waiting on anything lockgraph knows: busy, or blocked elsewhere
     /// (a channel, I/O, a lock of another library).
     NotWaiting,

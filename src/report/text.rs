@@ -487,6 +487,17 @@ impl Report {
                          lock, neither can ever proceed (release it before waiting)"
                     )?
                 }
+                HolderState::Blocked {
+                    what,
+                    created_at,
+                    at,
+                    waited,
+                } => writeln!(
+                    out,
+                    "    `{}` is blocked in {what} (created at {created_at}) at {at}, for {waited:.1?},\n    \
+                     while holding this lock: if what would wake it needs this lock, neither can proceed",
+                    holder.thread
+                )?,
                 HolderState::NotWaiting => writeln!(
                     out,
                     "    `{}` is not waiting on any lockgraph lock: it is busy or blocked elsewhere\n    \
