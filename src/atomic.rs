@@ -216,6 +216,26 @@ macro_rules! common_methods {
             result
         }
 
+        /// Stores `new` if the value is `current`, returning the previous
+        /// value: [`std`]'s deprecated `compare_and_swap` (still used by
+        /// published crates).
+        #[deprecated(
+            since = "1.50.0",
+            note = "Use `compare_exchange` or `compare_exchange_weak` instead"
+        )]
+        #[inline]
+        pub fn compare_and_swap(&self, current: $t, new: $t, order: Ordering) -> $t {
+            // std's own mapping of the one ordering to the failure one.
+            let failure = match order {
+                Ordering::Release | Ordering::Relaxed => Ordering::Relaxed,
+                Ordering::AcqRel | Ordering::Acquire => Ordering::Acquire,
+                _ => Ordering::SeqCst,
+            };
+            match self.compare_exchange(current, new, order, failure) {
+                Ok(previous) | Err(previous) => previous,
+            }
+        }
+
         /// Applies `f` until it stores: [`std`]'s `fetch_update`.
         #[inline]
         pub fn fetch_update<F>(

@@ -114,7 +114,10 @@ fn the_atomics_behave_as_std_s() {
         counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| Some(n * 3)),
         Ok(1)
     );
-    assert_eq!(counter.into_inner(), 3);
+    #[allow(deprecated)]
+    let previous = counter.compare_and_swap(3, 4, Ordering::AcqRel);
+    assert_eq!(previous, 3);
+    assert_eq!(counter.into_inner(), 4);
     let flag = AtomicBool::default();
     assert!(!flag.fetch_not(Ordering::SeqCst));
     assert_eq!(format!("{flag:?}"), "true");
