@@ -17,10 +17,7 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use lockgraph::sync::{Mutex, OnceLock};
-use lockgraph::{Policy, set_policy};
 
 struct Config {
     names: Vec<String>,
@@ -59,11 +56,7 @@ fn reload_fixed(name: &str) -> usize {
 
 fn main() {
     let fixed = common::fixed();
-    let reports = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = reports.clone();
-    set_policy(Policy::callback(move |report| {
-        sink.lock().unwrap().push(report.to_string());
-    }));
+    let reports = common::collect_reports();
 
     CONFIG.lock().unwrap().names.push("alpha".to_owned());
     println!("startup: the registry is built, reading the config under its lock");

@@ -21,15 +21,11 @@ use std::sync::Arc;
 
 use lockgraph::race::Tracked;
 use lockgraph::sync::mpsc;
-use lockgraph::{Policy, set_policy, thread};
+use lockgraph::thread;
 
 fn main() {
     let fixed = common::fixed();
-    let reports = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = reports.clone();
-    set_policy(Policy::callback(move |report| {
-        sink.lock().unwrap().push(report.to_string());
-    }));
+    let reports = common::collect_reports();
 
     let parsed = Arc::new(Tracked::named("parsed", 0u64));
     let (tx, rx) = mpsc::sync_channel::<(u64, u64)>(4);

@@ -22,10 +22,8 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex as StdMutex};
-
+use lockgraph::Mutex;
 use lockgraph::classes::{self, Mode};
-use lockgraph::{Mutex, Policy, set_policy};
 
 struct Pool {
     idle: Mutex<Vec<u32>>,
@@ -81,11 +79,7 @@ impl Conn {
 fn main() {
     let fixed = common::fixed();
     classes::set_mode(Mode::Panic);
-    let reports = Arc::new(StdMutex::new(Vec::new()));
-    let sink = reports.clone();
-    set_policy(Policy::callback(move |report| {
-        sink.lock().unwrap().push(report.to_string());
-    }));
+    let reports = common::collect_reports();
 
     println!("test 1 (checkout): a fresh pool and connection, pool then conn");
     {

@@ -327,6 +327,35 @@ impl Drop for WaitGuard {
     }
 }
 
+/// What a thread waits for: a lock, a Condvar (of `mutex`), or something
+/// else (`blocked`: what, and where it was created).
+struct WaitOn {
+    lock: Option<(LockId, u32)>,
+    mutex: Option<(LockId, u32)>,
+    blocked: Option<(&'static str, &'static Location<'static>)>,
+}
+
+/// Publishes this thread's wait until the guard is dropped.
+fn register(wait: WaitOn, site: &'static Location<'static>) -> WaitGuard {
+    let record = crate::detect::local::with(|local| {
+        let name = local.thread_name();
+        local.watch.record(name).clone()
+    });
+    if let Some(record) = &record {
+        let serial = WAIT_SERIAL.fetch_add(1, Ordering::Relaxed);
+        record.state.lock().wait = Some(PubWait {
+            serial,
+            lock: wait.lock,
+            mutex: wait.mutex,
+            site,
+            since: Instant::now(),
+            spans: capture_spans(),
+            blocked: wait.blocked,
+        });
+    }
+    WaitGuard { record }
+}
+
 /// Registers that this thread is about to park: waiting for `lock`, or
 /// (with `lock == None`) on a Condvar of `mutex`.
 #[cold]
@@ -336,23 +365,12 @@ pub(crate) fn begin_wait(
     mutex: Option<(LockId, u32)>,
     site: &'static Location<'static>,
 ) -> WaitGuard {
-    let record = crate::detect::local::with(|local| {
-        let name = local.thread_name();
-        local.watch.record(name).clone()
-    });
-    if let Some(record) = &record {
-        let serial = WAIT_SERIAL.fetch_add(1, Ordering::Relaxed);
-        record.state.lock().wait = Some(PubWait {
-            serial,
-            lock,
-            mutex,
-            site,
-            since: Instant::now(),
-            spans: capture_spans(),
-            blocked: None,
-        });
-    }
-    WaitGuard { record }
+    let wait = WaitOn {
+        lock,
+        mutex,
+        blocked: None,
+    };
+    register(wait, site)
 }
 
 /// While a watchdog runs, registers that this thread blocks in `what` (a
@@ -368,33 +386,12 @@ pub(crate) fn begin_blocked(
     if !policy::is_watching(policy::state()) {
         return None;
     }
-    Some(register_blocked(what, created, site))
-}
-
-#[cold]
-#[inline(never)]
-fn register_blocked(
-    what: &'static str,
-    created: &'static Location<'static>,
-    site: &'static Location<'static>,
-) -> WaitGuard {
-    let record = crate::detect::local::with(|local| {
-        let name = local.thread_name();
-        local.watch.record(name).clone()
-    });
-    if let Some(record) = &record {
-        let serial = WAIT_SERIAL.fetch_add(1, Ordering::Relaxed);
-        record.state.lock().wait = Some(PubWait {
-            serial,
-            lock: None,
-            mutex: None,
-            site,
-            since: Instant::now(),
-            spans: None,
-            blocked: Some((what, created)),
-        });
-    }
-    WaitGuard { record }
+    let wait = WaitOn {
+        lock: None,
+        mutex: None,
+        blocked: Some((what, created)),
+    };
+    Some(register(wait, site))
 }
 
 // ------------------------------------------------------------ the watchdog

@@ -45,3 +45,14 @@ pub fn print_outcome(what: &str, payload: Option<Box<dyn Any + Send>>) {
         None => println!("{what}: finished, no report"),
     }
 }
+
+/// Sends every report to a list the example prints itself (a callback
+/// policy), so the program runs to completion.
+pub fn collect_reports() -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = reports.clone();
+    lockgraph::set_policy(lockgraph::Policy::callback(move |report| {
+        sink.lock().unwrap().push(report.to_string());
+    }));
+    reports
+}
