@@ -37,7 +37,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::class::ClassData;
-use crate::facade::{self as sync, AtomicU8, Ordering};
+use crate::facade::{self as sync, AtomicBool, AtomicU8, Ordering};
 use crate::report::Trace;
 
 /// The record format's version, in every file's header.
@@ -51,6 +51,11 @@ const OPENED: u8 = 3;
 
 sync::global! {
     static STATE: AtomicU8 = const AtomicU8::new(UNKNOWN);
+}
+// Set when an edge is queued, so that `flush` after a slow path that
+// queued nothing (most of them) takes no lock.
+sync::global! {
+    static PENDING: AtomicBool = const AtomicBool::new(false);
 }
 sync::global! {
     static SINK: sync::Mutex<Sink> = lazy sync::Mutex::new(Sink::default());
@@ -151,6 +156,7 @@ pub(crate) fn queue(edge: EdgeRecord) {
     let mut sink = SINK.lock();
     if sink.queued.insert((edge.from.id, edge.to.id)) {
         sink.pending.push(edge);
+        PENDING.store(true, Ordering::Relaxed);
     }
 }
 
@@ -158,6 +164,10 @@ pub(crate) fn queue(edge: EdgeRecord) {
 #[cold]
 #[inline(never)]
 pub(crate) fn flush() {
+    // An edge queued after this swap is taken by this flush or the next.
+    if !PENDING.swap(false, Ordering::Relaxed) {
+        return;
+    }
     let mut sink = SINK.lock();
     if sink.pending.is_empty() {
         return;
