@@ -835,9 +835,8 @@ pub(crate) fn class_dot() -> String {
         let label = match &class.name {
             Some(name) => format!("class {name:?}\\n{}", class.created),
             None => format!(
-                "{}<{}>\\n{}",
-                class.kind,
-                crate::report::short_type(class.data),
+                "{}\\n{}",
+                crate::report::type_label(class.kind, class.data),
                 class.created
             ),
         };

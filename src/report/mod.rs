@@ -11,7 +11,7 @@ mod dot;
 mod text;
 
 pub(crate) use dot::dot_escape;
-pub(crate) use text::short_type;
+pub(crate) use text::type_label;
 
 /// What kind of lock a report entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -13,7 +13,7 @@ impl Report {
         let label = |lock: &LockInfo| match (&lock.name, &lock.class) {
             (Some(name), _) => name.to_string(),
             (None, Some(class)) => format!("{class:?}"),
-            (None, None) => format!("{}<{}>", lock.kind, short_type(lock.data)),
+            (None, None) => type_label(lock.kind, lock.data),
         };
         let mine = label(&self.locks[i]);
         if self.locks[i].name.is_none()
@@ -55,7 +55,7 @@ impl Report {
             let label = match (&lock.name, self.locks.iter().position(|l| l.id == lock.id)) {
                 (Some(name), _) => format!("{} {name:?}", lock.kind),
                 (None, Some(i)) => self.label(i),
-                (None, None) => format!("{}<{}>", lock.kind, short_type(lock.data)),
+                (None, None) => type_label(lock.kind, lock.data),
             };
             writeln!(
                 out,
@@ -515,6 +515,12 @@ impl Report {
         }
         self.write_held(out)
     }
+}
+
+/// How a report names an unnamed lock: its type and what it protects,
+/// `Mutex<Vec<u32>>`.
+pub(crate) fn type_label(kind: LockKind, data: &str) -> String {
+    format!("{kind}<{}>", short_type(data))
 }
 
 /// A type name without its module paths: `alloc::vec::Vec<u32>` reads
