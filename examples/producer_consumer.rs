@@ -1,22 +1,27 @@
 //! A producer/consumer queue: a `VecDeque` behind a `Mutex`, and a
 //! `Condvar` to wake the consumer. The correct version runs clean.
 //!
-//! `--lost-wakeup` shows a classic hang no lock order reveals: the consumer
-//! keeps holding the `stats` lock while it waits on the Condvar, and the
-//! producer must update `stats` before it notifies. The producer blocks on
-//! `stats`, so the notification the consumer waits for is never sent, and
-//! both wait forever. lockgraph's watchdog (started here with a 1 s
-//! threshold) reports who waits for what: the producer waits for `stats`,
-//! held by the consumer, which is waiting on a Condvar while holding it.
+//! `--lost-wakeup` shows a classic hang: the consumer keeps holding the
+//! `stats` lock while it waits on the Condvar, and the producer must update
+//! `stats` before it notifies. Once the consumer waits, the producer blocks
+//! on `stats`, the notification never comes, and both wait forever.
+//!
+//! lockgraph orders Condvar waits and notifications with the locks around
+//! them: the producer took `stats` on its way to notifying (Condvar ->
+//! stats), and the consumer waits while holding `stats` (stats -> Condvar).
+//! The first time the consumer waits, that closes a cycle and is reported,
+//! before anything hangs — in this run the producer's first item is in
+//! before the consumer starts, so nothing would have hung yet. The watchdog
+//! (started with a 1 s threshold) is the fallback for a run where the
+//! consumer waits before any notification was seen.
 //!
 //! ```text
 //! cargo run --example producer_consumer                  # clean
-//! cargo run --example producer_consumer -- --lost-wakeup  # hangs; the watchdog reports it
+//! cargo run --example producer_consumer -- --lost-wakeup  # reported at the consumer's first wait
 //! ```
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lockgraph::watchdog::{self, Config};
@@ -26,8 +31,6 @@ struct Shared {
     queue: Mutex<VecDeque<u32>>,
     ready: Condvar,
     stats: Mutex<u32>,
-    /// Set by the consumer, holding the queue, right before it first waits.
-    waiting: AtomicBool,
 }
 
 fn produce(shared: &Shared, items: u32) {
@@ -45,10 +48,7 @@ fn consume(shared: &Shared, items: u32, hold_stats_while_waiting: bool) -> u32 {
         let _stats = hold_stats_while_waiting.then(|| shared.stats.lock().unwrap());
         let mut queue = shared
             .ready
-            .wait_while(shared.queue.lock().unwrap(), |q| {
-                shared.waiting.store(true, Ordering::Release);
-                q.is_empty()
-            })
+            .wait_while(shared.queue.lock().unwrap(), |q| q.is_empty())
             .unwrap();
         sum += queue.pop_front().unwrap();
     }
@@ -61,7 +61,6 @@ fn main() {
         queue: Mutex::named("queue", VecDeque::new()),
         ready: Condvar::new(),
         stats: Mutex::named("stats", 0),
-        waiting: AtomicBool::new(false),
     });
     if !lost_wakeup {
         let producer = {
@@ -74,42 +73,42 @@ fn main() {
         return;
     }
 
-    // Print the watchdog's report, then end the process: the two threads
-    // are stuck for good.
+    // Print the first report, then end the process: in a run where the
+    // consumer waited first, the two threads would be stuck for good.
     lockgraph::set_policy(Policy::callback(|report| {
         println!("{report}\n");
-        println!("(the example exits here: these threads can never finish)");
+        println!("(the example exits at its first report)");
         std::process::exit(0);
     }));
     let _watchdog = watchdog::start(Config::new(Duration::from_secs(1)));
-    let consumer = {
-        let shared = shared.clone();
-        thread::Builder::new()
-            .name("consumer".into())
-            .spawn(move || consume(&shared, 1, true))
-            .unwrap()
-    };
-    // Start the producer once the consumer is about to wait: it holds the
-    // queue then, so the producer's push lands after the wait began.
-    while !shared.waiting.load(Ordering::Acquire) {
-        thread::sleep(Duration::from_millis(1));
-    }
     let producer = {
         let shared = shared.clone();
         thread::Builder::new()
             .name("producer".into())
-            .spawn(move || produce(&shared, 1))
+            .spawn(move || produce(&shared, 3))
+            .unwrap()
+    };
+    // In this run the consumer starts late, after the producer delivered
+    // its items: the producer took `stats` on its way to each notification,
+    // and nothing can hang any more. The consumer's first wait is reported
+    // all the same.
+    producer.join().unwrap();
+    let consumer = {
+        let shared = shared.clone();
+        thread::Builder::new()
+            .name("consumer".into())
+            .spawn(move || consume(&shared, 4, true))
             .unwrap()
     };
     println!(
-        "the consumer waits for an item while holding `stats`; the producer needs `stats`...\n"
+        "the consumer waits for items while holding `stats`, which the producer needs before notifying...\n"
     );
     thread::sleep(Duration::from_secs(5));
     if !lockgraph::ENABLED {
-        println!("no report: the watchdog needs detection, compiled out of this build");
+        println!("no report: detection is compiled out of this build");
         std::process::exit(0);
     }
-    let _ = (consumer, producer);
+    let _ = consumer;
     println!("no report within 5 s");
     std::process::exit(1);
 }

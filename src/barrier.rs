@@ -1,10 +1,14 @@
 //! [`Barrier`], std-flavoured: std's barrier, whose rounds order the race
-//! detector's accesses (every arrival happens before every return).
+//! detector's accesses (every arrival happens before every return) and
+//! whose arrivals the deadlock detector orders with the locks around them.
 
 use std::fmt;
 
 use crate::detect::{ENABLED, clock, policy};
+use crate::facade::maybe_const_fn;
 use crate::facade::std_sync::{self, BarrierWaitResult};
+#[cfg(any(debug_assertions, feature = "always"))]
+use {crate::detect::Meta, crate::report::LockKind, std::any::type_name};
 
 /// Lets a number of threads wait for each other: a drop-in replacement for
 /// [`std::sync::Barrier`]. For the race detector, everything a thread did
@@ -34,46 +38,82 @@ pub struct Barrier {
     parties: Parties,
 }
 
-/// The number of parties and the creation site, kept only when detection
-/// is compiled in (std's barrier does not say the first), so that
-/// otherwise this is std's barrier alone.
+/// The number of parties (std's barrier does not say) and the barrier's
+/// record in the lock-order graph, kept only when detection is compiled
+/// in, so that otherwise this is std's barrier alone.
 #[cfg(any(debug_assertions, feature = "always"))]
-type Parties = (usize, &'static std::panic::Location<'static>);
+type Parties = (usize, Meta);
 #[cfg(not(any(debug_assertions, feature = "always")))]
 type Parties = ();
 
 #[cfg(any(debug_assertions, feature = "always"))]
-#[track_caller]
-const fn parties(n: usize) -> Parties {
-    (n, std::panic::Location::caller())
+maybe_const_fn! {
+    #[track_caller]
+    fn parties(n: usize) -> Parties {
+        (n, Meta::new(type_name::<()>))
+    }
 }
 #[cfg(not(any(debug_assertions, feature = "always")))]
 const fn parties(_n: usize) -> Parties {}
 
 impl Barrier {
-    /// Creates a barrier for `n` threads (`n` of 0 or 1 never blocks). Its
-    /// creation site names it when the watchdog finds a thread blocked in
-    /// it.
-    #[must_use]
-    #[track_caller]
-    pub const fn new(n: usize) -> Barrier {
-        Barrier {
-            inner: std_sync::Barrier::new(n),
-            parties: parties(n),
+    maybe_const_fn! {
+        /// Creates a barrier for `n` threads (`n` of 0 or 1 never blocks).
+        /// Its creation site names it in reports, and when the watchdog
+        /// finds a thread blocked in it.
+        #[must_use]
+        #[track_caller]
+        pub fn new(n: usize) -> Barrier {
+            Barrier {
+                inner: std_sync::Barrier::new(n),
+                parties: parties(n),
+            }
         }
     }
 
     /// Blocks until all `n` threads have called `wait`; exactly one of them
     /// gets a result whose `is_leader()` is true.
+    ///
+    /// For the deadlock detector an arrival signals the other parties and
+    /// waits for them: the locks a thread took (and released) on its way
+    /// to the barrier are ordered after it, those it holds while waiting
+    /// before it. A party waiting while holding a lock another party needs
+    /// before it arrives is reported, before anything hangs:
+    ///
+    /// ```should_panic
+    /// use std::sync::Arc;
+    /// use lockgraph::sync::{Barrier, Mutex};
+    /// # if !lockgraph::ENABLED { panic!("detection is off in this build") }
+    ///
+    /// let barrier = Arc::new(Barrier::new(2));
+    /// let log = Arc::new(Mutex::new(Vec::<&str>::new()));
+    /// let party = {
+    ///     let (barrier, log) = (barrier.clone(), log.clone());
+    ///     // This party logs, then arrives: Barrier -> log.
+    ///     std::thread::spawn(move || {
+    ///         log.lock().unwrap().push("ready");
+    ///         barrier.wait();
+    ///     })
+    /// };
+    /// barrier.wait();
+    /// party.join().unwrap();
+    /// // The next round, this party arrives holding the log: log -> Barrier.
+    /// let _log = log.lock().unwrap();
+    /// barrier.wait(); // panics: "a thread waits at a Barrier holding a lock ..."
+    /// ```
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
         #[cfg(any(debug_assertions, feature = "always"))]
         if policy::active() {
-            let (parties, created) = self.parties;
+            let (parties, ref meta) = self.parties;
+            if parties > 1 {
+                meta.signal_event(LockKind::Barrier, false);
+                meta.wait_event(LockKind::Barrier, None);
+            }
             let round = clock::barrier_arrive(self.key(), parties);
             let blocked = crate::watchdog::begin_blocked(
                 "Barrier::wait",
-                created,
+                meta.created(),
                 std::panic::Location::caller(),
             );
             let result = self.inner.wait();

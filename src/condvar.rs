@@ -46,6 +46,7 @@ impl Condvar {
         /// Creates a new condition variable; `const`, so it works in a
         /// `static`.
         #[inline]
+        #[track_caller]
         pub fn new() -> Condvar {
             Condvar { raw: RawCondvar::new() }
         }
@@ -74,6 +75,9 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
+        // Ordered as a wait even when the condition already holds: in
+        // another run it could have waited.
+        self.raw.would_wait(guard.mutex().raw());
         while condition(&mut *guard) {
             guard = self.wait(guard)?;
         }
@@ -144,12 +148,14 @@ impl Condvar {
     /// this thread did before notifying happens before what the woken thread
     /// does after waking.
     #[inline]
+    #[track_caller]
     pub fn notify_one(&self) {
         self.raw.notify_one();
     }
 
     /// Wakes up all blocked threads.
     #[inline]
+    #[track_caller]
     pub fn notify_all(&self) {
         self.raw.notify_all();
     }

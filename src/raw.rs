@@ -8,6 +8,7 @@
 //! it only after success and adds no edge; a timed one adds edges but never
 //! reports.
 
+use std::any::type_name;
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
@@ -166,32 +167,53 @@ impl RawMutex {
     }
 }
 
-/// A condition variable: [`sync::Condvar`] plus the race detector's
-/// notify→wake ordering, for both Condvar skins.
+/// A condition variable: [`sync::Condvar`] plus, for both Condvar skins,
+/// the race detector's notify→wake ordering and the lock order of its
+/// waits and notifications: a wait holding `L` orders `L` before the
+/// Condvar, a notification orders the Condvar before the locks its thread
+/// took on the way, so a waiter holding a lock its notifier needs closes
+/// a cycle.
 pub(crate) struct RawCondvar {
     inner: sync::Condvar,
+    meta: Meta,
 }
 
 impl RawCondvar {
     maybe_const_fn! {
         #[inline(always)]
+        #[track_caller]
         pub(crate) fn new() -> RawCondvar {
-            RawCondvar { inner: sync::Condvar::new() }
+            RawCondvar { inner: sync::Condvar::new(), meta: Meta::new(type_name::<()>) }
         }
     }
 
     /// Wakes one waiter; returns whether there was one.
     #[inline]
+    #[track_caller]
     pub(crate) fn notify_one(&self) -> bool {
+        self.meta.signal_event(LockKind::Condvar, true);
         clock::notify(self.key());
         self.inner.notify_one()
     }
 
     /// Wakes every waiter; returns how many there were.
     #[inline]
+    #[track_caller]
     pub(crate) fn notify_all(&self) -> usize {
+        self.meta.signal_event(LockKind::Condvar, true);
         clock::notify(self.key());
         self.inner.notify_all()
+    }
+
+    /// Orders the locks held now, but `mutex`, before this Condvar, as a
+    /// wait would: `wait_while` calls it before testing its condition, since
+    /// in another run the condition could have made it wait.
+    ///
+    /// Untimed waits only: a timeout ends a wait by itself.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn would_wait(&self, mutex: &RawMutex) {
+        self.meta.wait_event(LockKind::Condvar, Some(&mutex.meta));
     }
 
     /// Releases `mutex`, waits for a notification (or `deadline`), and
@@ -208,6 +230,9 @@ impl RawCondvar {
         kind: LockKind,
         deadline: Option<Instant>,
     ) -> bool {
+        if deadline.is_none() {
+            self.would_wait(mutex);
+        }
         // SAFETY: forwarded from the caller.
         let timed_out = unsafe { mutex.wait(&self.inner, kind, deadline) };
         clock::woken(self.key());

@@ -144,10 +144,11 @@ fn producer_consumer() {
     assert_contains(
         &out,
         &[
-            "lock held too long",
-            "thread `producer` has waited",
-            "held by thread `consumer`",
-            "waits on a Condvar",
+            "potential deadlock: a Condvar waiter holds a lock its notifier needs",
+            "thread `consumer` is waiting on",
+            "stats -> Condvar -> stats",
+            "first taken in thread `producer`",
+            "then notified Condvar at examples/producer_consumer.rs:",
         ],
     );
 }

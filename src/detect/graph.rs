@@ -280,7 +280,8 @@ impl Graph {
         let id = self.next_id;
         self.next_id += 1;
         let data = (lock.data)();
-        let class = class::enabled().then(|| match lock.class {
+        // Condvars and Barriers stand for themselves only.
+        let class = (class::enabled() && !lock.kind.is_event()).then(|| match lock.class {
             Some(name) => self.classes.named(lock.kind, lock.created, data, name),
             None => self
                 .classes
@@ -408,6 +409,11 @@ fn add_edges_locked(
     let mut class_cycle = None;
     // The span stack of this acquisition, captured for its first new edge.
     let mut spans_now: Option<Spans> = None;
+    let to_end = End {
+        idx: to_idx,
+        id: to,
+        site,
+    };
     let mut i = 0;
     while i < local.held.len() {
         let held = local.held.get(i);
@@ -421,79 +427,27 @@ fn add_edges_locked(
         let Some(from_idx) = graph.node(held.id, held.slot) else {
             continue;
         };
-        if !fresh && graph.dag.edge(from_idx, to_idx).is_some() {
-            local.known.insert(held.id, to);
-            continue;
-        }
-        if timed && !graph.dag.is_valid_edge(from_idx, to_idx) {
-            continue;
-        }
-        let (trace, trace_shared) = graph.trace_for_new_edge(held.site, site);
-        let spans = spans_now
-            .get_or_insert_with(|| current_spans(&mut local.spans))
-            .clone();
-        // The class edge this instance edge makes, if it is a new one.
-        let class_pair = graph.new_class_pair(from_idx, to_idx);
-        let class_trace = class_pair.and_then(|_| trace.clone());
-        let data = EdgeData {
-            thread: thread.clone(),
-            from_site: held.site,
-            to_site: site,
-            trace,
-            trace_shared,
-            spans: spans.clone(),
+        let from = End {
+            idx: from_idx,
+            id: held.id,
+            site: held.site,
         };
-        match graph.dag.try_add_edge(from_idx, to_idx, data) {
-            Ok(_) => {
-                local.known.insert(held.id, to);
-                graph.mark_first_locked(from_idx, held.site);
-                if !fresh {
-                    graph.mark_first_locked(to_idx, site);
-                }
-                if let Some((from_class, to_class)) = class_pair {
-                    if record::enabled() {
-                        let class = |idx: ClassIdx| {
-                            ClassRecord::new(idx.index() as u32, graph.classes.class(idx))
-                        };
-                        record::queue(EdgeRecord {
-                            from: class(from_class),
-                            to: class(to_class),
-                            thread: thread.clone(),
-                            from_site: held.site,
-                            to_site: site,
-                            trace: class_trace.clone(),
-                        });
-                    }
-                    let edge = ClassEdge {
-                        thread: thread.clone(),
-                        from_site: held.site,
-                        to_site: site,
-                        trace: class_trace,
-                        trace_shared,
-                        from: graph.instance(from_idx),
-                        to: graph.instance(to_idx),
-                        spans,
-                    };
-                    let cycle = graph.classes.add_edge(from_class, to_class, edge, timed);
-                    if class_cycle.is_none() {
-                        class_cycle = cycle.map(|cycle| (cycle, from_idx, held));
-                    }
-                }
+        let edge = (from, to_end);
+        match add_edge(graph, local, (&thread, &mut spans_now), edge, fresh, timed) {
+            Added::New(Some(cycle)) if class_cycle.is_none() => {
+                class_cycle = Some((cycle, from_idx, held));
             }
-            Err(_) if finding.is_none() => {
+            Added::Refused if finding.is_none() => {
                 finding = inversion_report(
                     graph,
                     local,
-                    (&thread, spans),
-                    from_idx,
-                    held,
-                    to_idx,
+                    (&thread, spans_now.clone().flatten()),
+                    edge,
                     access,
-                    site,
                 )
                 .map(Box::new);
             }
-            Err(_) => {}
+            _ => {}
         }
     }
     if let (None, Some((cycle, from_idx, held))) = (&finding, class_cycle) {
@@ -512,17 +466,162 @@ fn add_edges_locked(
     (to, to_slot, finding)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One end of an edge being added: the lock's node and id, and the site
+/// where it was acquired (or, for a Condvar or Barrier, waited on or
+/// signalled).
+#[derive(Clone, Copy)]
+struct End {
+    idx: NodeIndex,
+    id: LockId,
+    site: &'static Location<'static>,
+}
+
+/// What became of an edge offered to the graph.
+enum Added {
+    /// It was there already (now cached), or a timed acquisition skipped it.
+    Known,
+    /// Added; with the class cycle its class edge closed, if any.
+    New(Option<Vec<ClassIdx>>),
+    /// Refused: it would close a cycle.
+    Refused,
+}
+
+/// Adds the instance edge `from -> to` (and its class edge, when new), with
+/// a backtrace and the span stack; a cycle-closing edge is refused.
+fn add_edge(
+    graph: &mut Graph,
+    local: &mut Local,
+    (thread, spans_now): (&Arc<str>, &mut Option<Spans>),
+    (from, to): (End, End),
+    fresh: bool,
+    timed: bool,
+) -> Added {
+    if !fresh && graph.dag.edge(from.idx, to.idx).is_some() {
+        local.known.insert(from.id, to.id);
+        return Added::Known;
+    }
+    if timed && !graph.dag.is_valid_edge(from.idx, to.idx) {
+        return Added::Known;
+    }
+    let (trace, trace_shared) = graph.trace_for_new_edge(from.site, to.site);
+    let spans = spans_now
+        .get_or_insert_with(|| current_spans(&mut local.spans))
+        .clone();
+    // The class edge this instance edge makes, if it is a new one.
+    let class_pair = graph.new_class_pair(from.idx, to.idx);
+    let class_trace = class_pair.and_then(|_| trace.clone());
+    let data = EdgeData {
+        thread: thread.clone(),
+        from_site: from.site,
+        to_site: to.site,
+        trace,
+        trace_shared,
+        spans: spans.clone(),
+    };
+    if graph.dag.try_add_edge(from.idx, to.idx, data).is_err() {
+        return Added::Refused;
+    }
+    local.known.insert(from.id, to.id);
+    graph.mark_first_locked(from.idx, from.site);
+    if !fresh {
+        graph.mark_first_locked(to.idx, to.site);
+    }
+    let Some((from_class, to_class)) = class_pair else {
+        return Added::New(None);
+    };
+    if record::enabled() {
+        let class = |idx: ClassIdx| ClassRecord::new(idx.index() as u32, graph.classes.class(idx));
+        record::queue(EdgeRecord {
+            from: class(from_class),
+            to: class(to_class),
+            thread: thread.clone(),
+            from_site: from.site,
+            to_site: to.site,
+            trace: class_trace.clone(),
+        });
+    }
+    let edge = ClassEdge {
+        thread: thread.clone(),
+        from_site: from.site,
+        to_site: to.site,
+        trace: class_trace,
+        trace_shared,
+        from: graph.instance(from.idx),
+        to: graph.instance(to.idx),
+        spans,
+    };
+    Added::New(graph.classes.add_edge(from_class, to_class, edge, timed))
+}
+
+/// Which way edges between a Condvar or Barrier and locks point.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Toward {
+    /// `lock -> event`: the locks are held while waiting for the event.
+    Event,
+    /// `event -> lock`: the locks were taken on the way to signalling it.
+    Locks,
+}
+
+/// Registers a Condvar or Barrier and adds its edges with `locks` (see
+/// [`Toward`]); `site` is the wait or the signal. Reports the first edge
+/// that would close a cycle.
+#[cold]
+#[inline(never)]
+pub(crate) fn event_edges(
+    local: &mut Local,
+    event: NewLock<'_>,
+    site: &'static Location<'static>,
+    toward: Toward,
+    locks: &[Held],
+) -> Option<Box<Report>> {
+    let thread = local.thread_name();
+    let mut graph = GRAPH.lock();
+    let graph = &mut *graph;
+    let (id, slot) = graph.register(&event, None);
+    let idx = graph.node(id, slot)?;
+    let event_end = End { idx, id, site };
+    let mut spans_now = None;
+    let mut finding = None;
+    for lock in locks {
+        let Some(lock_idx) = graph.node(lock.id, lock.slot) else {
+            continue;
+        };
+        let lock_end = End {
+            idx: lock_idx,
+            id: lock.id,
+            site: lock.site,
+        };
+        let edge = match toward {
+            Toward::Event => (lock_end, event_end),
+            Toward::Locks => (event_end, lock_end),
+        };
+        if local.known.contains(edge.0.id, edge.1.id) {
+            continue;
+        }
+        let added = add_edge(graph, local, (&thread, &mut spans_now), edge, false, false);
+        if matches!(added, Added::Refused) && finding.is_none() {
+            let spans = spans_now.clone().flatten();
+            finding = inversion_report(graph, local, (&thread, spans), edge, Access::Exclusive)
+                .map(|mut report| {
+                    // The report stands at the wait or the signal.
+                    report.location = site;
+                    Box::new(report)
+                });
+        }
+    }
+    finding
+}
+
+/// The report for the refused edge `from -> to`: the cycle it closes with
+/// the path already in the graph from `to` back to `from`.
 fn inversion_report(
     graph: &mut Graph,
     local: &Local,
     (thread, spans): (&Arc<str>, Spans),
-    from_idx: NodeIndex,
-    held: Held,
-    to_idx: NodeIndex,
+    (from, to): (End, End),
     access: Access,
-    site: &'static Location<'static>,
 ) -> Option<Report> {
+    let (from_idx, to_idx) = (from.idx, to.idx);
     let path = graph.dag.path(to_idx, from_idx)?;
     // locks: [held, acquiring, intermediate...]; edge j goes j -> j+1.
     let mut cycle = Vec::with_capacity(path.len());
@@ -531,18 +630,35 @@ fn inversion_report(
     let n = cycle.len();
     let locks: Vec<LockInfo> = cycle.iter().map(|&idx| graph.info(idx)).collect();
 
+    let (kind, title) = if locks.iter().any(|lock| lock.kind == LockKind::Condvar) {
+        (
+            ReportKind::BlockedWakeup,
+            "potential deadlock: a Condvar waiter holds a lock its notifier needs before notifying",
+        )
+    } else if locks.iter().any(|lock| lock.kind == LockKind::Barrier) {
+        (
+            ReportKind::BlockedWakeup,
+            "potential deadlock: a thread waits at a Barrier holding a lock another party needs \
+             before arriving",
+        )
+    } else {
+        (
+            ReportKind::LockOrderInversion,
+            "potential deadlock: lock order inversion",
+        )
+    };
     let mut report = cycle_report(
-        ReportKind::LockOrderInversion,
-        "potential deadlock: lock order inversion",
+        kind,
+        title,
         (thread, spans),
-        (access, site),
+        (access, to.site),
         locks,
         graph.held_infos(&local.held.to_vec()),
     );
     if !policy::reports_repeats() && !graph.reported.insert(report.dedup_key()) {
         return None;
     }
-    report.push_closing_edge(held.site, (None, None));
+    report.push_closing_edge(from.site, (None, None));
     for j in 1..n {
         report
             .edges

@@ -43,6 +43,9 @@ pub(crate) struct Local {
     pub(crate) race: Option<Box<super::clock::ThreadClock>>,
     /// The span stack last captured on this thread, by current span id.
     pub(crate) spans: Option<(u64, crate::report::Spans)>,
+    /// The locks this thread blocked for since it last waited on or
+    /// signalled a Condvar or Barrier: what a signal depends on.
+    pub(crate) recent: Recent,
 }
 
 /// `Local` plus a re-entrancy flag: the detector may be re-entered on the
@@ -117,6 +120,7 @@ impl Local {
             watch: crate::watchdog::LocalWatch::new(),
             race: None,
             spans: None,
+            recent: Recent::new(),
         }
     }
 
@@ -241,6 +245,71 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         drop(self.take_vec());
+    }
+}
+
+/// How many recent acquisitions a thread remembers for its next Condvar
+/// notification or Barrier arrival; older ones are forgotten (a missed
+/// finding, never a false one).
+const RECENT: usize = 8;
+
+/// A ring of the last [`RECENT`] blocking acquisitions, a repeat of the
+/// newest lock counted once: two stores on the hot path, no allocation.
+pub(crate) struct Recent {
+    ring: [Option<Held>; RECENT],
+    /// Acquisitions recorded since the last `clear`, saturating.
+    count: usize,
+}
+
+impl Recent {
+    const fn new() -> Recent {
+        Recent {
+            ring: [None; RECENT],
+            count: 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn push(&mut self, held: Held) {
+        let last = self.count.wrapping_sub(1) % RECENT;
+        if self.count > 0
+            && let Some(previous) = &mut self.ring[last]
+            && previous.id == held.id
+        {
+            *previous = held;
+            return;
+        }
+        self.ring[self.count % RECENT] = Some(held);
+        self.count += 1;
+    }
+
+    /// The remembered acquisitions, oldest first, each lock once (its
+    /// latest acquisition).
+    pub(crate) fn to_vec(&self) -> Vec<Held> {
+        let n = self.count.min(RECENT);
+        let mut out: Vec<Held> = Vec::with_capacity(n);
+        for k in (self.count - n)..self.count {
+            if let Some(held) = self.ring[k % RECENT] {
+                out.retain(|h| h.id != held.id);
+                out.push(held);
+            }
+        }
+        out
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Whether `f` holds for any remembered acquisition (no allocation).
+    pub(crate) fn any(&self, mut f: impl FnMut(&Held) -> bool) -> bool {
+        let n = self.count.min(RECENT);
+        ((self.count - n)..self.count).any(|k| self.ring[k % RECENT].as_ref().is_some_and(&mut f))
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.count = 0;
     }
 }
 
@@ -411,6 +480,30 @@ mod tests {
             stack.remove(id);
         }
         assert!(stack.is_empty());
+    }
+
+    #[test]
+    fn recent_keeps_the_last_distinct_acquisitions() {
+        let site = Location::caller();
+        let held = |id| Held {
+            id,
+            slot: 0,
+            access: Access::Exclusive,
+            site,
+        };
+        let mut recent = Recent::new();
+        assert!(recent.to_vec().is_empty());
+        for id in [1, 1, 2, 1] {
+            recent.push(held(id));
+        }
+        let ids = |r: &Recent| r.to_vec().iter().map(|h| h.id).collect::<Vec<_>>();
+        assert_eq!(ids(&recent), [2, 1]);
+        for id in 10..30 {
+            recent.push(held(id));
+        }
+        assert_eq!(ids(&recent), (22..30).collect::<Vec<_>>());
+        recent.clear();
+        assert!(recent.is_empty() && recent.to_vec().is_empty());
     }
 
     #[test]

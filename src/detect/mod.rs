@@ -62,7 +62,7 @@ mod on {
     use std::panic::Location;
 
     use super::clock;
-    use super::graph::{self, Identity, NewLock};
+    use super::graph::{self, Identity, NewLock, Toward};
     use super::local::{self, Held, Local};
     use super::{Relock, TypeName, policy, relock};
     use crate::facade as sync;
@@ -233,12 +233,14 @@ mod on {
             if missing {
                 return self.slow_acquire(local, kind, access, site);
             }
-            local.held.push(Held {
+            let held = Held {
                 id,
                 slot: self.ident.slot(),
                 access,
                 site,
-            });
+            };
+            local.held.push(held);
+            local.recent.push(held);
             None
         }
 
@@ -260,12 +262,14 @@ mod on {
                 graph::add_edges(local, self.target(kind), access, site, false)
             };
             if found.is_none() {
-                local.held.push(Held {
+                let held = Held {
                     id,
                     slot,
                     access,
                     site,
-                });
+                };
+                local.held.push(held);
+                local.recent.push(held);
             }
             found
         }
@@ -417,6 +421,86 @@ mod on {
             }
         }
 
+        /// Where the lock (or Condvar, Barrier) was created.
+        pub(crate) fn created(&self) -> &'static Location<'static> {
+            self.created
+        }
+
+        /// (Condvar, Barrier) This thread is about to wait for the event:
+        /// the locks it holds — all but `except`, the Condvar's own mutex,
+        /// which the wait releases — are ordered before the event, and a
+        /// cycle through it is reported before blocking. Starts a new
+        /// window of recent acquisitions. Only untimed waits come here: a
+        /// timeout ends a wait by itself.
+        #[track_caller]
+        pub(crate) fn wait_event(&self, kind: LockKind, except: Option<&Meta>) {
+            if !policy::active() {
+                return;
+            }
+            let site = Location::caller();
+            let except = except.map_or(0, |meta| meta.ident.id());
+            let found = local::with(|local| {
+                local.recent.clear();
+                let id = self.ident.id();
+                let held = &local.held;
+                let known = &local.known;
+                let missing = (0..held.len()).any(|i| {
+                    let lock = held.get(i).id;
+                    lock != except && (id == 0 || !known.contains(lock, id))
+                });
+                if !missing {
+                    return None;
+                }
+                let mut locks = held.to_vec();
+                locks.retain(|held| held.id != except);
+                graph::event_edges(local, self.target(kind), site, Toward::Event, &locks)
+            });
+            if let Some(Some(report)) = found {
+                policy::dispatch(report);
+            }
+        }
+
+        /// (Condvar, Barrier) This thread signals the event (notifies a
+        /// Condvar, arrives at a Barrier): the locks it blocked for since
+        /// its last wait or signal are ordered after the event — whoever
+        /// waits for the signal waits for those acquisitions too. With
+        /// `held`, the locks it holds now count as well (a notifier holding
+        /// a lock needed it first); without (a Barrier, which waits right
+        /// after), only those already released. Starts a new window.
+        #[track_caller]
+        pub(crate) fn signal_event(&self, kind: LockKind, held: bool) {
+            if !policy::active() {
+                return;
+            }
+            let site = Location::caller();
+            let found = local::with(|local| {
+                let id = self.ident.id();
+                let (holding, known) = (&local.held, &local.known);
+                let counts = |lock: &Held| held || holding.find(lock.id).is_none();
+                let unknown = |lock: &Held| id == 0 || !known.contains(id, lock.id);
+                let missing = local.recent.any(|lock| counts(lock) && unknown(lock))
+                    || (held && (0..holding.len()).any(|i| unknown(&holding.get(i))));
+                if !missing {
+                    local.recent.clear();
+                    return None;
+                }
+                let mut locks = local.recent.to_vec();
+                locks.retain(counts);
+                if held {
+                    for lock in holding.to_vec() {
+                        if !locks.iter().any(|l| l.id == lock.id) {
+                            locks.push(lock);
+                        }
+                    }
+                }
+                local.recent.clear();
+                graph::event_edges(local, self.target(kind), site, Toward::Locks, &locks)
+            });
+            if let Some(Some(report)) = found {
+                policy::dispatch(report);
+            }
+        }
+
         /// The held entry changes mode (upgrade, downgrade) without blocking
         /// on anything this thread holds.
         pub(crate) fn change_access(&self, access: Access) {
@@ -526,6 +610,10 @@ mod off {
         pub(crate) fn release(&self) {}
         #[inline(always)]
         pub(crate) fn change_access(&self, _access: Access) {}
+        #[inline(always)]
+        pub(crate) fn wait_event(&self, _kind: LockKind, _except: Option<&Meta>) {}
+        #[inline(always)]
+        pub(crate) fn signal_event(&self, _kind: LockKind, _held: bool) {}
         #[inline(always)]
         pub(crate) fn publish_clock(&self) {}
         #[inline(always)]

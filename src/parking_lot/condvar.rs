@@ -50,6 +50,7 @@ impl Condvar {
     maybe_const_fn! {
         /// Creates a new condition variable; `const`.
         #[inline]
+        #[track_caller]
         pub fn new() -> Condvar {
             Condvar { raw: RawCondvar::new() }
         }
@@ -57,12 +58,14 @@ impl Condvar {
 
     /// Wakes up one blocked thread; returns whether one was woken.
     #[inline]
+    #[track_caller]
     pub fn notify_one(&self) -> bool {
         self.raw.notify_one()
     }
 
     /// Wakes up all blocked threads; returns how many were woken.
     #[inline]
+    #[track_caller]
     pub fn notify_all(&self) -> usize {
         self.raw.notify_all()
     }
@@ -118,6 +121,9 @@ impl Condvar {
         T: ?Sized,
         F: FnMut(&mut T) -> bool,
     {
+        // Ordered as a wait even when the condition already holds: in
+        // another run it could have waited.
+        self.raw.would_wait(MutexGuard::mutex(mutex_guard).raw());
         while condition(&mut *mutex_guard) {
             self.wait(mutex_guard);
         }

@@ -37,6 +37,12 @@ pub enum LockKind {
     LazyLock,
     /// [`crate::sync::Once`]: its `call_once` acts as a lock.
     Once,
+    /// [`crate::Condvar`] or [`crate::parking_lot::Condvar`]: waits on it
+    /// and notifications of it are ordered with the locks around them.
+    Condvar,
+    /// [`crate::sync::Barrier`]: arrivals at it are ordered with the locks
+    /// around them.
+    Barrier,
 }
 
 impl LockKind {
@@ -53,6 +59,8 @@ impl LockKind {
             LockKind::OnceLock => "OnceLock",
             LockKind::LazyLock => "LazyLock",
             LockKind::Once => "Once",
+            LockKind::Condvar => "Condvar",
+            LockKind::Barrier => "Barrier",
         }
     }
 
@@ -62,6 +70,12 @@ impl LockKind {
             self,
             LockKind::OnceLock | LockKind::LazyLock | LockKind::Once
         )
+    }
+
+    /// Whether this is something threads wait for and signal (a Condvar,
+    /// a Barrier) rather than a lock they hold.
+    pub(crate) fn is_event(self) -> bool {
+        matches!(self, LockKind::Condvar | LockKind::Barrier)
     }
 
     pub(crate) fn article(self) -> &'static str {
@@ -139,6 +153,12 @@ pub enum ReportKind {
     /// instances: two threads running both paths on the same objects
     /// deadlock. Raised as [`crate::classes`] says (`LOCKGRAPH_CLASSES`).
     ClassOrderInversion,
+    /// A thread waits (on a Condvar, at a Barrier) holding a lock that the
+    /// thread which would wake it takes first — directly or through a
+    /// chain of lock orders — so the wake-up can never come. Found from
+    /// the orders alone, before anything hangs: the waits and signals are
+    /// nodes of the lock-order graph.
+    BlockedWakeup,
 }
 
 /// One lock as a report names it.

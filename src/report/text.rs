@@ -156,15 +156,12 @@ impl Report {
             };
             writeln!(
                 out,
-                "  {} -> {}: {when} `{}`\n      {} acquired at {}, then {} at {}",
+                "  {} -> {}: {when} `{}`",
                 self.label(edge.from),
                 self.label(edge.to),
                 edge.thread,
-                self.label(edge.from),
-                edge.from_acquired_at,
-                self.label(edge.to),
-                edge.to_acquired_at
             )?;
+            self.write_edge_steps(out, edge)?;
             if let (Some(from), Some(to)) = (&edge.instances.0, &edge.instances.1) {
                 writeln!(out, "      on the instances {from:?} -> {to:?}")?;
             }
@@ -250,10 +247,13 @@ impl Report {
             }
             return writeln!(out, "    ...each waits for the next: none can proceed.");
         }
+        // Each column: what its thread holds, where it blocks, and (for a
+        // signal) what it never reaches.
+        let steps: Vec<[String; 3]> = edges.iter().map(|e| self.scenario_steps(e)).collect();
         let width = names
             .iter()
             .map(String::len)
-            .chain(edges.iter().map(|e| self.label(e.to).len() + 18))
+            .chain(steps.iter().flatten().map(String::len))
             .max()
             .unwrap_or(0)
             + 2;
@@ -268,17 +268,195 @@ impl Report {
             .map(|n| format!("{:<width$}", "-".repeat(n.len())))
             .collect();
         writeln!(out, "    {}", rule.trim_end())?;
-        for (col, edge) in edges.iter().enumerate() {
-            row(out, col, &format!("lock({})", self.label(edge.from)))?;
-        }
-        for (col, edge) in edges.iter().enumerate() {
-            row(
-                out,
-                col,
-                &format!("lock({})  <- blocks", self.label(edge.to)),
-            )?;
+        for step in 0..3 {
+            for (col, steps) in steps.iter().enumerate() {
+                if !steps[step].is_empty() {
+                    row(out, col, &steps[step])?;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// One column of the scenario for edge `from -> to`: hold `from`, block
+    /// on `to`. A wait blocks on its Condvar or Barrier; a signal's thread
+    /// holds nothing of the cycle, blocks on the lock it needs first, and
+    /// never reaches the signal.
+    fn scenario_steps(&self, edge: &EdgeInfo) -> [String; 3] {
+        let (from, to) = (&self.locks[edge.from], &self.locks[edge.to]);
+        let (from_label, to_label) = (self.label(edge.from), self.label(edge.to));
+        match (from.kind, to.kind) {
+            (signalled, _) if signalled.is_event() => [
+                String::new(),
+                format!("lock({to_label})  <- blocks"),
+                format!("{}({from_label})  (never reached)", signal_verb(signalled)),
+            ],
+            (_, waited) if waited.is_event() => [
+                format!("lock({from_label})"),
+                format!("wait({to_label})  <- blocks"),
+                String::new(),
+            ],
+            _ => [
+                format!("lock({from_label})"),
+                format!("lock({to_label})  <- blocks"),
+                String::new(),
+            ],
+        }
+    }
+
+    /// What edge `from -> to` did, in words: `A acquired at .., then B at
+    /// ..`, or a wait or signal of a Condvar or Barrier.
+    fn write_edge_steps(&self, out: &mut String, edge: &EdgeInfo) -> fmt::Result {
+        let (from, to) = (&self.locks[edge.from], &self.locks[edge.to]);
+        let (from_label, to_label) = (self.label(edge.from), self.label(edge.to));
+        let (first, second) = (edge.from_acquired_at, edge.to_acquired_at);
+        if from.kind.is_event() {
+            writeln!(
+                out,
+                "      {to_label} acquired at {second}, then {} {from_label} at {first}",
+                signal_past(from.kind)
+            )
+        } else if to.kind.is_event() {
+            let on = if to.kind == LockKind::Barrier {
+                "at"
+            } else {
+                "on"
+            };
+            writeln!(
+                out,
+                "      {from_label} acquired at {first}, then waited {on} {to_label} at {second}"
+            )
+        } else {
+            writeln!(
+                out,
+                "      {from_label} acquired at {first}, then {to_label} at {second}"
+            )
+        }
+    }
+
+    /// A [`ReportKind::BlockedWakeup`]: the cycle runs through a wait and
+    /// the signal that would end it.
+    fn write_blocked_wakeup(&self, out: &mut String) -> fmt::Result {
+        let n = self.locks.len();
+        let closing = &self.edges[0];
+        let (from, to) = (&self.locks[closing.from], &self.locks[closing.to]);
+        if from.kind.is_event() {
+            writeln!(
+                out,
+                "\nthread `{}` is {}",
+                self.thread,
+                signal_ing(from.kind)
+            )?;
+            out.push_str("    ");
+            self.write_lock(out, closing.from)?;
+            writeln!(out, "\n    at {}", self.location)?;
+            writeln!(out, "after acquiring")?;
+            out.push_str("    ");
+            self.write_lock(out, closing.to)?;
+            writeln!(out, "\n    at {}", closing.to_acquired_at)?;
+        } else {
+            let doing = if to.kind == LockKind::Barrier {
+                "waiting at".to_owned()
+            } else if to.kind.is_event() {
+                "waiting on".to_owned()
+            } else {
+                "acquiring".to_owned()
+            };
+            writeln!(out, "\nthread `{}` is {doing}", self.thread)?;
+            out.push_str("    ");
+            self.write_lock(out, closing.to)?;
+            writeln!(out, "\n    at {}", self.location)?;
+            writeln!(out, "while holding")?;
+            out.push_str("    ");
+            self.write_lock(out, closing.from)?;
+            writeln!(out, "\n    acquired at {}", closing.from_acquired_at)?;
+        }
+        writeln!(
+            out,
+            "\nwhich closes a cycle through a wait and the signal that would end it:"
+        )?;
+        let chain: Vec<String> = (0..=n).map(|i| self.label(i % n)).collect();
+        writeln!(out, "    {}", chain.join(" -> "))?;
+        writeln!(out, "\nin the cycle:")?;
+        for i in 0..n {
+            out.push_str("    ");
+            self.write_lock(out, i)?;
+            out.push('\n');
+        }
+        writeln!(out, "\nwhere each edge was first taken:")?;
+        for (j, edge) in self.edges.iter().enumerate() {
+            let when = if j == 0 {
+                "now, in thread"
+            } else {
+                "first taken in thread"
+            };
+            writeln!(
+                out,
+                "  {} -> {}: {when} `{}`",
+                self.label(edge.from),
+                self.label(edge.to),
+                edge.thread
+            )?;
+            self.write_edge_steps(out, edge)?;
+            if edge.trace_shared {
+                writeln!(
+                    out,
+                    "      (backtrace of an earlier edge taken at these same two sites)"
+                )?;
+            }
+            Self::write_spans(out, &edge.spans, "      ")?;
+            Self::write_trace(out, edge.trace.as_ref(), "      ")?;
+        }
+        // The wait (lock -> event) and the signal (event -> lock) of the
+        // cycle, to name them in the explanation and the fix.
+        let wait = self
+            .edges
+            .iter()
+            .find(|e| self.locks[e.to].kind.is_event())
+            .expect("a wake-up cycle has a wait");
+        let signal = self
+            .edges
+            .iter()
+            .find(|e| self.locks[e.from].kind.is_event())
+            .expect("a wake-up cycle has a signal");
+        let event = &self.locks[wait.to];
+        let (held, needed) = (self.label(wait.from), self.label(signal.to));
+        let event_label = self.label(wait.to);
+        let chain = if held == needed {
+            String::new()
+        } else {
+            format!(" (which, through the orders above, waits for {held})")
+        };
+        if event.kind == LockKind::Barrier {
+            writeln!(
+                out,
+                "\nA party waits at {event_label} holding {held}; another party must acquire {needed}{chain}\n\
+                 before it arrives, so it blocks and never arrives: every party waits forever.\n\
+                 lockgraph saw both orders, not necessarily at the same time, so this run did not hang."
+            )?;
+        } else {
+            writeln!(
+                out,
+                "\nA thread waits on {event_label} holding {held} (a wait releases only the Condvar's own mutex);\n\
+                 the thread that would notify it must acquire {needed}{chain} first, so it blocks and\n\
+                 never notifies: both wait forever. lockgraph saw both orders, not necessarily at the same\n\
+                 time, so this run did not hang."
+            )?;
+        }
+        self.write_scenario(out)?;
+        self.write_held(out)?;
+        if event.kind == LockKind::Barrier {
+            writeln!(
+                out,
+                "\nfix: release {held} before Barrier::wait, or do not take {needed} before arriving."
+            )
+        } else {
+            writeln!(
+                out,
+                "\nfix: release {held} before waiting (drop its guard, or wait first and lock it after), or\n     \
+                 notify without taking {needed} first."
+            )
+        }
     }
 
     fn write_self_deadlock(&self, out: &mut String) -> fmt::Result {
@@ -520,6 +698,9 @@ impl Report {
 /// How a report names an unnamed lock: its type and what it protects,
 /// `Mutex<Vec<u32>>`.
 pub(crate) fn type_label(kind: LockKind, data: &str) -> String {
+    if kind.is_event() {
+        return kind.to_string();
+    }
     format!("{kind}<{}>", short_type(data))
 }
 
@@ -544,6 +725,31 @@ pub(crate) fn short_type(name: &str) -> String {
     out
 }
 
+/// The scenario's name for signalling a Condvar or Barrier.
+fn signal_verb(kind: LockKind) -> &'static str {
+    if kind == LockKind::Barrier {
+        "arrive"
+    } else {
+        "notify"
+    }
+}
+
+fn signal_past(kind: LockKind) -> &'static str {
+    if kind == LockKind::Barrier {
+        "arrived at"
+    } else {
+        "notified"
+    }
+}
+
+fn signal_ing(kind: LockKind) -> &'static str {
+    if kind == LockKind::Barrier {
+        "arriving at"
+    } else {
+        "notifying"
+    }
+}
+
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
     match chars.next() {
@@ -561,6 +767,7 @@ impl fmt::Display for Report {
             ReportKind::LockOrderInversion | ReportKind::ClassOrderInversion => {
                 self.write_inversion(&mut out)?
             }
+            ReportKind::BlockedWakeup => self.write_blocked_wakeup(&mut out)?,
             ReportKind::SelfDeadlock | ReportKind::RecursiveRead => {
                 self.write_self_deadlock(&mut out)?
             }
