@@ -19,6 +19,15 @@ use crate::report::Access;
 /// A never-reused lock id; `0` means "not registered yet".
 pub(crate) type LockId = u64;
 
+/// A slot of the held stack with no entry.
+const NO_ENTRY: Held = Held {
+    id: 0,
+    slot: 0,
+    access: Access::Exclusive,
+    blocking: false,
+    site: Location::caller(),
+};
+
 /// One entry of the held stack.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Held {
@@ -26,6 +35,9 @@ pub(crate) struct Held {
     /// The lock's node slot in the graph (checked against `id` before use).
     pub(crate) slot: u32,
     pub(crate) access: Access,
+    /// Whether the acquisition could block (not a `try_lock`, nor a timed
+    /// one): only those count as what a signal waited for.
+    pub(crate) blocking: bool,
     pub(crate) site: &'static Location<'static>,
 }
 
@@ -43,9 +55,10 @@ pub(crate) struct Local {
     pub(crate) race: Option<Box<super::clock::ThreadClock>>,
     /// The span stack last captured on this thread, by current span id.
     pub(crate) spans: Option<(u64, crate::report::Spans)>,
-    /// The locks this thread blocked for since it last waited on or
-    /// signalled a Condvar or Barrier: what a signal depends on.
-    pub(crate) recent: Recent,
+    /// The locks held when this thread last waited on or signalled a
+    /// Condvar or Barrier: their releases since are not on the way to the
+    /// next signal (see [`Stack::released`]).
+    pub(crate) held_at_window: Vec<LockId>,
 }
 
 /// `Local` plus a re-entrancy flag: the detector may be re-entered on the
@@ -120,8 +133,18 @@ impl Local {
             watch: crate::watchdog::LocalWatch::new(),
             race: None,
             spans: None,
-            recent: Recent::new(),
+            held_at_window: Vec::new(),
         }
+    }
+
+    /// A wait or a signal: what is released from now on leads to the next
+    /// signal.
+    pub(crate) fn start_window(&mut self) {
+        self.held.forget_released();
+        self.held_at_window.clear();
+        let held = &self.held;
+        self.held_at_window
+            .extend((0..held.len()).map(|i| held.get(i).id));
     }
 
     pub(crate) fn thread_name(&mut self) -> Arc<str> {
@@ -132,7 +155,10 @@ impl Local {
 }
 
 /// A growable stack of `Held` entries: a pointer, a length and a capacity,
-/// indexed without calls. Backed by a `Vec`'s allocation.
+/// indexed without calls. Backed by a `Vec`'s allocation, every slot
+/// initialised: a pop leaves its entry above `len`, so the slots above
+/// hold the lock released last at each depth — what a Condvar notification
+/// or Barrier arrival waited for — at no cost to the hot path.
 pub(crate) struct Stack {
     ptr: NonNull<Held>,
     len: usize,
@@ -188,6 +214,10 @@ impl Stack {
     fn grow(&mut self) {
         let mut buffer = ManuallyDrop::new(self.take_vec());
         buffer.reserve(if self.cap == 0 { 16 } else { self.cap });
+        // Every slot initialised: the released entries are read above `len`.
+        let cap = buffer.capacity();
+        buffer.resize(cap, NO_ENTRY);
+        buffer.truncate(self.len);
         self.cap = buffer.capacity();
         // SAFETY: a `Vec`'s pointer is never null.
         self.ptr = unsafe { NonNull::new_unchecked(buffer.as_mut_ptr()) };
@@ -236,6 +266,25 @@ impl Stack {
         }
     }
 
+    /// The entries above the top: at each depth, the lock released last
+    /// there since [`Stack::forget_released`] (a later push at that depth
+    /// overwrites it, so this is a sample of what was released, never
+    /// more).
+    pub(crate) fn released(&self) -> impl Iterator<Item = Held> + '_ {
+        (self.len..self.cap)
+            // SAFETY: every slot below `cap` is initialised (see `grow`).
+            .map(|i| unsafe { *self.ptr.as_ptr().add(i) })
+            .filter(|held| held.id != 0)
+    }
+
+    /// Clears the released entries above the top.
+    pub(crate) fn forget_released(&mut self) {
+        for i in self.len..self.cap {
+            // SAFETY: `i < cap`: a slot of the buffer, initialised.
+            unsafe { (*self.ptr.as_ptr().add(i)).id = 0 };
+        }
+    }
+
     /// A copy of the entries, outermost first.
     pub(crate) fn to_vec(&self) -> Vec<Held> {
         (0..self.len).map(|i| self.get(i)).collect()
@@ -245,71 +294,6 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         drop(self.take_vec());
-    }
-}
-
-/// How many recent acquisitions a thread remembers for its next Condvar
-/// notification or Barrier arrival; older ones are forgotten (a missed
-/// finding, never a false one).
-const RECENT: usize = 8;
-
-/// A ring of the last [`RECENT`] blocking acquisitions, a repeat of the
-/// newest lock counted once: two stores on the hot path, no allocation.
-pub(crate) struct Recent {
-    ring: [Option<Held>; RECENT],
-    /// Acquisitions recorded since the last `clear`, saturating.
-    count: usize,
-}
-
-impl Recent {
-    const fn new() -> Recent {
-        Recent {
-            ring: [None; RECENT],
-            count: 0,
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn push(&mut self, held: Held) {
-        let last = self.count.wrapping_sub(1) % RECENT;
-        if self.count > 0
-            && let Some(previous) = &mut self.ring[last]
-            && previous.id == held.id
-        {
-            *previous = held;
-            return;
-        }
-        self.ring[self.count % RECENT] = Some(held);
-        self.count += 1;
-    }
-
-    /// The remembered acquisitions, oldest first, each lock once (its
-    /// latest acquisition).
-    pub(crate) fn to_vec(&self) -> Vec<Held> {
-        let n = self.count.min(RECENT);
-        let mut out: Vec<Held> = Vec::with_capacity(n);
-        for k in (self.count - n)..self.count {
-            if let Some(held) = self.ring[k % RECENT] {
-                out.retain(|h| h.id != held.id);
-                out.push(held);
-            }
-        }
-        out
-    }
-
-    #[cfg(test)]
-    fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// Whether `f` holds for any remembered acquisition (no allocation).
-    pub(crate) fn any(&self, mut f: impl FnMut(&Held) -> bool) -> bool {
-        let n = self.count.min(RECENT);
-        ((self.count - n)..self.count).any(|k| self.ring[k % RECENT].as_ref().is_some_and(&mut f))
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.count = 0;
     }
 }
 
@@ -465,6 +449,7 @@ mod tests {
                 id,
                 slot: 0,
                 access: Access::Exclusive,
+                blocking: true,
                 site,
             });
         }
@@ -483,27 +468,35 @@ mod tests {
     }
 
     #[test]
-    fn recent_keeps_the_last_distinct_acquisitions() {
+    fn released_entries_stay_above_the_top_until_forgotten() {
         let site = Location::caller();
         let held = |id| Held {
             id,
             slot: 0,
             access: Access::Exclusive,
+            blocking: true,
             site,
         };
-        let mut recent = Recent::new();
-        assert!(recent.to_vec().is_empty());
-        for id in [1, 1, 2, 1] {
-            recent.push(held(id));
+        let ids = |s: &Stack| s.released().map(|h| h.id).collect::<Vec<_>>();
+        let mut stack = Stack::new();
+        assert!(ids(&stack).is_empty());
+        stack.push(held(1));
+        stack.push(held(2));
+        stack.remove(2);
+        assert_eq!(ids(&stack), [2]);
+        stack.remove(1);
+        assert_eq!(ids(&stack), [1, 2]);
+        // A push at a depth overwrites what was released there.
+        stack.push(held(3));
+        assert_eq!(ids(&stack), [2]);
+        stack.forget_released();
+        assert!(ids(&stack).is_empty());
+        // Growing keeps the entries and initialises the new slots.
+        for id in 10..50 {
+            stack.push(held(id));
         }
-        let ids = |r: &Recent| r.to_vec().iter().map(|h| h.id).collect::<Vec<_>>();
-        assert_eq!(ids(&recent), [2, 1]);
-        for id in 10..30 {
-            recent.push(held(id));
-        }
-        assert_eq!(ids(&recent), (22..30).collect::<Vec<_>>());
-        recent.clear();
-        assert!(recent.is_empty() && recent.to_vec().is_empty());
+        stack.remove(49);
+        assert_eq!(ids(&stack), [49]);
     }
 
     #[test]

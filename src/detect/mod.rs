@@ -237,10 +237,11 @@ mod on {
                 id,
                 slot: self.ident.slot(),
                 access,
+                blocking: true,
                 site,
             };
             local.held.push(held);
-            local.recent.push(held);
+
             None
         }
 
@@ -266,10 +267,10 @@ mod on {
                     id,
                     slot,
                     access,
+                    blocking: true,
                     site,
                 };
                 local.held.push(held);
-                local.recent.push(held);
             }
             found
         }
@@ -288,6 +289,7 @@ mod on {
                 id: previous.id,
                 slot: previous.slot,
                 access,
+                blocking: true,
                 site,
             };
             let kind = match relock(previous.access, access) {
@@ -324,6 +326,7 @@ mod on {
                     id,
                     slot,
                     access,
+                    blocking: true,
                     site,
                 })
             });
@@ -371,6 +374,7 @@ mod on {
                     id,
                     slot: self.ident.slot(),
                     access,
+                    blocking: false,
                     site,
                 });
                 if policy::has_hooks(state) {
@@ -440,10 +444,9 @@ mod on {
             let site = Location::caller();
             let except = except.map_or(0, |meta| meta.ident.id());
             let found = local::with(|local| {
-                local.recent.clear();
+                local.start_window();
+                let (held, known) = (&local.held, &local.known);
                 let id = self.ident.id();
-                let held = &local.held;
-                let known = &local.known;
                 let missing = (0..held.len()).any(|i| {
                     let lock = held.get(i).id;
                     lock != except && (id == 0 || !known.contains(lock, id))
@@ -461,12 +464,14 @@ mod on {
         }
 
         /// (Condvar, Barrier) This thread signals the event (notifies a
-        /// Condvar, arrives at a Barrier): the locks it blocked for since
-        /// its last wait or signal are ordered after the event — whoever
-        /// waits for the signal waits for those acquisitions too. With
-        /// `held`, the locks it holds now count as well (a notifier holding
-        /// a lock needed it first); without (a Barrier, which waits right
-        /// after), only those already released. Starts a new window.
+        /// Condvar, arrives at a Barrier): the locks it blocked for and
+        /// released since its last wait or signal are ordered after the
+        /// event — whoever waits for the signal waits for those
+        /// acquisitions too. With `held`, the locks it holds now (blocking
+        /// acquisitions) count as well: a notifier holding a lock needed it
+        /// first. A Barrier passes `false`: what a party holds while it
+        /// waits is ordered before the barrier instead. Starts a new
+        /// window.
         #[track_caller]
         pub(crate) fn signal_event(&self, kind: LockKind, held: bool) {
             if !policy::active() {
@@ -475,25 +480,37 @@ mod on {
             let site = Location::caller();
             let found = local::with(|local| {
                 let id = self.ident.id();
-                let (holding, known) = (&local.held, &local.known);
-                let counts = |lock: &Held| held || holding.find(lock.id).is_none();
-                let unknown = |lock: &Held| id == 0 || !known.contains(id, lock.id);
-                let missing = local.recent.any(|lock| counts(lock) && unknown(lock))
-                    || (held && (0..holding.len()).any(|i| unknown(&holding.get(i))));
-                if !missing {
-                    local.recent.clear();
-                    return None;
-                }
-                let mut locks = local.recent.to_vec();
-                locks.retain(counts);
-                if held {
-                    for lock in holding.to_vec() {
-                        if !locks.iter().any(|l| l.id == lock.id) {
+                // Released since the last wait or signal (and, for a
+                // Condvar, held now): blocking acquisitions only.
+                let before = &local.held_at_window;
+                let holding = &local.held;
+                let released = |lock: &Held| {
+                    lock.blocking
+                        && !before.contains(&lock.id)
+                        && (held || holding.find(lock.id).is_none())
+                };
+                let held_now = |lock: &Held| held && lock.blocking;
+                let unknown = |lock: &Held| id == 0 || !local.known.contains(id, lock.id);
+                // Without allocating, unless an edge is new.
+                let missing = holding.released().any(|l| released(&l) && unknown(&l))
+                    || (0..holding.len()).any(|i| {
+                        let lock = holding.get(i);
+                        held_now(&lock) && unknown(&lock)
+                    });
+                let mut locks = Vec::new();
+                if missing {
+                    locks.extend(holding.released().filter(released));
+                    for i in 0..holding.len() {
+                        let lock = holding.get(i);
+                        if held_now(&lock) && !locks.iter().any(|l| l.id == lock.id) {
                             locks.push(lock);
                         }
                     }
                 }
-                local.recent.clear();
+                local.start_window();
+                if !missing {
+                    return None;
+                }
                 graph::event_edges(local, self.target(kind), site, Toward::Locks, &locks)
             });
             if let Some(Some(report)) = found {
