@@ -127,7 +127,11 @@ impl<T> OnceLock<T> {
     /// returns the value.
     #[track_caller]
     pub fn wait(&self) -> &T {
-        ordered(&self.meta, ONCE_LOCK, false, || self.inner.wait())
+        let pending = self.inner.get().is_none();
+        ordered(&self.meta, ONCE_LOCK, false, || {
+            let _waiting = self.meta.blocked_in("OnceLock::wait", pending);
+            self.inner.wait()
+        })
     }
 
     /// Initialises the cell with `value` unless it already is; `Err(value)`
@@ -150,11 +154,16 @@ impl<T> OnceLock<T> {
     {
         let initialising = self.inner.get().is_none();
         ordered(&self.meta, ONCE_LOCK, initialising, || {
-            self.inner.get_or_init(|| {
+            let mut waiting = self.meta.blocked_in("OnceLock::get_or_init", initialising);
+            let value = self.inner.get_or_init(|| {
+                // This thread initialises: it works, it does not wait.
+                waiting = None;
                 let value = f();
                 self.meta.publish_clock();
                 value
-            })
+            });
+            drop(waiting);
+            value
         })
     }
 
@@ -265,14 +274,19 @@ impl<T, F: FnOnce() -> T> LazyLock<T, F> {
     pub fn force(this: &LazyLock<T, F>) -> &T {
         let initialising = this.cell.get().is_none();
         ordered(&this.meta, LAZY_LOCK, initialising, || {
-            this.cell.get_or_init(|| {
+            let mut waiting = this.meta.blocked_in("LazyLock::force", initialising);
+            let value = this.cell.get_or_init(|| {
+                // This thread initialises: it works, it does not wait.
+                waiting = None;
                 // SAFETY: inside the cell's initialisation: no other thread
                 // touches `init` now (see the `Sync` impl).
                 let f = unsafe { (*this.init.get()).take() }.expect(POISONED);
                 let value = f();
                 this.meta.publish_clock();
                 value
-            })
+            });
+            drop(waiting);
+            value
         })
     }
 
@@ -377,10 +391,14 @@ impl Once {
     pub fn call_once<F: FnOnce()>(&self, f: F) {
         let initialising = !self.inner.is_completed();
         ordered(&self.meta, ONCE, initialising, || {
+            let mut waiting = self.meta.blocked_in("Once::call_once", initialising);
             self.inner.call_once(|| {
+                // This thread initialises: it works, it does not wait.
+                waiting = None;
                 f();
                 self.meta.publish_clock();
-            })
+            });
+            drop(waiting);
         })
     }
 
@@ -390,10 +408,14 @@ impl Once {
     pub fn call_once_force<F: FnOnce(&std_sync::OnceState)>(&self, f: F) {
         let initialising = !self.inner.is_completed();
         ordered(&self.meta, ONCE, initialising, || {
+            let mut waiting = self.meta.blocked_in("Once::call_once_force", initialising);
             self.inner.call_once_force(|state| {
+                // This thread initialises: it works, it does not wait.
+                waiting = None;
                 f(state);
                 self.meta.publish_clock();
-            })
+            });
+            drop(waiting);
         })
     }
 
@@ -410,14 +432,22 @@ impl Once {
     /// Blocks until some `call_once` has completed.
     #[track_caller]
     pub fn wait(&self) {
-        ordered(&self.meta, ONCE, false, || self.inner.wait())
+        let pending = !self.inner.is_completed();
+        ordered(&self.meta, ONCE, false, || {
+            let _waiting = self.meta.blocked_in("Once::wait", pending);
+            self.inner.wait()
+        })
     }
 
     /// Blocks until some `call_once` (or `call_once_force`) has completed,
     /// even one that panicked.
     #[track_caller]
     pub fn wait_force(&self) {
-        ordered(&self.meta, ONCE, false, || self.inner.wait_force())
+        let pending = !self.inner.is_completed();
+        ordered(&self.meta, ONCE, false, || {
+            let _waiting = self.meta.blocked_in("Once::wait_force", pending);
+            self.inner.wait_force()
+        })
     }
 }
 

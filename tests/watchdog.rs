@@ -449,7 +449,7 @@ fn the_environment_variable_starts_a_watchdog() {
 }
 
 #[test]
-fn a_holder_blocked_in_a_lockgraph_channel_or_barrier_is_named_with_its_site() {
+fn a_holder_blocked_in_a_lockgraph_channel_barrier_or_cell_is_named_with_its_site() {
     if !lockgraph::ENABLED {
         return;
     }
@@ -460,23 +460,46 @@ fn a_holder_blocked_in_a_lockgraph_channel_or_barrier_is_named_with_its_site() {
     let channel_line = line!() - 1;
     let barrier = Arc::new(lockgraph::sync::Barrier::new(2));
     let barrier_line = line!() - 1;
+    let cell = Arc::new(lockgraph::sync::OnceLock::<u32>::new());
+    let cell_line = line!() - 1;
+    // Another thread runs the cell's initialiser, held up until the gate
+    // opens.
+    let (gate_tx, gate) = mpsc::channel::<()>();
+    let (init_started_tx, init_started) = mpsc::channel();
+    let initialiser = {
+        let cell = cell.clone();
+        named("initialiser", move || {
+            cell.get_or_init(|| {
+                init_started_tx.send(()).unwrap();
+                gate.recv().unwrap();
+                5
+            });
+        })
+    };
+    init_started.recv().unwrap();
     let (started_tx, started) = mpsc::channel();
     let holder = {
-        let (lock, barrier) = (lock.clone(), barrier.clone());
+        let (lock, barrier, cell) = (lock.clone(), barrier.clone(), cell.clone());
         named("named-holder", move || {
             {
                 let _guard = lock.lock().unwrap();
                 started_tx.send(()).unwrap();
                 let _ = rx.recv(); // blocks until the test sends
             }
+            {
+                let _guard = lock.lock().unwrap();
+                started_tx.send(()).unwrap();
+                barrier.wait(); // blocks until the test arrives
+            }
             let _guard = lock.lock().unwrap();
             started_tx.send(()).unwrap();
-            barrier.wait(); // blocks until the test arrives
+            assert_eq!(*cell.get_or_init(|| 0), 5); // waits for the initialiser
         })
     };
     for (what, line) in [
         ("recv on a channel", channel_line),
         ("Barrier::wait", barrier_line),
+        ("OnceLock::get_or_init", cell_line),
     ] {
         started.recv().unwrap();
         let waiter_name = format!("waiter-for-{}", what.replace(' ', "-"));
@@ -506,13 +529,14 @@ fn a_holder_blocked_in_a_lockgraph_channel_or_barrier_is_named_with_its_site() {
             )),
             "{text}"
         );
-        if what == "Barrier::wait" {
-            barrier.wait();
-        } else {
-            tx.send(()).unwrap();
+        match what {
+            "Barrier::wait" => drop(barrier.wait()),
+            "OnceLock::get_or_init" => gate_tx.send(()).unwrap(),
+            _ => tx.send(()).unwrap(),
         }
         waiter.join().unwrap();
     }
+    initialiser.join().unwrap();
     holder.join().unwrap();
     dog.stop();
 }

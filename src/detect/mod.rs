@@ -430,6 +430,22 @@ mod on {
             self.created
         }
 
+        /// (Cells) While this thread may wait inside std for another
+        /// thread's initialiser: a running watchdog names it as blocked in
+        /// `what` on this cell until the guard is dropped. `None` when it
+        /// cannot wait (`may_wait` false) or no watchdog runs.
+        #[track_caller]
+        pub(crate) fn blocked_in(
+            &self,
+            what: &'static str,
+            may_wait: bool,
+        ) -> Option<watchdog::WaitGuard> {
+            if !may_wait {
+                return None;
+            }
+            watchdog::begin_blocked(what, self.created, Location::caller())
+        }
+
         /// (Condvar, Barrier) This thread is about to wait for the event:
         /// the locks it holds — all but `except`, the Condvar's own mutex,
         /// which the wait releases — are ordered before the event, and a
@@ -593,6 +609,9 @@ mod off {
     /// Detection is compiled out: nothing to record.
     pub(crate) struct Meta;
 
+    /// Detection is compiled out: no watchdog to tell about a wait.
+    pub(crate) struct NoWatchdog;
+
     impl Meta {
         #[inline(always)]
         pub(crate) const fn new(_data: TypeName) -> Meta {
@@ -627,6 +646,14 @@ mod off {
         pub(crate) fn release(&self) {}
         #[inline(always)]
         pub(crate) fn change_access(&self, _access: Access) {}
+        #[inline(always)]
+        pub(crate) fn blocked_in(
+            &self,
+            _what: &'static str,
+            _may_wait: bool,
+        ) -> Option<NoWatchdog> {
+            None
+        }
         #[inline(always)]
         pub(crate) fn wait_event(&self, _kind: LockKind, _except: Option<&Meta>) {}
         #[inline(always)]
