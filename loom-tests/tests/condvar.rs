@@ -80,3 +80,53 @@ fn parking_lot_condvar_wait_while() {
         setter.join().unwrap();
     });
 }
+
+/// The lost wake-up's two halves from two threads, each without blocking
+/// (the queue already has an item): a consumer holding `stats` in
+/// `wait_while`, and a producer that takes `stats` before it notifies.
+/// Returns the reports raised.
+fn wake_up_halves(hold_stats_while_waiting: bool) -> Vec<String> {
+    let shared = Arc::new((
+        lockgraph::Mutex::new(VecDeque::from([1])),
+        lockgraph::Condvar::new(),
+        lockgraph::Mutex::new(0),
+    ));
+    let producer = {
+        let shared = shared.clone();
+        thread::spawn(move || {
+            loom_tests::catch(|| {
+                *shared.2.lock().unwrap() += 1;
+                shared.1.notify_one();
+            })
+            .err()
+        })
+    };
+    let (queue, ready, stats) = &*shared;
+    let consumer = loom_tests::catch(|| {
+        let held = hold_stats_while_waiting.then(|| stats.lock().unwrap());
+        let guard = ready.wait_while(queue.lock().unwrap(), |q| q.is_empty());
+        drop(guard);
+        drop(held);
+    })
+    .err();
+    let mut reports: Vec<String> = consumer.into_iter().collect();
+    reports.extend(producer.join().unwrap());
+    reports
+}
+
+#[test]
+fn a_wait_holding_what_the_notifier_needs_is_reported_once_in_every_interleaving() {
+    model(|| {
+        let reports = wake_up_halves(true);
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert!(
+            reports[0].starts_with("potential deadlock: a Condvar waiter holds a lock"),
+            "{reports:?}"
+        );
+    });
+}
+
+#[test]
+fn a_wait_without_the_notifiers_lock_is_clean_in_every_interleaving() {
+    model(|| assert_eq!(wake_up_halves(false), Vec::<String>::new()));
+}
