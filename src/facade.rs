@@ -90,7 +90,7 @@ pub(crate) fn current_thread_name() -> String {
 #[cfg(not(loom))]
 mod imp {
     use std::cell::UnsafeCell as StdUnsafeCell;
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, Ordering};
     pub(crate) use std::thread;
 
     use parking_lot::lock_api::{
@@ -287,7 +287,7 @@ mod imp {
     //! Loom builds: engine locks made from loom's Mutex and Condvar, so the
     //! model checker sees (and permutes) every block and wake-up.
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, Ordering};
     pub(crate) use loom::thread;
     use std::time::{Duration, Instant};
 

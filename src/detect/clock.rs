@@ -7,10 +7,11 @@
 //! bit in the policy byte they load anyway.
 
 use std::collections::HashMap;
+use std::ptr;
 
 use super::local::{self, Local, LockId};
 use super::policy;
-use crate::facade as sync;
+use crate::facade::{self as sync, AtomicPtr, Ordering};
 
 /// A vector clock indexed by thread id (small, never reused).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -26,6 +27,12 @@ impl VClock {
             self.0.resize(thread + 1, 0);
         }
         self.0[thread] = value;
+    }
+
+    /// Becomes a copy of `other`, reusing its own allocation (a derived
+    /// `clone_from` would allocate a fresh vector every time).
+    fn assign(&mut self, other: &VClock) {
+        self.0.clone_from(&other.0);
     }
 
     /// Componentwise maximum.
@@ -75,8 +82,60 @@ impl ThreadClock {
     }
 }
 
+/// A lock's clock: what its releases published for the next acquirer.
+/// Kept with the lock, so the lock paths take no global lock and hash
+/// nothing; allocated at the lock's first release with race detection on
+/// (until then a lock pays one null pointer), at a stable address, which
+/// [`thread_clock`] finds by lock id for the rare thread whose clock starts
+/// while it holds locks.
+pub(crate) struct LockClock(AtomicPtr<sync::Mutex<VClock>>);
+
+impl LockClock {
+    sync::maybe_const_fn! {
+        #[inline(always)]
+        pub(crate) fn new() -> LockClock {
+            LockClock(AtomicPtr::new(ptr::null_mut()))
+        }
+    }
+
+    /// The published clock, if any release published one.
+    #[inline]
+    fn get(&self) -> Option<&sync::Mutex<VClock>> {
+        let published = self.0.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer came from `Box::into_raw` in
+        // `get_or_alloc` and is freed only by `forget_lock`, which takes the
+        // lock's record by `&mut` (no `&self` borrow is alive then).
+        unsafe { published.as_ref() }
+    }
+
+    fn get_or_alloc(&self, lock: LockId) -> &sync::Mutex<VClock> {
+        if let Some(published) = self.get() {
+            return published;
+        }
+        let fresh = Box::into_raw(Box::new(sync::Mutex::new(VClock::default())));
+        match self
+            .0
+            .compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {
+                BY_ID.lock().insert(lock, fresh as usize);
+                // SAFETY: just published; freed only by `forget_lock`.
+                unsafe { &*fresh }
+            }
+            Err(existing) => {
+                // SAFETY: `fresh` was never shared.
+                drop(unsafe { Box::from_raw(fresh) });
+                // SAFETY: as in `get`.
+                unsafe { &*existing }
+            }
+        }
+    }
+}
+
+// Lock id -> its allocated clock (a `*const Mutex<VClock>`), for
+// `thread_clock`; touched only when a clock is allocated or freed.
 sync::global! {
-    static LOCK_CLOCKS: sync::Mutex<HashMap<LockId, VClock>> = lazy sync::Mutex::new(HashMap::new());
+    static BY_ID: sync::Mutex<HashMap<LockId, usize>> = lazy sync::Mutex::new(HashMap::new());
 }
 sync::global! {
     static CONDVAR_CLOCKS: sync::Mutex<HashMap<usize, VClock>> = lazy sync::Mutex::new(HashMap::new());
@@ -93,10 +152,13 @@ pub(crate) fn thread_clock(local: &mut Local) -> &mut ThreadClock {
     if local.race.is_none() {
         let mut clock = ThreadClock::new(sync::current_thread_id() as usize);
         if !local.held.is_empty() {
-            let clocks = LOCK_CLOCKS.lock();
+            let by_id = BY_ID.lock();
             for i in 0..local.held.len() {
-                if let Some(released) = clocks.get(&local.held.get(i).id) {
-                    clock.clock.join(released);
+                if let Some(&published) = by_id.get(&local.held.get(i).id) {
+                    // SAFETY: an entry is removed (under `BY_ID`, held
+                    // here) before its clock is freed.
+                    let published = unsafe { &*(published as *const sync::Mutex<VClock>) };
+                    clock.clock.join(&published.lock());
                 }
             }
         }
@@ -105,35 +167,44 @@ pub(crate) fn thread_clock(local: &mut Local) -> &mut ThreadClock {
     local.race.as_mut().expect("just created")
 }
 
-/// After acquiring `lock`: everything before its last release happened
+/// After acquiring a lock: everything before its last release happened
 /// before what this thread does next.
-pub(crate) fn acquired(local: &mut Local, lock: LockId) {
+pub(crate) fn acquired(local: &mut Local, lock: &LockClock) {
     let clock = thread_clock(local);
-    if let Some(released) = LOCK_CLOCKS.lock().get(&lock) {
-        clock.clock.join(released);
+    if let Some(released) = lock.get() {
+        clock.clock.join(&released.lock());
     }
 }
 
-/// Before releasing `lock`: publish this thread's clock to the next
+/// Before releasing lock `id`: publish this thread's clock to the next
 /// acquirer. A shared (read) release joins, so readers do not erase each
 /// other's history.
-pub(crate) fn releasing(local: &mut Local, lock: LockId, shared: bool) {
+pub(crate) fn releasing(local: &mut Local, lock: &LockClock, id: LockId, shared: bool) {
     let clock = thread_clock(local);
     {
-        let mut clocks = LOCK_CLOCKS.lock();
-        let entry = clocks.entry(lock).or_default();
+        let mut published = lock.get_or_alloc(id).lock();
         if shared {
-            entry.join(&clock.clock);
+            published.join(&clock.clock);
         } else {
-            entry.clone_from(&clock.clock);
+            published.assign(&clock.clock);
         }
     }
     clock.tick();
 }
 
 /// A lock was dropped: its clock goes too.
-pub(crate) fn forget_lock(lock: LockId) {
-    LOCK_CLOCKS.lock().remove(&lock);
+#[inline]
+pub(crate) fn forget_lock(id: LockId, lock: &mut LockClock) {
+    // `&mut`: no other thread reaches the pointer now, so a plain load
+    // (no read-modify-write on every lock's drop) is enough.
+    let published = lock.0.load(Ordering::Acquire);
+    if !published.is_null() {
+        lock.0.store(ptr::null_mut(), Ordering::Relaxed);
+        BY_ID.lock().remove(&id);
+        // SAFETY: from `Box::into_raw`; no longer reachable through `lock`
+        // or `BY_ID`.
+        drop(unsafe { Box::from_raw(published) });
+    }
 }
 
 /// `Condvar::notify_*`: the notifier's past happens before the wake-up.

@@ -76,6 +76,8 @@ mod on {
         ident: Identity,
         created: &'static Location<'static>,
         data: TypeName,
+        /// (Race detection) What this lock's releases published.
+        clock: clock::LockClock,
     }
 
     impl Meta {
@@ -83,7 +85,12 @@ mod on {
             #[track_caller]
             #[inline(always)]
             pub(crate) fn new(data: TypeName) -> Meta {
-                Meta { ident: Identity::new(), created: Location::caller(), data }
+                Meta {
+                    ident: Identity::new(),
+                    created: Location::caller(),
+                    data,
+                    clock: clock::LockClock::new(),
+                }
             }
         }
 
@@ -156,7 +163,7 @@ mod on {
                 watchdog::publish(local, id, slot, access, site);
             }
             if policy::is_racing(state) {
-                clock::acquired(local, id);
+                clock::acquired(local, &self.clock);
             }
         }
 
@@ -399,7 +406,7 @@ mod on {
                         || local.race.is_some()
                         || policy::is_racing(policy::state())
                     {
-                        release_hooks(local, id);
+                        release_hooks(local, id, &self.clock);
                     }
                     local.held.remove(id);
                 });
@@ -412,7 +419,7 @@ mod on {
         pub(crate) fn publish_clock(&self) {
             let id = self.ident.id();
             if id != 0 && policy::is_racing(policy::state()) {
-                local::with(|local| clock::releasing(local, id, false));
+                local::with(|local| clock::releasing(local, &self.clock, id, false));
             }
         }
 
@@ -421,7 +428,7 @@ mod on {
         pub(crate) fn take_clock(&self) {
             let id = self.ident.id();
             if id != 0 && policy::is_racing(policy::state()) {
-                local::with(|local| clock::acquired(local, id));
+                local::with(|local| clock::acquired(local, &self.clock));
             }
         }
 
@@ -566,7 +573,7 @@ mod on {
     /// thread's clock to the lock for the race detector.
     #[cold]
     #[inline(never)]
-    fn release_hooks(local: &mut Local, id: super::local::LockId) {
+    fn release_hooks(local: &mut Local, id: super::local::LockId, lock: &clock::LockClock) {
         if local.watch.has_published() {
             watchdog::unpublish(local, id);
         }
@@ -578,16 +585,14 @@ mod on {
                 ),
                 None => false,
             };
-            clock::releasing(local, id, shared);
+            clock::releasing(local, lock, id, shared);
         }
     }
 
     impl Drop for Meta {
         fn drop(&mut self) {
             let id = self.ident.id();
-            if id != 0 && policy::is_racing(policy::state()) {
-                clock::forget_lock(id);
-            }
+            clock::forget_lock(id, &mut self.clock);
             // Inside the detector on this thread (a lock dropped by an
             // allocator or handler we called into), removal would deadlock on
             // the graph: the node stays, harmlessly, since its id is never
