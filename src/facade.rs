@@ -78,6 +78,51 @@ pub(crate) fn current_thread_id() -> u64 {
         .unwrap_or(0)
 }
 
+/// tokio's `sync` module, for `lockgraph::tokio::sync`.
+#[cfg(feature = "tokio")]
+pub(crate) mod tokio_sync {
+    pub use ::tokio::sync::*;
+}
+
+/// The id of the tokio task being polled on this thread, or 0 outside any
+/// task (a `block_on` body included). tokio's `task::Id` shows its number
+/// only through `Hash` (`as_u64` is private), which writes it whole.
+#[cfg(all(feature = "tokio", not(loom)))]
+#[inline(always)]
+pub(crate) fn current_task() -> u64 {
+    use std::hash::{Hash, Hasher};
+    /// Keeps the one `u64` a task id hashes.
+    struct Number(u64);
+    impl Hasher for Number {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for &b in bytes {
+                self.0 = (self.0 << 8) | u64::from(b);
+            }
+        }
+        fn write_u64(&mut self, n: u64) {
+            self.0 = n;
+        }
+    }
+    match ::tokio::task::try_id() {
+        Some(id) => {
+            let mut number = Number(0);
+            id.hash(&mut number);
+            number.0
+        }
+        None => 0,
+    }
+}
+
+/// Without tokio every context is a thread.
+#[cfg(not(all(feature = "tokio", not(loom))))]
+#[inline(always)]
+pub(crate) fn current_task() -> u64 {
+    0
+}
+
 /// The current thread's name for reports: its name, or `<unnamed>` plus its id.
 pub(crate) fn current_thread_name() -> String {
     let thread = imp::thread::current();

@@ -130,6 +130,8 @@ mod report;
 mod rwlock;
 pub mod sync;
 pub mod thread;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod watchdog;
 
 pub use condvar::Condvar;

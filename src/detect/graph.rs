@@ -824,7 +824,11 @@ pub(crate) fn relock_report(
             let verb = match access {
                 Access::Shared | Access::SharedRecursive => "read-locking",
                 Access::Upgradable => "upgradable-read-locking",
-                _ if matches!(lock.kind, LockKind::RwLock | LockKind::ParkingLotRwLock) => {
+                _ if matches!(
+                    lock.kind,
+                    LockKind::RwLock | LockKind::ParkingLotRwLock | LockKind::TokioRwLock
+                ) =>
+                {
                     "write-locking"
                 }
                 _ => "relocking",
@@ -867,6 +871,73 @@ pub(crate) fn relock_report(
         }
     }
     Some(report)
+}
+
+/// A report for acquiring a lock while another context on this thread is
+/// suspended holding a sync lock (`held`, of context `owner`) across an
+/// `.await`. Edge 0 carries the holder: its context's name and the site
+/// where it took its lock.
+#[cfg(feature = "tokio")]
+#[cold]
+#[inline(never)]
+pub(crate) fn awaited_report(
+    local: &mut Local,
+    target: NewLock<'_>,
+    (owner, held): (u64, Held),
+    access: Access,
+    site: &'static Location<'static>,
+) -> Option<Report> {
+    let thread = local.thread_name();
+    let holder_name = Arc::from(super::context::name(owner, &sync::current_thread_name()));
+    let mut graph = GRAPH.lock();
+    let (to, to_slot) = graph.register(&target, Some(site));
+    let holding = graph.node(held.id, held.slot).map(|idx| graph.info(idx))?;
+    let acquiring = graph.node(to, to_slot).map(|idx| graph.info(idx))?;
+    let same = held.id == to;
+    let title = match (same, owner & super::context::THREAD != 0) {
+        (true, false) => {
+            "deadlock: acquiring a lock that a task suspended on this thread holds across an `.await`"
+        }
+        (true, true) => {
+            "deadlock: a task acquiring a lock its thread holds (the thread runs the task while \
+             holding it)"
+        }
+        (false, _) => "potential deadlock: a lock held across an `.await`",
+    };
+    if !policy::reports_repeats() && !graph.reported.insert(vec![held.id, to, u64::MAX]) {
+        return None;
+    }
+    Some(Report {
+        kind: ReportKind::HeldAcrossAwait,
+        title: title.to_owned(),
+        thread,
+        acquiring: 1,
+        access,
+        location: site,
+        edges: vec![EdgeInfo {
+            from: 0,
+            to: 1,
+            thread: holder_name,
+            from_acquired_at: held.site,
+            to_acquired_at: site,
+            trace: None,
+            trace_shared: false,
+            instances: (None, None),
+            spans: None,
+        }],
+        previous: Some(HeldLock {
+            lock: holding.clone(),
+            access: held.access,
+            acquired_at: held.site,
+        }),
+        locks: vec![holding, acquiring],
+        held: graph.held_infos(&local.held.to_vec()),
+        trace: sync::capture_backtrace().map(Trace::new),
+        waits: Vec::new(),
+        variable: None,
+        accesses: Vec::new(),
+        spans: capture_spans(),
+    })
 }
 
 /// What a report says about the lock with this id and slot, if it lives.

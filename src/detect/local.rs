@@ -25,6 +25,7 @@ const NO_ENTRY: Held = Held {
     slot: 0,
     access: Access::Exclusive,
     blocking: false,
+    asynchronous: false,
     site: Location::caller(),
 };
 
@@ -38,6 +39,9 @@ pub(crate) struct Held {
     /// Whether the acquisition could block (not a `try_lock`, nor a timed
     /// one): only those count as what a signal waited for.
     pub(crate) blocking: bool,
+    /// Whether the lock is an async one (tokio's): held across an `.await`
+    /// by design, where holding a sync lock is a bug.
+    pub(crate) asynchronous: bool,
     pub(crate) site: &'static Location<'static>,
 }
 
@@ -59,6 +63,18 @@ pub(crate) struct Local {
     /// Condvar or Barrier: their releases since are not on the way to the
     /// next signal (see [`Stack::released`]).
     pub(crate) held_at_window: Vec<LockId>,
+    /// The tokio task whose stack is in `held` during this operation (0:
+    /// the thread's own).
+    pub(crate) task: u64,
+    /// The thread's own stack while a task's is in `held`.
+    pub(crate) thread_held: Stack,
+    /// The last task this thread ran an operation for, and its context.
+    pub(crate) task_cache: Option<(u64, Arc<super::context::TaskContext>)>,
+    /// Tasks that ended their last operation on this thread holding a sync
+    /// lock: suspended at an `.await` with it.
+    pub(crate) sync_holders: Vec<u64>,
+    /// Releases other contexts posted to this thread's own context.
+    pub(crate) inbox: Option<super::context::InboxHandle>,
 }
 
 /// `Local` plus a re-entrancy flag: the detector may be re-entered on the
@@ -112,7 +128,17 @@ impl Slot {
 #[inline(always)]
 #[allow(clippy::manual_unwrap_or_default)] // a `match` costs no call at opt-level 0
 pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
-    match LOCAL.try_with(|slot| slot.enter(f)) {
+    match LOCAL.try_with(|slot| {
+        slot.enter(|local| match sync::current_task() {
+            0 => {
+                if local.inbox.is_some() {
+                    super::context::drain_inbox(local);
+                }
+                f(local)
+            }
+            task => super::context::in_task(local, task, f),
+        })
+    }) {
         Ok(result) => result,
         Err(_) => None,
     }
@@ -134,6 +160,11 @@ impl Local {
             race: None,
             spans: None,
             held_at_window: Vec::new(),
+            task: 0,
+            thread_held: Stack::new(),
+            task_cache: None,
+            sync_holders: Vec::new(),
+            inbox: None,
         }
     }
 
@@ -147,10 +178,30 @@ impl Local {
             .extend((0..held.len()).map(|i| held.get(i).id));
     }
 
+    /// The name of the context running: the thread's, or `task N on
+    /// <thread>` inside a tokio task.
     pub(crate) fn thread_name(&mut self) -> Arc<str> {
-        self.thread_name
+        let thread = self
+            .thread_name
             .get_or_insert_with(|| Arc::from(sync::current_thread_name()))
-            .clone()
+            .clone();
+        if self.task == 0 {
+            return thread;
+        }
+        Arc::from(super::context::name(self.task, &thread))
+    }
+
+    /// Records whether `task` ended an operation on this thread holding a
+    /// sync lock.
+    pub(crate) fn note_sync_holder(&mut self, task: u64, holds_sync: bool) {
+        let known = self.sync_holders.iter().position(|&t| t == task);
+        match (known, holds_sync) {
+            (None, true) => self.sync_holders.push(task),
+            (Some(i), false) => {
+                self.sync_holders.swap_remove(i);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -164,6 +215,17 @@ pub(crate) struct Stack {
     len: usize,
     cap: usize,
 }
+
+impl Default for Stack {
+    fn default() -> Stack {
+        Stack::new()
+    }
+}
+
+// SAFETY: a `Stack` owns its buffer outright (no sharing, no interior
+// references), like the `Vec` it is made from; a task's stack moves between
+// the threads that poll the task, always under the task's mutex.
+unsafe impl Send for Stack {}
 
 impl Stack {
     const fn new() -> Stack {
@@ -450,6 +512,7 @@ mod tests {
                 slot: 0,
                 access: Access::Exclusive,
                 blocking: true,
+                asynchronous: false,
                 site,
             });
         }
@@ -475,6 +538,7 @@ mod tests {
             slot: 0,
             access: Access::Exclusive,
             blocking: true,
+            asynchronous: false,
             site,
         };
         let ids = |s: &Stack| s.released().map(|h| h.id).collect::<Vec<_>>();

@@ -9,6 +9,7 @@
 
 pub(crate) mod class;
 pub(crate) mod clock;
+pub(crate) mod context;
 pub(crate) mod graph;
 pub(crate) mod local;
 mod order;
@@ -137,16 +138,139 @@ mod on {
         #[inline(always)]
         #[track_caller]
         pub(crate) fn acquire(&self, kind: LockKind, access: Access) -> bool {
+            self.acquire_at(kind, access, Location::caller())
+        }
+
+        /// [`Meta::acquire`] at an explicit site: an async lock's future
+        /// runs it at its first poll, with the site of the `lock()` call.
+        #[inline(always)]
+        pub(crate) fn acquire_at(
+            &self,
+            kind: LockKind,
+            access: Access,
+            site: &'static Location<'static>,
+        ) -> bool {
             let state = policy::state();
             if !policy::is_active(state) {
                 return false;
             }
-            let site = Location::caller();
-            let found = local::with(|local| self.check_and_push(local, kind, access, site));
+            let found = local::with(|local| {
+                #[cfg(feature = "tokio")]
+                if !local.sync_holders.is_empty() || !local.thread_held.is_empty() {
+                    let found = self.held_across_await(local, kind, access, site);
+                    if found.is_some() {
+                        return found;
+                    }
+                }
+                self.check_and_push(local, kind, access, site)
+            });
             if let Some(Some(report)) = found {
-                self.report_then_push(report, access, site);
+                self.report_then_push(report, kind, access, site);
             }
             policy::has_hooks(state)
+        }
+
+        /// (tokio) Another context on this thread holds a sync lock across
+        /// an `.await`: a task suspended with a std or parking_lot guard
+        /// (any acquisition here is reported), or this thread's own context
+        /// while a task runs (reported when it is this same lock: then the
+        /// thread blocks on itself).
+        #[cfg(feature = "tokio")]
+        #[cold]
+        #[inline(never)]
+        fn held_across_await(
+            &self,
+            local: &mut Local,
+            kind: LockKind,
+            access: Access,
+            site: &'static Location<'static>,
+        ) -> Option<Box<Report>> {
+            use super::context;
+            let id = self.ident.id();
+            let mut holder = None;
+            for &task in &local.sync_holders {
+                if task == local.task {
+                    continue;
+                }
+                let locks = context::sync_locks_of(task);
+                let pick = locks.iter().find(|held| held.id == id).or(locks.first());
+                if let Some(&held) = pick {
+                    holder = Some((task, held));
+                    if held.id == id {
+                        break;
+                    }
+                }
+            }
+            if holder.is_none_or(|(_, held)| held.id != id)
+                && local.task != 0
+                && id != 0
+                && let Some(i) = local.thread_held.find(id)
+                && !local.thread_held.get(i).asynchronous
+            {
+                let thread = context::THREAD | crate::facade::current_thread_id();
+                holder = Some((thread, local.thread_held.get(i)));
+            }
+            let (owner, held) = holder?;
+            graph::awaited_report(local, self.target(kind), (owner, held), access, site)
+                .map(Box::new)
+        }
+
+        /// The context acquiring now, for an async guard to remember (a
+        /// thread context gets ready to receive the guard's release from
+        /// elsewhere).
+        pub(crate) fn context(&self) -> u64 {
+            let context = super::context::current();
+            if context & super::context::THREAD != 0 {
+                local::with(super::context::open_inbox);
+            }
+            context
+        }
+
+        /// Releases an async lock's held entry from the context `owner` that
+        /// acquired it, wherever the guard is dropped: here, from a task's
+        /// stack in the registry, or by posting it to the owning thread.
+        pub(crate) fn release_from(&self, owner: u64) {
+            if owner == super::context::current() {
+                self.release();
+                return;
+            }
+            let id = self.ident.id();
+            if id == 0 {
+                return;
+            }
+            if owner & super::context::THREAD != 0 {
+                super::context::post_release(owner, id);
+            } else {
+                super::context::release_in_task(owner, id);
+            }
+        }
+
+        /// An owned guard is used in a context other than `owner`'s: its
+        /// held entry (acquired at `site`) moves to this context, which owns
+        /// it from now on. Returns the new owner.
+        pub(crate) fn adopt(&self, owner: u64, site: &'static Location<'static>) -> u64 {
+            let now = self.context();
+            let id = self.ident.id();
+            if now == owner || id == 0 {
+                return now;
+            }
+            let held = if owner & super::context::THREAD != 0 {
+                super::context::post_release(owner, id);
+                Some(Held {
+                    id,
+                    slot: self.ident.slot(),
+                    access: Access::Exclusive,
+                    blocking: true,
+                    asynchronous: true,
+                    site,
+                })
+            } else {
+                super::context::take_from_task(owner, id)
+            };
+            if let Some(held) = held {
+                local::with(|local| local.held.push(held));
+            }
+            now
         }
 
         /// The hooks after an acquisition: publish for the watchdog, take
@@ -245,6 +369,7 @@ mod on {
                 slot: self.ident.slot(),
                 access,
                 blocking: true,
+                asynchronous: kind.is_async(),
                 site,
             };
             local.held.push(held);
@@ -275,6 +400,7 @@ mod on {
                     slot,
                     access,
                     blocking: true,
+                    asynchronous: kind.is_async(),
                     site,
                 };
                 local.held.push(held);
@@ -297,6 +423,7 @@ mod on {
                 slot: previous.slot,
                 access,
                 blocking: true,
+                asynchronous: previous.asynchronous,
                 site,
             };
             let kind = match relock(previous.access, access) {
@@ -322,6 +449,7 @@ mod on {
         fn report_then_push(
             &self,
             report: Box<Report>,
+            kind: LockKind,
             access: Access,
             site: &'static Location<'static>,
         ) {
@@ -334,6 +462,7 @@ mod on {
                     slot,
                     access,
                     blocking: true,
+                    asynchronous: kind.is_async(),
                     site,
                 })
             });
@@ -382,6 +511,7 @@ mod on {
                     slot: self.ident.slot(),
                     access,
                     blocking: false,
+                    asynchronous: kind.is_async(),
                     site,
                 });
                 if policy::has_hooks(state) {
@@ -631,6 +761,29 @@ mod off {
         #[inline(always)]
         pub(crate) fn acquire(&self, _kind: LockKind, _access: Access) -> bool {
             false
+        }
+        #[inline(always)]
+        pub(crate) fn acquire_at(
+            &self,
+            _kind: LockKind,
+            _access: Access,
+            _site: &'static std::panic::Location<'static>,
+        ) -> bool {
+            false
+        }
+        #[inline(always)]
+        pub(crate) fn context(&self) -> u64 {
+            0
+        }
+        #[inline(always)]
+        pub(crate) fn release_from(&self, _owner: u64) {}
+        #[inline(always)]
+        pub(crate) fn adopt(
+            &self,
+            _owner: u64,
+            _site: &'static std::panic::Location<'static>,
+        ) -> u64 {
+            0
         }
         pub(crate) fn watched(
             &self,

@@ -43,6 +43,10 @@ pub enum LockKind {
     /// [`crate::sync::Barrier`]: arrivals at it are ordered with the locks
     /// around them.
     Barrier,
+    /// `lockgraph::tokio::sync::Mutex` (feature `tokio`).
+    TokioMutex,
+    /// `lockgraph::tokio::sync::RwLock` (feature `tokio`).
+    TokioRwLock,
 }
 
 impl LockKind {
@@ -61,6 +65,8 @@ impl LockKind {
             LockKind::Once => "Once",
             LockKind::Condvar => "Condvar",
             LockKind::Barrier => "Barrier",
+            LockKind::TokioMutex => "tokio::sync::Mutex",
+            LockKind::TokioRwLock => "tokio::sync::RwLock",
         }
     }
 
@@ -70,6 +76,12 @@ impl LockKind {
             self,
             LockKind::OnceLock | LockKind::LazyLock | LockKind::Once
         )
+    }
+
+    /// Whether this is an async lock, held across `.await`s by design.
+    #[inline(always)]
+    pub(crate) fn is_async(self) -> bool {
+        matches!(self, LockKind::TokioMutex | LockKind::TokioRwLock)
     }
 
     /// Whether this is something threads wait for and signal (a Condvar,
@@ -159,6 +171,11 @@ pub enum ReportKind {
     /// the orders alone, before anything hangs: the waits and signals are
     /// nodes of the lock-order graph.
     BlockedWakeup,
+    /// (tokio) A context acquires a lock while another context on the same
+    /// thread is suspended at an `.await` holding a sync (std or
+    /// parking_lot) lock: nothing releases that lock until the holder is
+    /// polled again, and a thread that blocks on it never polls it.
+    HeldAcrossAwait,
 }
 
 /// One lock as a report names it.

@@ -725,6 +725,52 @@ pub(crate) fn short_type(name: &str) -> String {
     out
 }
 
+impl Report {
+    /// A [`ReportKind::HeldAcrossAwait`]: locks 0 (held by the suspended
+    /// context named in edge 0) and 1 (being acquired).
+    fn write_held_across_await(&self, out: &mut String) -> fmt::Result {
+        let holder = &self.edges[0];
+        let same = self.locks[0].id == self.locks[1].id;
+        writeln!(out, "\n`{}` holds", holder.thread)?;
+        out.push_str("    ");
+        self.write_lock(out, 0)?;
+        writeln!(out, "\n    acquired at {}", holder.from_acquired_at)?;
+        writeln!(
+            out,
+            "and is suspended (another context runs on its thread, so it is not being polled),"
+        )?;
+        writeln!(out, "while `{}` is acquiring", self.thread)?;
+        out.push_str("    ");
+        if same {
+            out.push_str("the same lock");
+        } else {
+            self.write_lock(out, 1)?;
+        }
+        writeln!(out, "\n    at {}", self.location)?;
+        let held = self.label(0);
+        if same {
+            writeln!(
+                out,
+                "\nThe acquisition blocks this thread, and the holder, which runs on this same thread, can\n\
+                 never be polled again to release {held}: the thread hangs."
+            )?;
+        } else {
+            writeln!(
+                out,
+                "\nA sync lock's guard held across an `.await` stays held while its task is suspended: any\n\
+                 task on this thread (a current-thread runtime or a LocalSet runs them all here) that\n\
+                 needs {held} blocks the whole thread, and the holder is never polled again to release it."
+            )?;
+        }
+        self.write_held(out)?;
+        writeln!(
+            out,
+            "\nfix: drop the guard of {held} before the `.await` (take what you need out of it first), or use\n     \
+             lockgraph::tokio::sync::Mutex, which is made to be held across `.await`s."
+        )
+    }
+}
+
 /// The scenario's name for signalling a Condvar or Barrier.
 fn signal_verb(kind: LockKind) -> &'static str {
     if kind == LockKind::Barrier {
@@ -768,6 +814,7 @@ impl fmt::Display for Report {
                 self.write_inversion(&mut out)?
             }
             ReportKind::BlockedWakeup => self.write_blocked_wakeup(&mut out)?,
+            ReportKind::HeldAcrossAwait => self.write_held_across_await(&mut out)?,
             ReportKind::SelfDeadlock | ReportKind::RecursiveRead => {
                 self.write_self_deadlock(&mut out)?
             }

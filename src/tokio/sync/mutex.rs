@@ -1,0 +1,596 @@
+//! [`Mutex`]: tokio's async mutex, checked. Built only with detection on;
+//! otherwise `lockgraph::tokio::sync::Mutex` is tokio's own.
+
+use std::any::type_name;
+use std::fmt;
+use std::future::Future;
+use std::mem::{self, ManuallyDrop};
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::detect::Meta;
+use crate::facade::tokio_sync as tokio;
+use crate::report::{Access, LockKind};
+
+pub use tokio::TryLockError;
+
+const KIND: LockKind = LockKind::TokioMutex;
+
+/// An acquisition in progress: its held entry is pushed before the lock is
+/// awaited (so an inversion is reported before it waits); dropped before it
+/// completes — a cancelled `lock()` future, a `select!` branch that lost, a
+/// panic in `blocking_lock` — it takes the entry back out.
+pub(super) struct Pending<'a> {
+    meta: &'a Meta,
+    owner: u64,
+}
+
+impl<'a> Pending<'a> {
+    pub(super) fn start(
+        meta: &'a Meta,
+        kind: LockKind,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> Pending<'a> {
+        meta.acquire_at(kind, access, site);
+        Pending {
+            meta,
+            owner: meta.context(),
+        }
+    }
+
+    /// Acquired: the entry stays, owned by the returned context.
+    pub(super) fn done(self) -> u64 {
+        let owner = self.owner;
+        mem::forget(self);
+        owner
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.meta.release_from(self.owner);
+    }
+}
+
+/// An asynchronous mutex: a drop-in replacement for
+/// [`tokio::sync::Mutex`](https://docs.rs/tokio/latest/tokio/sync/struct.Mutex.html)
+/// whose acquisitions are recorded in lockgraph's lock-order graph, per
+/// task (see the [module docs](crate::tokio)).
+///
+/// An inversion between two tasks is reported at the first poll of the
+/// `lock()` that closes the cycle, before it waits:
+///
+/// ```should_panic
+/// use std::sync::Arc;
+/// use lockgraph::tokio::sync::Mutex;
+///
+/// # if !lockgraph::ENABLED { panic!("detection is off in this build") }
+/// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let (a, b) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+///     {
+///         let (a, b) = (a.clone(), b.clone());
+///         tokio::spawn(async move {
+///             let _a = a.lock().await;
+///             let _b = b.lock().await; // a -> b
+///         })
+///         .await
+///         .unwrap();
+///     }
+///     let _b = b.lock().await;
+///     let _a = a.lock().await; // panics: "potential deadlock: lock order inversion"
+/// });
+/// ```
+pub struct Mutex<T: ?Sized> {
+    meta: Meta,
+    inner: tokio::Mutex<T>,
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Creates a new unlocked mutex; its creation site names it in reports.
+    #[track_caller]
+    pub fn new(t: T) -> Self
+    where
+        T: Sized,
+    {
+        Mutex {
+            meta: Meta::new(type_name::<T>),
+            inner: tokio::Mutex::new(t),
+        }
+    }
+
+    /// Creates a new unlocked mutex in a `const` context (a `static`).
+    #[track_caller]
+    pub const fn const_new(t: T) -> Self
+    where
+        T: Sized,
+    {
+        Mutex {
+            meta: Meta::new(type_name::<T>),
+            inner: tokio::Mutex::const_new(t),
+        }
+    }
+
+    /// Locks the mutex, waiting asynchronously until it is free. The lock
+    /// order is checked at the first poll, before waiting; dropping the
+    /// future before it completes leaves nothing behind. Cancel safe, as
+    /// tokio's.
+    #[track_caller]
+    pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> {
+        let site = Location::caller();
+        async move {
+            let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site);
+            let guard = self.inner.lock().await;
+            MutexGuard::new(self, pending.done(), guard)
+        }
+    }
+
+    /// Locks the mutex from synchronous code, blocking the thread. Panics
+    /// inside an asynchronous execution context, as tokio's does.
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        let pending = Pending::start(&self.meta, KIND, Access::Exclusive, Location::caller());
+        let guard = self.inner.blocking_lock();
+        MutexGuard::new(self, pending.done(), guard)
+    }
+
+    /// [`Mutex::blocking_lock`] for an `Arc`-held mutex: the guard owns the
+    /// `Arc`.
+    #[track_caller]
+    pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T>
+    where
+        T: 'static,
+    {
+        let site = Location::caller();
+        let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site);
+        let guard = self.inner.blocking_lock();
+        // SAFETY: see `OwnedMutexGuard::from_parts`.
+        let guard = unsafe { extend(guard) };
+        let owner = Owner::new(pending.done(), site);
+        OwnedMutexGuard::from_parts(self, owner, guard)
+    }
+
+    /// [`Mutex::lock`] for an `Arc`-held mutex: the guard owns the `Arc`
+    /// (and may be moved into another task, which then owns the lock from
+    /// its first use of the guard).
+    #[track_caller]
+    pub fn lock_owned(self: Arc<Self>) -> impl Future<Output = OwnedMutexGuard<T>>
+    where
+        T: 'static,
+    {
+        let site = Location::caller();
+        async move {
+            let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site);
+            let guard = self.inner.lock().await;
+            let owner = Owner::new(pending.done(), site);
+            // SAFETY: see `OwnedMutexGuard::from_parts`.
+            let guard = unsafe { extend(guard) };
+            OwnedMutexGuard::from_parts(self, owner, guard)
+        }
+    }
+
+    /// Locks the mutex if it is free right now; tokio's `TryLockError`
+    /// otherwise. Never waits, so it adds no lock-order edge.
+    #[track_caller]
+    pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
+        let guard = self.inner.try_lock()?;
+        self.meta.acquired(KIND, Access::Exclusive);
+        Ok(MutexGuard::new(self, self.meta.context(), guard))
+    }
+
+    /// [`Mutex::try_lock`] for an `Arc`-held mutex.
+    #[track_caller]
+    pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError>
+    where
+        T: 'static,
+    {
+        let guard = self.inner.try_lock()?;
+        self.meta.acquired(KIND, Access::Exclusive);
+        // SAFETY: see `OwnedMutexGuard::from_parts`.
+        let guard = unsafe { extend(guard) };
+        let owner = Owner::new(self.meta.context(), Location::caller());
+        Ok(OwnedMutexGuard::from_parts(self, owner, guard))
+    }
+
+    /// The data, mutably: `&mut self` proves no guard exists.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    /// Consumes the mutex, returning the data.
+    pub fn into_inner(self) -> T
+    where
+        T: Sized,
+    {
+        self.inner.into_inner()
+    }
+}
+
+/// Extends a guard's borrow of the mutex inside an `Arc` to `'static`.
+///
+/// # Safety
+/// The caller keeps that `Arc` alive, unmoved in its allocation, for as long
+/// as the returned guard lives, and drops the guard first.
+unsafe fn extend<'a, T: ?Sized + 'static>(
+    guard: tokio::MutexGuard<'a, T>,
+) -> tokio::MutexGuard<'static, T> {
+    // SAFETY: forwarded from the caller: the referent outlives the guard.
+    unsafe { mem::transmute::<tokio::MutexGuard<'a, T>, tokio::MutexGuard<'static, T>>(guard) }
+}
+
+impl<T> From<T> for Mutex<T> {
+    #[track_caller]
+    fn from(t: T) -> Self {
+        Mutex::new(t)
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    #[track_caller]
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+/// A guard of a [`Mutex`], as tokio's: the lock is released when it drops.
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MutexGuard<'a, T: ?Sized> {
+    lock: &'a Mutex<T>,
+    /// The context whose held stack has the entry.
+    owner: u64,
+    guard: ManuallyDrop<tokio::MutexGuard<'a, T>>,
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    fn new(lock: &'a Mutex<T>, owner: u64, guard: tokio::MutexGuard<'a, T>) -> Self {
+        MutexGuard {
+            lock,
+            owner,
+            guard: ManuallyDrop::new(guard),
+        }
+    }
+
+    /// The parts, without running this guard's `Drop`.
+    fn into_parts(self) -> (&'a Mutex<T>, u64, tokio::MutexGuard<'a, T>) {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again.
+        let guard = unsafe { ManuallyDrop::take(&mut this.guard) };
+        (this.lock, this.owner, guard)
+    }
+
+    /// A guard for a component of the locked data, as tokio's
+    /// `MutexGuard::map`.
+    #[inline]
+    pub fn map<U, F>(this: Self, f: F) -> MappedMutexGuard<'a, U>
+    where
+        U: ?Sized,
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let (lock, owner, guard) = this.into_parts();
+        MappedMutexGuard {
+            meta: &lock.meta,
+            owner,
+            guard: ManuallyDrop::new(tokio::MutexGuard::map(guard, f)),
+        }
+    }
+
+    /// As [`MutexGuard::map`], unless `f` returns `None`: then the original
+    /// guard comes back.
+    #[inline]
+    pub fn try_map<U, F>(this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    where
+        U: ?Sized,
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let (lock, owner, guard) = this.into_parts();
+        match tokio::MutexGuard::try_map(guard, f) {
+            Ok(guard) => Ok(MappedMutexGuard {
+                meta: &lock.meta,
+                owner,
+                guard: ManuallyDrop::new(guard),
+            }),
+            Err(guard) => Err(MutexGuard::new(lock, owner, guard)),
+        }
+    }
+
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &'a Mutex<T> {
+        this.lock
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.meta.release_from(self.owner);
+        // SAFETY: dropped once, here; the field is never used again.
+        unsafe { ManuallyDrop::drop(&mut self.guard) }
+    }
+}
+
+/// A guard of part of a [`Mutex`]'s data ([`MutexGuard::map`]).
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    meta: &'a Meta,
+    owner: u64,
+    guard: ManuallyDrop<tokio::MappedMutexGuard<'a, T>>,
+}
+
+impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
+    fn into_parts(self) -> (&'a Meta, u64, tokio::MappedMutexGuard<'a, T>) {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again.
+        let guard = unsafe { ManuallyDrop::take(&mut this.guard) };
+        (this.meta, this.owner, guard)
+    }
+
+    /// A guard for a component of this guard's data.
+    #[inline]
+    pub fn map<U, F>(this: Self, f: F) -> MappedMutexGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let (meta, owner, guard) = this.into_parts();
+        MappedMutexGuard {
+            meta,
+            owner,
+            guard: ManuallyDrop::new(tokio::MappedMutexGuard::map(guard, f)),
+        }
+    }
+
+    /// As [`MappedMutexGuard::map`], unless `f` returns `None`.
+    #[inline]
+    pub fn try_map<U, F>(this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let (meta, owner, guard) = this.into_parts();
+        match tokio::MappedMutexGuard::try_map(guard, f) {
+            Ok(guard) => Ok(MappedMutexGuard {
+                meta,
+                owner,
+                guard: ManuallyDrop::new(guard),
+            }),
+            Err(guard) => Err(MappedMutexGuard {
+                meta,
+                owner,
+                guard: ManuallyDrop::new(guard),
+            }),
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.meta.release_from(self.owner);
+        // SAFETY: dropped once, here; the field is never used again.
+        unsafe { ManuallyDrop::drop(&mut self.guard) }
+    }
+}
+
+/// The owner of an owned guard: the context that acquired it until another
+/// context uses it (deref, map, drop), which then owns it; and where it was
+/// acquired.
+pub(super) struct Owner(AtomicU64, &'static Location<'static>);
+
+impl Owner {
+    pub(super) fn new(context: u64, site: &'static Location<'static>) -> Owner {
+        Owner(AtomicU64::new(context), site)
+    }
+
+    /// Moves the held entry to the current context if it is not the owner.
+    #[inline]
+    pub(super) fn adopt(&self, meta: &Meta) -> u64 {
+        let owner = self.0.load(Ordering::Relaxed);
+        let now = meta.adopt(owner, self.1);
+        if now != owner {
+            self.0.store(now, Ordering::Relaxed);
+        }
+        now
+    }
+}
+
+/// An owned guard of an `Arc`-held [`Mutex`] ([`Mutex::lock_owned`]): it
+/// keeps the `Arc`, so it is `'static` and may move into another task,
+/// which owns the lock from its first use of the guard.
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct OwnedMutexGuard<T: ?Sized + 'static> {
+    // Declared first: dropped before the `Arc` its borrow points into.
+    guard: ManuallyDrop<tokio::MutexGuard<'static, T>>,
+    owner: Owner,
+    lock: Arc<Mutex<T>>,
+}
+
+impl<T: ?Sized + 'static> OwnedMutexGuard<T> {
+    /// `guard` must borrow the mutex inside `lock` (made `'static` by
+    /// `extend`): the `Arc` keeps that mutex alive and in place for as long
+    /// as this guard, which drops the borrow first.
+    fn from_parts(lock: Arc<Mutex<T>>, owner: Owner, guard: tokio::MutexGuard<'static, T>) -> Self {
+        OwnedMutexGuard {
+            guard: ManuallyDrop::new(guard),
+            owner,
+            lock,
+        }
+    }
+
+    fn into_parts(self) -> (Arc<Mutex<T>>, Owner, tokio::MutexGuard<'static, T>) {
+        self.owner.adopt(&self.lock.meta);
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; each field is
+        // moved out once.
+        unsafe {
+            (
+                std::ptr::read(&this.lock),
+                std::ptr::read(&this.owner),
+                ManuallyDrop::take(&mut this.guard),
+            )
+        }
+    }
+
+    /// An owned guard for a component of the locked data.
+    #[inline]
+    pub fn map<U, F>(this: Self, f: F) -> OwnedMappedMutexGuard<T, U>
+    where
+        U: ?Sized + 'static,
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let (lock, owner, guard) = this.into_parts();
+        OwnedMappedMutexGuard {
+            guard: ManuallyDrop::new(tokio::MutexGuard::map(guard, f)),
+            owner,
+            lock,
+        }
+    }
+
+    /// As [`OwnedMutexGuard::map`], unless `f` returns `None`.
+    #[inline]
+    pub fn try_map<U, F>(this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, U>, Self>
+    where
+        U: ?Sized + 'static,
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let (lock, owner, guard) = this.into_parts();
+        match tokio::MutexGuard::try_map(guard, f) {
+            Ok(guard) => Ok(OwnedMappedMutexGuard {
+                guard: ManuallyDrop::new(guard),
+                owner,
+                lock,
+            }),
+            Err(guard) => Err(OwnedMutexGuard::from_parts(lock, owner, guard)),
+        }
+    }
+
+    /// The `Arc` of the mutex this guard locks.
+    pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
+        &this.lock
+    }
+}
+
+impl<T: ?Sized + 'static> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        let owner = self.owner.0.load(Ordering::Relaxed);
+        self.lock.meta.release_from(owner);
+        // SAFETY: dropped once, here, before `lock`.
+        unsafe { ManuallyDrop::drop(&mut self.guard) }
+    }
+}
+
+/// An owned guard of part of a [`Mutex`]'s data ([`OwnedMutexGuard::map`]).
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct OwnedMappedMutexGuard<T: ?Sized + 'static, U: ?Sized + 'static = T> {
+    // Declared first: dropped before the `Arc` its borrow points into.
+    guard: ManuallyDrop<tokio::MappedMutexGuard<'static, U>>,
+    owner: Owner,
+    lock: Arc<Mutex<T>>,
+}
+
+impl<T: ?Sized + 'static, U: ?Sized + 'static> OwnedMappedMutexGuard<T, U> {
+    fn into_parts(self) -> (Arc<Mutex<T>>, Owner, tokio::MappedMutexGuard<'static, U>) {
+        self.owner.adopt(&self.lock.meta);
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; each field is
+        // moved out once.
+        unsafe {
+            (
+                std::ptr::read(&this.lock),
+                std::ptr::read(&this.owner),
+                ManuallyDrop::take(&mut this.guard),
+            )
+        }
+    }
+
+    /// An owned guard for a component of this guard's data.
+    #[inline]
+    pub fn map<S, F>(this: Self, f: F) -> OwnedMappedMutexGuard<T, S>
+    where
+        S: 'static,
+        F: FnOnce(&mut U) -> &mut S,
+    {
+        let (lock, owner, guard) = this.into_parts();
+        OwnedMappedMutexGuard {
+            guard: ManuallyDrop::new(tokio::MappedMutexGuard::map(guard, f)),
+            owner,
+            lock,
+        }
+    }
+
+    /// As [`OwnedMappedMutexGuard::map`], unless `f` returns `None`.
+    #[inline]
+    pub fn try_map<S, F>(this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, S>, Self>
+    where
+        S: 'static,
+        F: FnOnce(&mut U) -> Option<&mut S>,
+    {
+        let (lock, owner, guard) = this.into_parts();
+        match tokio::MappedMutexGuard::try_map(guard, f) {
+            Ok(guard) => Ok(OwnedMappedMutexGuard {
+                guard: ManuallyDrop::new(guard),
+                owner,
+                lock,
+            }),
+            Err(guard) => Err(OwnedMappedMutexGuard {
+                guard: ManuallyDrop::new(guard),
+                owner,
+                lock,
+            }),
+        }
+    }
+}
+
+impl<T: ?Sized + 'static, U: ?Sized + 'static> Drop for OwnedMappedMutexGuard<T, U> {
+    fn drop(&mut self) {
+        let owner = self.owner.0.load(Ordering::Relaxed);
+        self.lock.meta.release_from(owner);
+        // SAFETY: dropped once, here, before `lock`.
+        unsafe { ManuallyDrop::drop(&mut self.guard) }
+    }
+}
+
+/// `Deref`, `DerefMut`, `Debug` and `Display` through the inner guard; an
+/// owned guard first moves its entry to the context using it.
+macro_rules! guard_impls {
+    ($([$($g:tt)*] $guard:ty => $target:ident, $adopt:tt;)*) => {$(
+        impl<$($g)*> Deref for $guard {
+            type Target = $target;
+            #[inline]
+            fn deref(&self) -> &$target {
+                guard_impls!(@adopt $adopt self);
+                &self.guard
+            }
+        }
+        impl<$($g)*> DerefMut for $guard {
+            #[inline]
+            fn deref_mut(&mut self) -> &mut $target {
+                guard_impls!(@adopt $adopt self);
+                &mut self.guard
+            }
+        }
+        impl<$($g)*> fmt::Debug for $guard where $target: fmt::Debug {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&**self.guard, f)
+            }
+        }
+        impl<$($g)*> fmt::Display for $guard where $target: fmt::Display {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&**self.guard, f)
+            }
+        }
+    )*};
+    (@adopt owned $self:ident) => { $self.owner.adopt(&$self.lock.meta); };
+    (@adopt borrowed $self:ident) => {};
+}
+
+guard_impls! {
+    ['a, T: ?Sized] MutexGuard<'a, T> => T, borrowed;
+    ['a, T: ?Sized] MappedMutexGuard<'a, T> => T, borrowed;
+    [T: ?Sized + 'static] OwnedMutexGuard<T> => T, owned;
+    [T: ?Sized + 'static, U: ?Sized + 'static] OwnedMappedMutexGuard<T, U> => U, owned;
+}

@@ -1,0 +1,384 @@
+//! `lockgraph::tokio::sync`: tokio's Mutex in the lock-order graph, held
+//! locks per task. Each reported shape has a clean twin; every scenario
+//! runs under a watchdog thread (`common::within`) so a miss fails instead
+//! of hanging.
+#![cfg(feature = "tokio")]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{expect_clean, expect_report, payload_text};
+use lockgraph::tokio::sync::Mutex;
+
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The report a task panicked with, re-raised on the scenario thread.
+async fn join<T>(handle: tokio::task::JoinHandle<T>) -> T {
+    match handle.await {
+        Ok(value) => value,
+        Err(err) => match err.try_into_panic() {
+            Ok(payload) => std::panic::resume_unwind(payload),
+            Err(err) => panic!("task failed: {err}"),
+        },
+    }
+}
+
+#[test]
+fn two_tasks_taking_two_locks_in_opposite_orders_are_reported_before_waiting() {
+    let report = expect_report(|| {
+        multi_thread().block_on(async {
+            let a = Arc::new(Mutex::new("a"));
+            let b = Arc::new(Mutex::new("b"));
+            let first = {
+                let (a, b) = (a.clone(), b.clone());
+                tokio::spawn(async move {
+                    let _a = a.lock().await;
+                    tokio::task::yield_now().await;
+                    let _b = b.lock().await;
+                })
+            };
+            join(first).await;
+            let second = tokio::spawn(async move {
+                let _b = b.lock().await;
+                tokio::task::yield_now().await;
+                let _a = a.lock().await;
+            });
+            join(second).await;
+        })
+    });
+    assert!(
+        report.starts_with("potential deadlock: lock order inversion"),
+        "{report}"
+    );
+    for expected in [
+        "tokio::sync::Mutex<&str>",
+        "tests/tokio.rs:",
+        "first taken in thread `task ",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in\n{report}"
+        );
+    }
+}
+
+#[test]
+fn two_tasks_taking_two_locks_in_one_order_are_clean() {
+    expect_clean(|| {
+        multi_thread().block_on(async {
+            let a = Arc::new(Mutex::new(0));
+            let b = Arc::new(Mutex::new(0));
+            let tasks: Vec<_> = (0..8)
+                .map(|_| {
+                    let (a, b) = (a.clone(), b.clone());
+                    tokio::spawn(async move {
+                        for _ in 0..50 {
+                            let mut a = a.lock().await;
+                            tokio::task::yield_now().await;
+                            let mut b = b.lock().await;
+                            *a += 1;
+                            *b += 1;
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                join(task).await;
+            }
+            assert_eq!(*a.lock().await, 400);
+        })
+    });
+}
+
+#[test]
+fn a_task_relocking_a_lock_it_holds_is_reported() {
+    let report = expect_report(|| {
+        current_thread().block_on(async {
+            let lock = Arc::new(Mutex::new(()));
+            join(tokio::spawn(async move {
+                let _first = lock.lock().await;
+                let _second = lock.lock().await;
+            }))
+            .await;
+        })
+    });
+    assert!(
+        report.starts_with("deadlock: relocking a tokio::sync::Mutex already held by this thread"),
+        "{report}"
+    );
+}
+
+#[test]
+fn locks_held_by_different_tasks_on_one_thread_are_not_nested() {
+    // On a current-thread runtime, task 1 holds `a` across an `.await` while
+    // task 2 takes `b` then `a`... per-task stacks keep `a -> b` out of the
+    // graph, so task 1's later `b` is no inversion... and no false edge
+    // joins the two tasks' locks.
+    expect_clean(|| {
+        current_thread().block_on(async {
+            let a = Arc::new(Mutex::new(0));
+            let b = Arc::new(Mutex::new(0));
+            let holder = {
+                let a = a.clone();
+                tokio::spawn(async move {
+                    let _a = a.lock().await;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                })
+            };
+            tokio::task::yield_now().await;
+            let other = {
+                let b = b.clone();
+                tokio::spawn(async move {
+                    let _b = b.lock().await;
+                })
+            };
+            join(other).await;
+            join(holder).await;
+            // Held alone in this context: b then a, the order no task took.
+            let _b = b.lock().await;
+            let _a = a.lock().await;
+        })
+    });
+}
+
+#[test]
+fn a_sync_guard_held_across_an_await_is_reported_when_another_task_locks() {
+    let report = expect_report(|| {
+        let local = tokio::task::LocalSet::new();
+        current_thread().block_on(local.run_until(async {
+            let config = std::rc::Rc::new(lockgraph::Mutex::named("config", 1));
+            let stats = std::rc::Rc::new(lockgraph::Mutex::named("stats", 0));
+            let holder = {
+                let config = config.clone();
+                tokio::task::spawn_local(async move {
+                    let _config = config.lock().unwrap();
+                    tokio::task::yield_now().await; // the bug: a std guard across `.await`
+                })
+            };
+            let other = {
+                let stats = stats.clone();
+                tokio::task::spawn_local(async move {
+                    *stats.lock().unwrap() += 1;
+                })
+            };
+            join(holder).await;
+            join(other).await;
+        }))
+    });
+    assert!(
+        report.starts_with("potential deadlock: a lock held across an `.await`"),
+        "{report}"
+    );
+    for expected in [
+        "holds\n    Mutex \"config\"",
+        "is acquiring\n    Mutex \"stats\"",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in\n{report}"
+        );
+    }
+}
+
+#[test]
+fn a_sync_guard_dropped_before_the_await_is_clean_and_makes_no_false_edge() {
+    expect_clean(|| {
+        let local = tokio::task::LocalSet::new();
+        current_thread().block_on(local.run_until(async {
+            let config = std::rc::Rc::new(lockgraph::Mutex::named("config", 1));
+            let stats = std::rc::Rc::new(lockgraph::Mutex::named("stats", 0));
+            let holder = {
+                let (config, stats) = (config.clone(), stats.clone());
+                tokio::task::spawn_local(async move {
+                    let value = *config.lock().unwrap();
+                    tokio::task::yield_now().await;
+                    // stats then config, inside one task: no inversion with
+                    // the other task's orders, which never nest them.
+                    let _stats = stats.lock().unwrap();
+                    let _config = config.lock().unwrap();
+                    value
+                })
+            };
+            let other = {
+                let stats = stats.clone();
+                tokio::task::spawn_local(async move {
+                    *stats.lock().unwrap() += 1;
+                })
+            };
+            join(holder).await;
+            join(other).await;
+        }))
+    });
+}
+
+#[test]
+fn an_owned_guard_moved_into_another_task_is_released_there() {
+    expect_clean(|| {
+        multi_thread().block_on(async {
+            let a = Arc::new(Mutex::new(0));
+            let b = Arc::new(Mutex::new(0));
+            let guard = a.clone().lock_owned().await;
+            let mover = tokio::spawn(async move {
+                let mut guard = guard;
+                *guard += 1; // first use: this task owns it now
+                drop(guard);
+            });
+            join(mover).await;
+            // Nothing stale in this context: b then a is no nesting under a.
+            assert!(lockgraph::held_locks().is_empty());
+            let _b = b.lock().await;
+            let _a = a.lock().await;
+        })
+    });
+}
+
+#[test]
+fn an_aborted_task_leaves_no_held_entry_behind() {
+    expect_clean(|| {
+        multi_thread().block_on(async {
+            let a = Arc::new(Mutex::new(0));
+            let b = Arc::new(Mutex::new(0));
+            let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+            let holder = {
+                let a = a.clone();
+                tokio::spawn(async move {
+                    let _a = a.lock().await;
+                    locked_tx.send(()).unwrap();
+                    std::future::pending::<()>().await;
+                })
+            };
+            locked_rx.await.unwrap();
+            holder.abort();
+            assert!(holder.await.unwrap_err().is_cancelled());
+            let _b = b.lock().await;
+            let _a = a.lock().await;
+        })
+    });
+}
+
+#[test]
+fn a_cancelled_lock_future_leaves_no_entry() {
+    expect_clean(|| {
+        current_thread().block_on(async {
+            let a = Arc::new(Mutex::new(0));
+            let b = Arc::new(Mutex::new(0));
+            let held = a.clone().lock_owned().await;
+            let task = {
+                let (a, b) = (a.clone(), b.clone());
+                tokio::spawn(async move {
+                    // Waits for `a`, then gives up: no entry, no edge a -> b.
+                    tokio::select! {
+                        _ = a.lock() => unreachable!("a is held"),
+                        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+                    }
+                    let _b = b.lock().await;
+                })
+            };
+            join(task).await;
+            drop(held);
+            let _b = b.lock().await;
+            let _a = a.lock().await;
+        })
+    });
+}
+
+#[test]
+fn async_and_sync_locks_share_one_graph() {
+    let report = expect_report(|| {
+        multi_thread().block_on(async {
+            let shared = Arc::new(Mutex::new(0));
+            let ledger = Arc::new(lockgraph::Mutex::named("ledger", 0));
+            {
+                let (shared, ledger) = (shared.clone(), ledger.clone());
+                join(tokio::spawn(async move {
+                    let _shared = shared.lock().await;
+                    *ledger.lock().unwrap() += 1; // shared -> ledger
+                }))
+                .await;
+            }
+            let blocking = tokio::task::spawn_blocking(move || {
+                let _ledger = ledger.lock().unwrap();
+                let _shared = shared.blocking_lock(); // ledger -> shared
+            });
+            join(blocking).await;
+        })
+    });
+    assert!(
+        report.starts_with("potential deadlock: lock order inversion"),
+        "{report}"
+    );
+    assert!(report.contains("Mutex \"ledger\""), "{report}");
+}
+
+#[test]
+fn blocking_lock_inside_a_runtime_panics_with_tokios_message() {
+    let result = common::within(|| {
+        current_thread().block_on(async {
+            let lock = Mutex::new(0);
+            let _guard = lock.blocking_lock();
+        })
+    });
+    let payload = result.expect_err("tokio panics");
+    let text = payload_text(&*payload).unwrap_or_default().to_owned();
+    assert!(text.contains("Cannot block the current thread"), "{text}");
+    // The failed attempt left no held entry on this thread.
+    assert!(lockgraph::held_locks().is_empty());
+}
+
+#[test]
+fn ten_thousand_short_tasks_leave_the_graph_flat() {
+    expect_clean(|| {
+        multi_thread().block_on(async {
+            let a = Arc::new(Mutex::new(0u64));
+            let before = lockgraph::graph_stats();
+            for round in 0..10 {
+                let tasks: Vec<_> = (0..1000)
+                    .map(|_| {
+                        let a = a.clone();
+                        tokio::spawn(async move {
+                            let fresh = Mutex::new(round);
+                            let _a = a.lock().await;
+                            let _fresh = fresh.lock().await;
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    join(task).await;
+                }
+            }
+            let after = lockgraph::graph_stats();
+            assert!(after.locks < before.locks + 50, "{before:?} -> {after:?}");
+            assert!(after.edges < before.edges + 50, "{before:?} -> {after:?}");
+            assert_eq!(*a.lock().await, 0);
+        })
+    });
+}
+
+#[test]
+fn outside_any_runtime_the_thread_is_the_context() {
+    expect_clean(|| {
+        let a = Mutex::new(1);
+        let b = Mutex::new(2);
+        let ga = a.blocking_lock();
+        let gb = b.try_lock().unwrap();
+        assert_eq!(*ga + *gb, 3);
+        if lockgraph::ENABLED {
+            assert_eq!(lockgraph::held_locks().len(), 2);
+        }
+    });
+}
