@@ -118,7 +118,7 @@ fn a_task_relocking_a_lock_it_holds_is_reported() {
         })
     });
     assert!(
-        report.starts_with("deadlock: relocking a tokio::sync::Mutex already held by this thread"),
+        report.starts_with("deadlock: relocking a tokio::sync::Mutex already held by this task"),
         "{report}"
     );
 }
@@ -381,4 +381,116 @@ fn outside_any_runtime_the_thread_is_the_context() {
             assert_eq!(lockgraph::held_locks().len(), 2);
         }
     });
+}
+
+mod rwlock {
+    use super::*;
+    use lockgraph::tokio::sync::RwLock;
+
+    #[test]
+    fn a_second_read_in_the_same_task_is_reported() {
+        let report = expect_report(|| {
+            current_thread().block_on(async {
+                let lock = Arc::new(RwLock::new(0));
+                join(tokio::spawn(async move {
+                    let _first = lock.read().await;
+                    let _second = lock.read().await;
+                }))
+                .await;
+            })
+        });
+        assert!(
+            report.starts_with(
+                "potential deadlock: recursive read of a tokio::sync::RwLock this task already holds"
+            ),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn reads_in_different_tasks_are_clean() {
+        expect_clean(|| {
+            multi_thread().block_on(async {
+                let lock = Arc::new(RwLock::new(1));
+                let first = lock.clone().read_owned().await;
+                let other = {
+                    let lock = lock.clone();
+                    tokio::spawn(async move { *lock.read().await })
+                };
+                assert_eq!(join(other).await, 1);
+                drop(first);
+                *lock.write().await += 1;
+                assert_eq!(*lock.read().await, 2);
+            })
+        });
+    }
+
+    #[test]
+    fn a_write_while_the_task_reads_is_reported() {
+        let report = expect_report(|| {
+            current_thread().block_on(async {
+                let lock = RwLock::new(0);
+                let _read = lock.read().await;
+                let _write = lock.write().await;
+            })
+        });
+        assert!(
+            report.starts_with("deadlock: write-locking a tokio::sync::RwLock already held"),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn a_read_orders_the_locks_held_before_it_like_a_write() {
+        let report = expect_report(|| {
+            multi_thread().block_on(async {
+                let (a, b) = (Arc::new(RwLock::new(0)), Arc::new(RwLock::new(0)));
+                {
+                    let (a, b) = (a.clone(), b.clone());
+                    join(tokio::spawn(async move {
+                        let _a = a.write().await;
+                        let _b = b.read().await; // a -> b
+                    }))
+                    .await;
+                }
+                join(tokio::spawn(async move {
+                    let _b = b.write().await;
+                    let _a = a.read().await; // b -> a
+                }))
+                .await;
+            })
+        });
+        assert!(
+            report.starts_with("potential deadlock: lock order inversion"),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn downgrade_map_and_owned_guards_keep_the_entry_exact() {
+        expect_clean(|| {
+            multi_thread().block_on(async {
+                let lock = Arc::new(RwLock::new((1, 2)));
+                let other = Arc::new(RwLock::new(0));
+                {
+                    let write = lock.write().await;
+                    let read = write.downgrade();
+                    let first = lockgraph::tokio::sync::RwLockReadGuard::map(read, |pair| &pair.0);
+                    assert_eq!(*first, 1);
+                }
+                let owned = lock.clone().write_owned().await;
+                let mapped =
+                    lockgraph::tokio::sync::OwnedRwLockWriteGuard::map(owned, |p| &mut p.1);
+                join(tokio::spawn(async move {
+                    let mut mapped = mapped;
+                    *mapped += 1; // this task owns it now
+                }))
+                .await;
+                assert!(lockgraph::held_locks().is_empty());
+                // other then lock here, lock alone elsewhere: no cycle.
+                let _other = other.write().await;
+                assert_eq!(lock.read().await.1, 3);
+            })
+        });
+    }
 }

@@ -803,6 +803,8 @@ pub(crate) fn relock_report(
     kind: ReportKind,
     site: &'static Location<'static>,
 ) -> Option<Report> {
+    // A tokio task is its own context.
+    let who = if local.task == 0 { "thread" } else { "task" };
     let thread = local.thread_name();
     let mut graph = GRAPH.lock();
     let lock = graph
@@ -815,7 +817,7 @@ pub(crate) fn relock_report(
         ),
         ReportKind::RecursiveRead => {
             format!(
-                "potential deadlock: recursive read of {} {} this thread already holds",
+                "potential deadlock: recursive read of {} {} this {who} already holds",
                 lock.kind.article(),
                 lock.kind
             )
@@ -834,7 +836,7 @@ pub(crate) fn relock_report(
                 _ => "relocking",
             };
             format!(
-                "deadlock: {verb} {} {} already held by this thread",
+                "deadlock: {verb} {} {} already held by this {who}",
                 lock.kind.article(),
                 lock.kind
             )
