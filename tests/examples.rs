@@ -268,3 +268,24 @@ fn pipeline() {
     assert_contains(&out, &["sum 29, 4 records seen, 4 parsed", "no report"]);
     assert!(!out.contains("race condition"), "{out}");
 }
+
+#[cfg(feature = "tokio")]
+#[test]
+fn async_transfer() {
+    let (out, _) = run("async_transfer", &["--fixed"]);
+    assert_contains(&out, &["task-2: 10 transfers", "total money is still 200", "no report"]);
+    if !lockgraph::ENABLED {
+        return;
+    }
+    let (out, _) = run("async_transfer", &[]);
+    assert_contains(
+        &out,
+        &[
+            "task-2: stopped by lockgraph before it could deadlock",
+            "potential deadlock: lock order inversion",
+            "tokio::sync::Mutex<u64>#1 created at examples/async_transfer.rs:",
+            "first taken in task ",
+            "possible deadlock scenario:",
+        ],
+    );
+}

@@ -63,7 +63,7 @@ fn an_inversion_names_locks_sites_threads_and_user_functions() {
         "report::second_taker",
         "possible deadlock scenario:",
         "lock(alpha)  <- blocks",
-        "locks held by `second-thread`",
+        "locks held by thread `second-thread`",
         "fix: take these locks in one global order",
     ];
     for needle in must_contain {

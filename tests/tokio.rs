@@ -68,7 +68,7 @@ fn two_tasks_taking_two_locks_in_opposite_orders_are_reported_before_waiting() {
     for expected in [
         "tokio::sync::Mutex<&str>",
         "tests/tokio.rs:",
-        "first taken in thread `task ",
+        "first taken in task ",
     ] {
         assert!(
             report.contains(expected),

@@ -41,12 +41,13 @@ pub(crate) fn current() -> ContextId {
     }
 }
 
-/// A context's name in reports: `task 12` or the thread's name.
+/// A context's name in reports: the thread's name, or `task 12 on thread
+/// \`worker\`` (reports print it as is; a thread's they quote).
 pub(crate) fn name(context: ContextId, thread: &str) -> String {
     if context & THREAD != 0 {
         thread.to_owned()
     } else {
-        format!("task {context} on {thread}")
+        format!("task {context} on thread `{thread}`")
     }
 }
 

@@ -362,6 +362,8 @@ fn hidden_source(file: &std::path::Path) -> bool {
         || file.starts_with("/rustc/")
         || file.contains("/lib/rustlib/src/rust/library/")
         || (file.contains("/registry/src/") && file.contains("/backtrace-0."))
+        // tokio's runtime, which polls the task: not the user's frames.
+        || (file.contains("/registry/src/") && file.contains("/tokio-1."))
 }
 
 fn user_frames(bt: &backtrace::Backtrace) -> Vec<Frame> {

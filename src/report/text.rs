@@ -47,9 +47,13 @@ impl Report {
 
     fn write_held(&self, out: &mut String) -> fmt::Result {
         if self.held.is_empty() {
-            return writeln!(out, "\nthread `{}` holds no other locks", self.thread);
+            return writeln!(out, "\n{} holds no other locks", actor(&self.thread));
         }
-        writeln!(out, "\nlocks held by `{}` (outermost first):", self.thread)?;
+        writeln!(
+            out,
+            "\nlocks held by {} (outermost first):",
+            actor(&self.thread)
+        )?;
         for held in &self.held {
             let lock = &held.lock;
             let label = match (&lock.name, self.locks.iter().position(|l| l.id == lock.id)) {
@@ -107,7 +111,7 @@ impl Report {
     fn write_inversion(&self, out: &mut String) -> fmt::Result {
         let n = self.locks.len();
         let holding = self.edges[0].from;
-        writeln!(out, "\nthread `{}` is acquiring", self.thread)?;
+        writeln!(out, "\n{} is acquiring", actor(&self.thread))?;
         out.push_str("    ");
         self.write_lock(out, self.acquiring)?;
         writeln!(out, "\n    at {}", self.location)?;
@@ -149,17 +153,13 @@ impl Report {
 
         writeln!(out, "\nwhere each edge of the cycle was first taken:")?;
         for (j, edge) in self.edges.iter().enumerate() {
-            let when = if j == 0 {
-                "now, in thread"
-            } else {
-                "first taken in thread"
-            };
+            let when = if j == 0 { "now, in" } else { "first taken in" };
             writeln!(
                 out,
-                "  {} -> {}: {when} `{}`",
+                "  {} -> {}: {when} {}",
                 self.label(edge.from),
                 self.label(edge.to),
-                edge.thread,
+                actor(&edge.thread),
             )?;
             self.write_edge_steps(out, edge)?;
             if let (Some(from), Some(to)) = (&edge.instances.0, &edge.instances.1) {
@@ -343,8 +343,8 @@ impl Report {
         if from.kind.is_event() {
             writeln!(
                 out,
-                "\nthread `{}` is {}",
-                self.thread,
+                "\n{} is {}",
+                actor(&self.thread),
                 signal_ing(from.kind)
             )?;
             out.push_str("    ");
@@ -362,7 +362,7 @@ impl Report {
             } else {
                 "acquiring".to_owned()
             };
-            writeln!(out, "\nthread `{}` is {doing}", self.thread)?;
+            writeln!(out, "\n{} is {doing}", actor(&self.thread))?;
             out.push_str("    ");
             self.write_lock(out, closing.to)?;
             writeln!(out, "\n    at {}", self.location)?;
@@ -385,17 +385,13 @@ impl Report {
         }
         writeln!(out, "\nwhere each edge was first taken:")?;
         for (j, edge) in self.edges.iter().enumerate() {
-            let when = if j == 0 {
-                "now, in thread"
-            } else {
-                "first taken in thread"
-            };
+            let when = if j == 0 { "now, in" } else { "first taken in" };
             writeln!(
                 out,
-                "  {} -> {}: {when} `{}`",
+                "  {} -> {}: {when} {}",
                 self.label(edge.from),
                 self.label(edge.to),
-                edge.thread
+                actor(&edge.thread)
             )?;
             self.write_edge_steps(out, edge)?;
             if edge.trace_shared {
@@ -463,8 +459,9 @@ impl Report {
         let lock = &self.locks[self.acquiring];
         writeln!(
             out,
-            "\nthread `{}` is acquiring ({})",
-            self.thread, self.access
+            "\n{} is acquiring ({})",
+            actor(&self.thread),
+            self.access
         )?;
         out.push_str("    ");
         self.write_lock(out, self.acquiring)?;
@@ -793,6 +790,16 @@ fn signal_ing(kind: LockKind) -> &'static str {
         "arriving at"
     } else {
         "notifying"
+    }
+}
+
+/// Who did something, as a report says it: `thread \`main\``, or for a
+/// tokio task its context name (`task 12 on thread \`worker\``).
+pub(crate) fn actor(name: &str) -> String {
+    if name.starts_with("task ") {
+        name.to_owned()
+    } else {
+        format!("thread `{name}`")
     }
 }
 
