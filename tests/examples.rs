@@ -273,7 +273,14 @@ fn pipeline() {
 #[test]
 fn async_transfer() {
     let (out, _) = run("async_transfer", &["--fixed"]);
-    assert_contains(&out, &["task-2: 10 transfers", "total money is still 200", "no report"]);
+    assert_contains(
+        &out,
+        &[
+            "task-2: 10 transfers",
+            "total money is still 200",
+            "no report",
+        ],
+    );
     if !lockgraph::ENABLED {
         return;
     }

@@ -494,3 +494,38 @@ mod rwlock {
         });
     }
 }
+
+#[test]
+fn concurrent_branches_of_one_task_are_one_context_unless_scoped() {
+    async fn branch(counter: &Mutex<u32>) {
+        let mut count = counter.lock().await;
+        tokio::task::yield_now().await; // the other branch runs, and waits
+        *count += 1;
+    }
+    let report = expect_report(|| {
+        current_thread().block_on(async {
+            join(tokio::spawn(async {
+                let counter = Mutex::new(0);
+                tokio::join!(branch(&counter), branch(&counter));
+            }))
+            .await;
+        })
+    });
+    assert!(
+        report.contains("lockgraph::tokio::scope(branch)"),
+        "{report}"
+    );
+    let total = expect_clean(|| {
+        current_thread().block_on(async {
+            join(tokio::spawn(async {
+                use lockgraph::tokio::scope;
+                let counter = Mutex::new(0);
+                tokio::join!(scope(branch(&counter)), scope(branch(&counter)));
+                let total = *counter.lock().await;
+                total
+            }))
+            .await
+        })
+    });
+    assert_eq!(total, 2);
+}

@@ -522,6 +522,14 @@ impl Report {
                  down),\n     or use a ReentrantLock if re-entry is intended."
             )?;
         }
+        if self.thread.starts_with("task ") {
+            writeln!(
+                out,
+                "     In a tokio task: if the two acquisitions are in branches that run concurrently\n     \
+                 (join!, select!, FuturesUnordered), they share the task's id; give each branch its own\n     \
+                 context with `lockgraph::tokio::scope(branch)`, and the second just waits for the first."
+            )?;
+        }
         Self::write_spans(out, &self.spans, "")?;
         writeln!(out, "\nbacktrace of this acquisition:")?;
         Self::write_trace(out, self.trace.as_ref(), "    ")?;

@@ -15,3 +15,70 @@
 //! With detection compiled out, each type is tokio's own.
 
 pub mod sync;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+/// Runs `future` as an execution context of its own, inside its task.
+///
+/// Branches of one task that run concurrently — the futures of `join!`,
+/// `select!` or a `FuturesUnordered` — share the task's id, so to lockgraph
+/// they are one context: a branch locking what another branch holds is
+/// reported as a relock (which, outside concurrent branches, is a certain
+/// hang), and one branch's held locks order the other's acquisitions. Wrap
+/// each concurrent branch in `scope` and each has its own held locks:
+///
+/// ```
+/// use lockgraph::tokio::{scope, sync::Mutex};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let counter = Mutex::new(0);
+/// let branch = || async {
+///     let mut count = counter.lock().await;
+///     tokio::task::yield_now().await; // the other branch runs, and waits
+///     *count += 1;
+/// };
+/// tokio::join!(scope(branch()), scope(branch()));
+/// assert_eq!(*counter.lock().await, 2);
+/// # });
+/// ```
+///
+/// A scope costs one thread-local write around each poll. With detection
+/// compiled out it is the future itself, polled through.
+pub fn scope<F: Future>(future: F) -> Scope<F> {
+    Scope { id: 0, future }
+}
+
+/// The future returned by [`scope`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Scope<F> {
+    /// This scope's context id, assigned at its first poll.
+    id: u64,
+    future: F,
+}
+
+/// Scope ids: above any tokio task id, below the thread contexts' bit.
+static NEXT_SCOPE: AtomicU64 = AtomicU64::new(1 << 62);
+
+impl<F: Future> Future for Scope<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned: it is never moved out of
+        // `self`, and `Scope` has no `Drop` or `Unpin` impl that would move
+        // it; `id` is plain data, not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above.
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        if !crate::ENABLED {
+            return future.poll(cx);
+        }
+        if this.id == 0 {
+            this.id = NEXT_SCOPE.fetch_add(1, Ordering::Relaxed);
+        }
+        crate::facade::in_scope(this.id, || future.poll(cx))
+    }
+}
