@@ -521,8 +521,7 @@ fn concurrent_branches_of_one_task_are_one_context_unless_scoped() {
                 use lockgraph::tokio::scope;
                 let counter = Mutex::new(0);
                 tokio::join!(scope(branch(&counter)), scope(branch(&counter)));
-                let total = *counter.lock().await;
-                total
+                *counter.lock().await
             }))
             .await
         })
