@@ -107,15 +107,21 @@ pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local
     };
     let result = {
         let mut stack = context.stack.lock();
-        local.thread_held = std::mem::replace(&mut local.held, std::mem::take(&mut *stack));
+        // `thread_held` is empty between operations: three-word swaps move
+        // the thread's stack aside and the task's in, and back after.
+        std::mem::swap(&mut local.thread_held, &mut local.held);
+        std::mem::swap(&mut local.held, &mut *stack);
         local.task = task;
         // Detector code does not panic; if it ever did, the stacks are put
         // back before the panic goes on.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut *local)));
-        *stack = std::mem::replace(&mut local.held, std::mem::take(&mut local.thread_held));
+        std::mem::swap(&mut local.held, &mut *stack);
+        std::mem::swap(&mut local.held, &mut local.thread_held);
         local.task = 0;
-        let holds_sync = (0..stack.len()).any(|i| !stack.get(i).asynchronous);
-        local.note_sync_holder(task, holds_sync);
+        if !local.sync_holders.is_empty() || (0..stack.len()).any(|i| !stack.get(i).asynchronous) {
+            let holds_sync = (0..stack.len()).any(|i| !stack.get(i).asynchronous);
+            local.note_sync_holder(task, holds_sync);
+        }
         result
     };
     local.task_cache = Some((task, context));
