@@ -337,9 +337,9 @@ fn contended_ns<M: Send + Sync + 'static>(
 /// lockgraph's tokio locks against tokio's own, in the same run.
 #[cfg(feature = "tokio")]
 fn tokio_costs(rounds: usize) {
+    use lockgraph::tokio::sync::Mutex as Checked;
     use std::sync::Arc;
     use tokio::sync::Mutex as Raw;
-    use lockgraph::tokio::sync::Mutex as Checked;
 
     let current = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -348,7 +348,11 @@ fn tokio_costs(rounds: usize) {
         .worker_threads(2)
         .build()
         .unwrap();
-    let n = if cfg!(debug_assertions) { 20_000 } else { 200_000 };
+    let n = if cfg!(debug_assertions) {
+        20_000
+    } else {
+        200_000
+    };
     let med = |f: &dyn Fn() -> f64| median((0..rounds).map(|_| f()).collect());
 
     let (ra, rb) = (Arc::new(Raw::new(0u64)), Arc::new(Raw::new(0u64)));
@@ -397,16 +401,25 @@ fn tokio_costs(rounds: usize) {
             Box::pin(async move { *m.lock().await += 1 })
         })
     });
-    println!("
-tokio (feature `tokio`): lockgraph::tokio::sync::Mutex against tokio::sync::Mutex, same run");
+    println!(
+        "
+tokio (feature `tokio`): lockgraph::tokio::sync::Mutex against tokio::sync::Mutex, same run"
+    );
     println!("| workload | tokio ns | lockgraph ns | ratio |");
     println!("|---|---:|---:|---:|");
     for (name, raw, checked) in [
         ("single (in a task)", raw_single, checked_single),
         ("nested2 (in a task)", raw_nested, checked_nested),
-        ("contended (4 tasks, 2 workers)", raw_contended, checked_contended),
+        (
+            "contended (4 tasks, 2 workers)",
+            raw_contended,
+            checked_contended,
+        ),
     ] {
-        println!("| {name} | {raw:.1} | {checked:.1} | {:.2}x |", checked / raw);
+        println!(
+            "| {name} | {raw:.1} | {checked:.1} | {:.2}x |",
+            checked / raw
+        );
     }
 }
 
