@@ -303,6 +303,11 @@ where
     })
 }
 
+/// One lock/unlock of a contended lock, as a boxed future.
+#[cfg(feature = "tokio")]
+type LockOp<M> =
+    fn(std::sync::Arc<M>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// Nanoseconds per lock/unlock of 4 tasks hammering one lock on a
 /// 2-worker runtime, each yielding every 16 acquisitions.
 #[cfg(feature = "tokio")]
@@ -310,7 +315,7 @@ fn contended_ns<M: Send + Sync + 'static>(
     rt: &tokio::runtime::Runtime,
     n: u32,
     lock: std::sync::Arc<M>,
-    op: fn(std::sync::Arc<M>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    op: LockOp<M>,
 ) -> f64 {
     rt.block_on(async move {
         let start = Instant::now();
