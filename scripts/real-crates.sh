@@ -8,8 +8,10 @@
 # Each crate is taken from crates.io at a pinned version (through `cargo
 # fetch`), copied to target/real-crates/, and changed in two ways only:
 #   - in its src/ (code lines, not comments or doc examples), `std::sync::` becomes `lockgraph::sync::` (lockgraph's
-#     locks and Condvar, std's other items) and `parking_lot::` becomes
-#     `lockgraph::parking_lot::`;
+#     locks and Condvar, std's other items), `parking_lot::` becomes
+#     `lockgraph::parking_lot::` and `tokio::sync::` becomes
+#     `lockgraph::tokio::sync::` (tokio's Mutex and RwLock checked, the rest
+#     of tokio::sync re-exported);
 #   - its Cargo.toml gains a path dependency on this checkout (and an empty
 #     [workspace] so it builds on its own).
 # Its tests then run in a debug build (detection on) with
@@ -23,14 +25,17 @@ work=${REAL_CRATES_DIR:-$root/target/real-crates}
 export LOCKGRAPH_CLASSES=${LOCKGRAPH_CLASSES:-panic}
 export LOCKGRAPH=${LOCKGRAPH:-panic}
 
-# name@version  test-arguments (after `cargo test`)
+# name@version|test-arguments (after `cargo test`)|lockgraph's features
 crates=(
-    "threadpool@1.8.1|"
-    "r2d2@0.8.10|"
-    "scheduled-thread-pool@0.2.7|"
-    "crossbeam-utils@0.8.21|"
-    "indicatif@0.17.11|"
-    "thread_local@1.1.8|"
+    "threadpool@1.8.1||"
+    "r2d2@0.8.10||"
+    "scheduled-thread-pool@0.2.7||"
+    "crossbeam-utils@0.8.21||"
+    "indicatif@0.17.11||"
+    "thread_local@1.1.8||"
+    # Async code: std and tokio locks in tasks.
+    "tokio-graceful-shutdown@0.16.0||tokio"
+    "cached@0.56.0|--features async|tokio"
 )
 if [ $# -gt 0 ]; then
     wanted=("$@")
@@ -57,7 +62,9 @@ source_of() {
 summary=()
 for entry in "${crates[@]}"; do
     spec=${entry%%|*}
-    args=${entry#*|}
+    rest=${entry#*|}
+    args=${rest%%|*}
+    features=${rest#*|}
     name=${spec%@*}
     version=${spec#*@}
     echo "=== $name $version"
@@ -89,16 +96,21 @@ EOF
         s/(?<![:\w])std::sync::/lockgraph::sync::/g;
         s/(?<![:\w])use std::sync;/use lockgraph::sync;/g;
         s/(?<![:\w])parking_lot::/lockgraph::parking_lot::/g;
+        s/(?<![:\w])tokio::sync::/lockgraph::tokio::sync::/g;
+        s/(?<![:\w])use tokio::sync;/use lockgraph::tokio::sync;/g;
     '
     swapped=$(grep -rl 'lockgraph::' "$dest/src" | wc -l)
     edition=$(grep -E '^edition *=' "$dest/Cargo.toml" | head -1 | grep -o '20[0-9][0-9]' || echo 2015)
     if [ "$edition" = 2015 ] && [ -f "$dest/src/lib.rs" ]; then
         printf '\nextern crate lockgraph;\n' >>"$dest/src/lib.rs"
     fi
+    feature_list=""
+    [ -n "$features" ] && feature_list="\"$features\""
     cat >>"$dest/Cargo.toml" <<EOF
 
 [dependencies.lockgraph]
 path = "$root"
+features = [$feature_list]
 
 [workspace]
 EOF

@@ -19,9 +19,16 @@ fn examples_dir() -> PathBuf {
         } else {
             &["--release"]
         };
+        // The feature-gated examples too, when this test has their features.
+        let features: &[&str] = if cfg!(feature = "tokio") {
+            &["--features", "tokio"]
+        } else {
+            &[]
+        };
         let status = Command::new(cargo)
             .args(["build", "--examples", "--quiet"])
             .args(profile)
+            .args(features)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("run cargo");
