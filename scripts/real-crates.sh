@@ -35,7 +35,7 @@ crates=(
     "thread_local@1.1.8||"
     # Async code: std and tokio locks in tasks.
     "tokio-graceful-shutdown@0.16.0||tokio"
-    "cached@0.56.0|--features async|tokio"
+    "cached@0.56.0|--features async --lib --tests|tokio"
 )
 if [ $# -gt 0 ]; then
     wanted=("$@")
