@@ -36,6 +36,8 @@ crates=(
     # Async code: std and tokio locks in tasks.
     "tokio-graceful-shutdown@0.16.0||tokio"
     "cached@0.56.0|--features async --lib --tests|tokio"
+    "bb8@0.9.1||tokio"
+    "deadpool@0.12.3|--features rt_tokio_1 --lib --tests|tokio"
 )
 if [ $# -gt 0 ]; then
     wanted=("$@")
