@@ -215,6 +215,7 @@ mod on {
                 .map(Box::new)
         }
 
+        #[cfg(feature = "tokio")]
         /// The context acquiring now, for an async guard to remember (a
         /// thread context gets ready to receive the guard's release from
         /// elsewhere).
@@ -226,6 +227,7 @@ mod on {
             context
         }
 
+        #[cfg(feature = "tokio")]
         /// Releases an async lock's held entry from the context `owner` that
         /// acquired it, wherever the guard is dropped: here, from a task's
         /// stack in the registry, or by posting it to the owning thread.
@@ -245,6 +247,7 @@ mod on {
             }
         }
 
+        #[cfg(feature = "tokio")]
         /// An owned guard is used in a context other than `owner`'s: its
         /// held entry (acquired at `site`) moves to this context, which owns
         /// it from now on. Returns the new owner.
@@ -771,12 +774,15 @@ mod off {
         ) -> bool {
             false
         }
+        #[cfg(feature = "tokio")]
         #[inline(always)]
         pub(crate) fn context(&self) -> u64 {
             0
         }
+        #[cfg(feature = "tokio")]
         #[inline(always)]
         pub(crate) fn release_from(&self, _owner: u64) {}
+        #[cfg(feature = "tokio")]
         #[inline(always)]
         pub(crate) fn adopt(
             &self,

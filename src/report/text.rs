@@ -152,28 +152,7 @@ impl Report {
         }
 
         writeln!(out, "\nwhere each edge of the cycle was first taken:")?;
-        for (j, edge) in self.edges.iter().enumerate() {
-            let when = if j == 0 { "now, in" } else { "first taken in" };
-            writeln!(
-                out,
-                "  {} -> {}: {when} {}",
-                self.label(edge.from),
-                self.label(edge.to),
-                actor(&edge.thread),
-            )?;
-            self.write_edge_steps(out, edge)?;
-            if let (Some(from), Some(to)) = (&edge.instances.0, &edge.instances.1) {
-                writeln!(out, "      on the instances {from:?} -> {to:?}")?;
-            }
-            if edge.trace_shared {
-                writeln!(
-                    out,
-                    "      (backtrace of an earlier edge taken at these same two sites)"
-                )?;
-            }
-            Self::write_spans(out, &edge.spans, "      ")?;
-            Self::write_trace(out, edge.trace.as_ref(), "      ")?;
-        }
+        self.write_edges(out)?;
 
         if classes {
             writeln!(
@@ -304,6 +283,34 @@ impl Report {
         }
     }
 
+    /// Each edge of a cycle: who took it (edge 0 now, the others first),
+    /// what it did, on which instances, its spans and backtrace.
+    fn write_edges(&self, out: &mut String) -> fmt::Result {
+        for (j, edge) in self.edges.iter().enumerate() {
+            let when = if j == 0 { "now, in" } else { "first taken in" };
+            writeln!(
+                out,
+                "  {} -> {}: {when} {}",
+                self.label(edge.from),
+                self.label(edge.to),
+                actor(&edge.thread)
+            )?;
+            self.write_edge_steps(out, edge)?;
+            if let (Some(from), Some(to)) = (&edge.instances.0, &edge.instances.1) {
+                writeln!(out, "      on the instances {from:?} -> {to:?}")?;
+            }
+            if edge.trace_shared {
+                writeln!(
+                    out,
+                    "      (backtrace of an earlier edge taken at these same two sites)"
+                )?;
+            }
+            Self::write_spans(out, &edge.spans, "      ")?;
+            Self::write_trace(out, edge.trace.as_ref(), "      ")?;
+        }
+        Ok(())
+    }
+
     /// What edge `from -> to` did, in words: `A acquired at .., then B at
     /// ..`, or a wait or signal of a Condvar or Barrier.
     fn write_edge_steps(&self, out: &mut String, edge: &EdgeInfo) -> fmt::Result {
@@ -384,25 +391,7 @@ impl Report {
             out.push('\n');
         }
         writeln!(out, "\nwhere each edge was first taken:")?;
-        for (j, edge) in self.edges.iter().enumerate() {
-            let when = if j == 0 { "now, in" } else { "first taken in" };
-            writeln!(
-                out,
-                "  {} -> {}: {when} {}",
-                self.label(edge.from),
-                self.label(edge.to),
-                actor(&edge.thread)
-            )?;
-            self.write_edge_steps(out, edge)?;
-            if edge.trace_shared {
-                writeln!(
-                    out,
-                    "      (backtrace of an earlier edge taken at these same two sites)"
-                )?;
-            }
-            Self::write_spans(out, &edge.spans, "      ")?;
-            Self::write_trace(out, edge.trace.as_ref(), "      ")?;
-        }
+        self.write_edges(out)?;
         // The wait (lock -> event) and the signal (event -> lock) of the
         // cycle, to name them in the explanation and the fix.
         let wait = self

@@ -10,6 +10,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::extend;
 use crate::detect::Meta;
 use crate::facade::tokio_sync as tokio;
 use crate::report::{Access, LockKind};
@@ -147,7 +148,8 @@ impl<T: ?Sized> Mutex<T> {
         let site = Location::caller();
         let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site);
         let guard = self.inner.blocking_lock();
-        // SAFETY: see `OwnedMutexGuard::from_parts`.
+        // SAFETY: the guard borrows the mutex inside `self`, which the new
+        // guard keeps (and drops after it).
         let guard = unsafe { extend(guard) };
         let owner = Owner::new(pending.done(), site);
         OwnedMutexGuard::from_parts(self, owner, guard)
@@ -166,7 +168,8 @@ impl<T: ?Sized> Mutex<T> {
             let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site);
             let guard = self.inner.lock().await;
             let owner = Owner::new(pending.done(), site);
-            // SAFETY: see `OwnedMutexGuard::from_parts`.
+            // SAFETY: the guard borrows the mutex inside `self`, which the new
+            // guard keeps (and drops after it).
             let guard = unsafe { extend(guard) };
             OwnedMutexGuard::from_parts(self, owner, guard)
         }
@@ -189,7 +192,8 @@ impl<T: ?Sized> Mutex<T> {
     {
         let guard = self.inner.try_lock()?;
         self.meta.acquired(KIND, Access::Exclusive);
-        // SAFETY: see `OwnedMutexGuard::from_parts`.
+        // SAFETY: the guard borrows the mutex inside `self`, which the new
+        // guard keeps (and drops after it).
         let guard = unsafe { extend(guard) };
         let owner = Owner::new(self.meta.context(), Location::caller());
         Ok(OwnedMutexGuard::from_parts(self, owner, guard))
@@ -207,18 +211,6 @@ impl<T: ?Sized> Mutex<T> {
     {
         self.inner.into_inner()
     }
-}
-
-/// Extends a guard's borrow of the mutex inside an `Arc` to `'static`.
-///
-/// # Safety
-/// The caller keeps that `Arc` alive, unmoved in its allocation, for as long
-/// as the returned guard lives, and drops the guard first.
-unsafe fn extend<'a, T: ?Sized + 'static>(
-    guard: tokio::MutexGuard<'a, T>,
-) -> tokio::MutexGuard<'static, T> {
-    // SAFETY: forwarded from the caller: the referent outlives the guard.
-    unsafe { mem::transmute::<tokio::MutexGuard<'a, T>, tokio::MutexGuard<'static, T>>(guard) }
 }
 
 impl<T> From<T> for Mutex<T> {
@@ -398,43 +390,36 @@ impl Owner {
     }
 }
 
-/// An owned guard of an `Arc`-held [`Mutex`] ([`Mutex::lock_owned`]): it
-/// keeps the `Arc`, so it is `'static` and may move into another task,
-/// which owns the lock from its first use of the guard.
-#[must_use = "if unused the Mutex will immediately unlock"]
-pub struct OwnedMutexGuard<T: ?Sized + 'static> {
-    // Declared first: dropped before the `Arc` its borrow points into.
-    guard: ManuallyDrop<tokio::MutexGuard<'static, T>>,
-    owner: Owner,
-    lock: Arc<Mutex<T>>,
+owned_guard! {
+    Mutex, "if unused the Mutex will immediately unlock",
+    /// An owned guard of an `Arc`-held [`Mutex`] ([`Mutex::lock_owned`]): it
+    /// keeps the `Arc`, so it is `'static` and may move into another task,
+    /// which owns the lock from its first use of the guard.
+    OwnedMutexGuard<> => MutexGuard<T>, mutex
+}
+owned_guard! {
+    Mutex, "if unused the Mutex will immediately unlock",
+    /// An owned guard of part of a [`Mutex`]'s data ([`OwnedMutexGuard::map`]).
+    OwnedMappedMutexGuard<U> => MappedMutexGuard<U>
+}
+
+impl<T: ?Sized + 'static> DerefMut for OwnedMutexGuard<T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        self.owner.adopt(&self.lock.meta);
+        &mut self.guard
+    }
+}
+
+impl<T: ?Sized + 'static, U: ?Sized + 'static> DerefMut for OwnedMappedMutexGuard<T, U> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut U {
+        self.owner.adopt(&self.lock.meta);
+        &mut self.guard
+    }
 }
 
 impl<T: ?Sized + 'static> OwnedMutexGuard<T> {
-    /// `guard` must borrow the mutex inside `lock` (made `'static` by
-    /// `extend`): the `Arc` keeps that mutex alive and in place for as long
-    /// as this guard, which drops the borrow first.
-    fn from_parts(lock: Arc<Mutex<T>>, owner: Owner, guard: tokio::MutexGuard<'static, T>) -> Self {
-        OwnedMutexGuard {
-            guard: ManuallyDrop::new(guard),
-            owner,
-            lock,
-        }
-    }
-
-    fn into_parts(self) -> (Arc<Mutex<T>>, Owner, tokio::MutexGuard<'static, T>) {
-        self.owner.adopt(&self.lock.meta);
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again; each field is
-        // moved out once.
-        unsafe {
-            (
-                std::ptr::read(&this.lock),
-                std::ptr::read(&this.owner),
-                ManuallyDrop::take(&mut this.guard),
-            )
-        }
-    }
-
     /// An owned guard for a component of the locked data.
     #[inline]
     pub fn map<U, F>(this: Self, f: F) -> OwnedMappedMutexGuard<T, U>
@@ -443,11 +428,7 @@ impl<T: ?Sized + 'static> OwnedMutexGuard<T> {
         F: FnOnce(&mut T) -> &mut U,
     {
         let (lock, owner, guard) = this.into_parts();
-        OwnedMappedMutexGuard {
-            guard: ManuallyDrop::new(tokio::MutexGuard::map(guard, f)),
-            owner,
-            lock,
-        }
+        OwnedMappedMutexGuard::from_parts(lock, owner, tokio::MutexGuard::map(guard, f))
     }
 
     /// As [`OwnedMutexGuard::map`], unless `f` returns `None`.
@@ -459,54 +440,13 @@ impl<T: ?Sized + 'static> OwnedMutexGuard<T> {
     {
         let (lock, owner, guard) = this.into_parts();
         match tokio::MutexGuard::try_map(guard, f) {
-            Ok(guard) => Ok(OwnedMappedMutexGuard {
-                guard: ManuallyDrop::new(guard),
-                owner,
-                lock,
-            }),
+            Ok(guard) => Ok(OwnedMappedMutexGuard::from_parts(lock, owner, guard)),
             Err(guard) => Err(OwnedMutexGuard::from_parts(lock, owner, guard)),
         }
     }
-
-    /// The `Arc` of the mutex this guard locks.
-    pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
-        &this.lock
-    }
-}
-
-impl<T: ?Sized + 'static> Drop for OwnedMutexGuard<T> {
-    fn drop(&mut self) {
-        let owner = self.owner.0.load(Ordering::Relaxed);
-        self.lock.meta.release_from(owner);
-        // SAFETY: dropped once, here, before `lock`.
-        unsafe { ManuallyDrop::drop(&mut self.guard) }
-    }
-}
-
-/// An owned guard of part of a [`Mutex`]'s data ([`OwnedMutexGuard::map`]).
-#[must_use = "if unused the Mutex will immediately unlock"]
-pub struct OwnedMappedMutexGuard<T: ?Sized + 'static, U: ?Sized + 'static = T> {
-    // Declared first: dropped before the `Arc` its borrow points into.
-    guard: ManuallyDrop<tokio::MappedMutexGuard<'static, U>>,
-    owner: Owner,
-    lock: Arc<Mutex<T>>,
 }
 
 impl<T: ?Sized + 'static, U: ?Sized + 'static> OwnedMappedMutexGuard<T, U> {
-    fn into_parts(self) -> (Arc<Mutex<T>>, Owner, tokio::MappedMutexGuard<'static, U>) {
-        self.owner.adopt(&self.lock.meta);
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again; each field is
-        // moved out once.
-        unsafe {
-            (
-                std::ptr::read(&this.lock),
-                std::ptr::read(&this.owner),
-                ManuallyDrop::take(&mut this.guard),
-            )
-        }
-    }
-
     /// An owned guard for a component of this guard's data.
     #[inline]
     pub fn map<S, F>(this: Self, f: F) -> OwnedMappedMutexGuard<T, S>
@@ -515,11 +455,7 @@ impl<T: ?Sized + 'static, U: ?Sized + 'static> OwnedMappedMutexGuard<T, U> {
         F: FnOnce(&mut U) -> &mut S,
     {
         let (lock, owner, guard) = this.into_parts();
-        OwnedMappedMutexGuard {
-            guard: ManuallyDrop::new(tokio::MappedMutexGuard::map(guard, f)),
-            owner,
-            lock,
-        }
+        OwnedMappedMutexGuard::from_parts(lock, owner, tokio::MappedMutexGuard::map(guard, f))
     }
 
     /// As [`OwnedMappedMutexGuard::map`], unless `f` returns `None`.
@@ -531,45 +467,25 @@ impl<T: ?Sized + 'static, U: ?Sized + 'static> OwnedMappedMutexGuard<T, U> {
     {
         let (lock, owner, guard) = this.into_parts();
         match tokio::MappedMutexGuard::try_map(guard, f) {
-            Ok(guard) => Ok(OwnedMappedMutexGuard {
-                guard: ManuallyDrop::new(guard),
-                owner,
-                lock,
-            }),
-            Err(guard) => Err(OwnedMappedMutexGuard {
-                guard: ManuallyDrop::new(guard),
-                owner,
-                lock,
-            }),
+            Ok(guard) => Ok(OwnedMappedMutexGuard::from_parts(lock, owner, guard)),
+            Err(guard) => Err(OwnedMappedMutexGuard::from_parts(lock, owner, guard)),
         }
     }
 }
 
-impl<T: ?Sized + 'static, U: ?Sized + 'static> Drop for OwnedMappedMutexGuard<T, U> {
-    fn drop(&mut self) {
-        let owner = self.owner.0.load(Ordering::Relaxed);
-        self.lock.meta.release_from(owner);
-        // SAFETY: dropped once, here, before `lock`.
-        unsafe { ManuallyDrop::drop(&mut self.guard) }
-    }
-}
-
-/// `Deref`, `DerefMut`, `Debug` and `Display` through the inner guard; an
-/// owned guard first moves its entry to the context using it.
+/// `Deref`, `DerefMut`, `Debug` and `Display` through the inner guard.
 macro_rules! guard_impls {
-    ($([$($g:tt)*] $guard:ty => $target:ident, $adopt:tt;)*) => {$(
+    ($([$($g:tt)*] $guard:ty => $target:ident;)*) => {$(
         impl<$($g)*> Deref for $guard {
             type Target = $target;
             #[inline]
             fn deref(&self) -> &$target {
-                guard_impls!(@adopt $adopt self);
                 &self.guard
             }
         }
         impl<$($g)*> DerefMut for $guard {
             #[inline]
             fn deref_mut(&mut self) -> &mut $target {
-                guard_impls!(@adopt $adopt self);
                 &mut self.guard
             }
         }
@@ -584,13 +500,9 @@ macro_rules! guard_impls {
             }
         }
     )*};
-    (@adopt owned $self:ident) => { $self.owner.adopt(&$self.lock.meta); };
-    (@adopt borrowed $self:ident) => {};
 }
 
 guard_impls! {
-    ['a, T: ?Sized] MutexGuard<'a, T> => T, borrowed;
-    ['a, T: ?Sized] MappedMutexGuard<'a, T> => T, borrowed;
-    [T: ?Sized + 'static] OwnedMutexGuard<T> => T, owned;
-    [T: ?Sized + 'static, U: ?Sized + 'static] OwnedMappedMutexGuard<T, U> => U, owned;
+    ['a, T: ?Sized] MutexGuard<'a, T> => T;
+    ['a, T: ?Sized] MappedMutexGuard<'a, T> => T;
 }

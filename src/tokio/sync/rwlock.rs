@@ -9,11 +9,12 @@
 use std::any::type_name;
 use std::fmt;
 use std::future::Future;
-use std::mem::{self, ManuallyDrop};
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::Arc;
 
+use super::extend;
 use super::mutex::{Owner, Pending};
 use crate::detect::Meta;
 use crate::facade::tokio_sync as tokio;
@@ -44,19 +45,6 @@ const KIND: LockKind = LockKind::TokioRwLock;
 pub struct RwLock<T: ?Sized> {
     meta: Meta,
     inner: tokio::RwLock<T>,
-}
-
-/// Extends a guard's borrow of the lock inside an `Arc` to `'static`.
-///
-/// # Safety
-/// The caller keeps that `Arc` alive, unmoved in its allocation, for as long
-/// as the returned guard lives, and drops the guard first.
-unsafe fn extend<'a, G: 'a, S>(guard: G) -> S {
-    assert_eq!(mem::size_of::<G>(), mem::size_of::<S>());
-    let guard = ManuallyDrop::new(guard);
-    // SAFETY: `S` is `G` with `'static` in place of `'a` (the callers name
-    // both); the referent outlives the guard (forwarded from the caller).
-    unsafe { mem::transmute_copy::<G, S>(&guard) }
 }
 
 impl<T: ?Sized> RwLock<T> {
@@ -472,102 +460,21 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
     }
 }
 
-/// The owned guards: tokio's guard made `'static` over the `Arc` they keep,
-/// the owner (moved to the context that uses the guard), and the `Arc`.
-macro_rules! owned_guard {
-    ($(#[$m:meta])* $name:ident<$($p:ident),*> => $inner:ident<$target:ident>) => {
-        $(#[$m])*
-        #[must_use = "if unused the RwLock will immediately unlock"]
-        pub struct $name<T: ?Sized + 'static $(, $p: ?Sized + 'static = T)*> {
-            // Declared first: dropped before the `Arc` its borrow points into.
-            guard: ManuallyDrop<tokio::$inner<'static, $target>>,
-            owner: Owner,
-            lock: Arc<RwLock<T>>,
-        }
-
-        impl<T: ?Sized + 'static $(, $p: ?Sized + 'static)*> $name<T $(, $p)*> {
-            /// `guard` must borrow the lock inside `lock`, which keeps it
-            /// alive and in place for as long as this guard.
-            fn from_parts(
-                lock: Arc<RwLock<T>>,
-                owner: Owner,
-                guard: tokio::$inner<'static, $target>,
-            ) -> Self {
-                $name { guard: ManuallyDrop::new(guard), owner, lock }
-            }
-
-            /// The parts (the entry moved to this context first), without
-            /// running this guard's `Drop`.
-            fn into_parts(self) -> (Arc<RwLock<T>>, Owner, tokio::$inner<'static, $target>) {
-                self.owner.adopt(&self.lock.meta);
-                let mut this = ManuallyDrop::new(self);
-                // SAFETY: `this` is never used or dropped again; each field
-                // is moved out once.
-                unsafe {
-                    (
-                        std::ptr::read(&this.lock),
-                        std::ptr::read(&this.owner),
-                        ManuallyDrop::take(&mut this.guard),
-                    )
-                }
-            }
-
-            /// The `Arc` of the lock this guard holds.
-            pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
-                &this.lock
-            }
-        }
-
-        impl<T: ?Sized + 'static $(, $p: ?Sized + 'static)*> Drop for $name<T $(, $p)*> {
-            fn drop(&mut self) {
-                let owner = self.owner.adopt(&self.lock.meta);
-                self.lock.meta.release_from(owner);
-                // SAFETY: dropped once, here, before `lock`.
-                unsafe { ManuallyDrop::drop(&mut self.guard) }
-            }
-        }
-
-        impl<T: ?Sized + 'static $(, $p: ?Sized + 'static)*> Deref for $name<T $(, $p)*> {
-            type Target = $target;
-            #[inline]
-            fn deref(&self) -> &$target {
-                self.owner.adopt(&self.lock.meta);
-                &self.guard
-            }
-        }
-
-        impl<T: ?Sized + 'static $(, $p: ?Sized + 'static)*> fmt::Debug for $name<T $(, $p)*>
-        where
-            $target: fmt::Debug,
-        {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&**self.guard, f)
-            }
-        }
-
-        impl<T: ?Sized + 'static $(, $p: ?Sized + 'static)*> fmt::Display for $name<T $(, $p)*>
-        where
-            $target: fmt::Display,
-        {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&**self.guard, f)
-            }
-        }
-    };
-}
-
 owned_guard! {
+    RwLock, "if unused the RwLock will immediately unlock",
     /// An owned read guard of an `Arc`-held [`RwLock`] ([`RwLock::read_owned`]).
-    OwnedRwLockReadGuard<U> => RwLockReadGuard<U>
+    OwnedRwLockReadGuard<U> => RwLockReadGuard<U>, rwlock
 }
 owned_guard! {
+    RwLock, "if unused the RwLock will immediately unlock",
     /// An owned write guard of an `Arc`-held [`RwLock`] ([`RwLock::write_owned`]).
-    OwnedRwLockWriteGuard<> => RwLockWriteGuard<T>
+    OwnedRwLockWriteGuard<> => RwLockWriteGuard<T>, rwlock
 }
 owned_guard! {
+    RwLock, "if unused the RwLock will immediately unlock",
     /// An owned write guard of part of an `Arc`-held [`RwLock`]'s data
     /// ([`OwnedRwLockWriteGuard::map`]).
-    OwnedRwLockMappedWriteGuard<U> => RwLockMappedWriteGuard<U>
+    OwnedRwLockMappedWriteGuard<U> => RwLockMappedWriteGuard<U>, rwlock
 }
 
 impl<T: ?Sized + 'static> DerefMut for OwnedRwLockWriteGuard<T> {
