@@ -134,6 +134,10 @@ pub mod thread;
 pub mod tokio;
 pub mod watchdog;
 
+#[cfg(loom)]
+#[doc(hidden)]
+pub use detect::context::model as __loom_context;
+
 pub use condvar::Condvar;
 pub use detect::policy::{Callback, Policy, policy, set_policy};
 pub use detect::{ENABLED, GraphStats, graph_dot, graph_stats, held_locks};

@@ -230,3 +230,57 @@ pub(crate) fn drain_inbox(local: &mut Local) {
         }
     }
 }
+
+/// Hooks for the loom models of this bookkeeping (`loom-tests`): under loom
+/// no tokio task ever runs, so the models name task ids themselves.
+#[cfg(loom)]
+pub mod model {
+    use super::super::local::{Held, LOCAL};
+    use crate::report::Access;
+
+    /// One detector operation inside task `task`: push lock `id`.
+    pub fn acquire_in_task(task: u64, id: u64) {
+        let site = std::panic::Location::caller();
+        LOCAL.with(|slot| {
+            slot.enter(|local| {
+                super::in_task(local, task, |local| {
+                    local.held.push(Held {
+                        id,
+                        slot: 0,
+                        access: Access::Exclusive,
+                        blocking: true,
+                        asynchronous: true,
+                        site,
+                    })
+                })
+            })
+        });
+    }
+
+    /// One detector operation inside task `task`: pop lock `id`.
+    pub fn release_in_task(task: u64, id: u64) {
+        LOCAL.with(|slot| {
+            slot.enter(|local| super::in_task(local, task, |local| local.held.remove(id)))
+        });
+    }
+
+    /// A guard of task `task` dropped by another context.
+    pub fn release_from_elsewhere(task: u64, id: u64) -> bool {
+        super::release_in_task(task, id)
+    }
+
+    /// The lock ids task `task` holds, outermost first.
+    pub fn held_by(task: u64) -> Vec<u64> {
+        super::find(task)
+            .map(|context| context.stack.lock().to_vec().iter().map(|h| h.id).collect())
+            .unwrap_or_default()
+    }
+
+    /// The lock ids this thread's own context holds.
+    pub fn held_by_this_thread() -> Vec<u64> {
+        LOCAL.with(|slot| {
+            slot.enter(|local| local.held.to_vec().iter().map(|h| h.id).collect())
+                .unwrap_or_default()
+        })
+    }
+}
