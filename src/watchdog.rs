@@ -305,11 +305,17 @@ pub(crate) fn publish(
 #[cold]
 #[inline(never)]
 pub(crate) fn unpublish(local: &mut Local, id: LockId) {
-    if let Some(record) = &local.watch.record {
+    unpublish_from(&mut local.watch, id);
+}
+
+/// Withdraws the most recent publication of `id` from `watch` (a thread's,
+/// or a task's from another context).
+pub(crate) fn unpublish_from(watch: &mut LocalWatch, id: LockId) {
+    if let Some(record) = &watch.record {
         let mut state = record.state.lock();
         if let Some(i) = state.held.iter().rposition(|h| h.id == id) {
             state.held.remove(i);
-            local.watch.published -= 1;
+            watch.published -= 1;
         }
     }
 }

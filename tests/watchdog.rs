@@ -540,3 +540,58 @@ fn a_holder_blocked_in_a_lockgraph_channel_barrier_or_cell_is_named_with_its_sit
     holder.join().unwrap();
     dog.stop();
 }
+
+#[cfg(feature = "tokio")]
+#[test]
+fn a_task_awaiting_a_tokio_lock_held_by_a_suspended_task_is_reported_with_the_holder() {
+    if !lockgraph::ENABLED {
+        return;
+    }
+    let recorder = Recorder::start();
+    let dog = watchdog::start(Config::new(THRESHOLD));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let lock = Arc::new(lockgraph::tokio::sync::Mutex::new(0));
+        let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+        let holder = {
+            let lock = lock.clone();
+            tokio::spawn(async move {
+                let _guard = lock.lock().await;
+                locked_tx.send(()).unwrap();
+                let _ = release_rx.await; // suspended, holding the lock
+            })
+        };
+        locked_rx.await.unwrap();
+        let waiter = {
+            let lock = lock.clone();
+            tokio::spawn(async move { *lock.lock().await += 1 })
+        };
+        // This body runs on the main thread, not a worker: it may block.
+        let (report, _) = recorder
+            .wait_for("task ", THRESHOLD * 2 + Duration::from_secs(2))
+            .expect("the awaiting task is reported");
+        let text = report.to_string();
+        assert_eq!(report.kind(), ReportKind::HeldTooLong, "{text}");
+        let holder_info = report.waits()[0].holder().expect("the holder is known");
+        assert!(holder_info.thread().starts_with("task "), "{text}");
+        assert!(holder_info.acquired_at().is_some(), "{text}");
+        assert!(
+            matches!(holder_info.state(), HolderState::NotWaiting),
+            "{text}"
+        );
+        assert!(text.contains("suspended at another `.await`"), "{text}");
+        assert!(
+            text.contains("for tokio::sync::Mutex created at tests/watchdog.rs:"),
+            "{text}"
+        );
+        release_tx.send(()).unwrap();
+        holder.await.unwrap();
+        waiter.await.unwrap();
+        assert_eq!(*lock.lock().await, 1);
+    });
+    dog.stop();
+}

@@ -51,10 +51,20 @@ pub(crate) fn name(context: ContextId, thread: &str) -> String {
     }
 }
 
-/// A task's held stack, locked while one operation uses it.
+/// A task's held stack and watchdog publication, locked while one
+/// operation uses them.
 #[derive(Default)]
 pub(crate) struct TaskContext {
-    stack: sync::Mutex<Stack>,
+    stack: sync::Mutex<TaskState>,
+}
+
+/// What a task keeps between operations.
+#[derive(Default)]
+struct TaskState {
+    held: Stack,
+    /// Its publication for a running watchdog: a record of its own, named
+    /// after the task, that a waiter's report can name as the holder.
+    watch: crate::watchdog::LocalWatch,
 }
 
 const SHARDS: usize = 16;
@@ -87,7 +97,7 @@ fn lookup(task: u64) -> Arc<TaskContext> {
                 || context
                     .stack
                     .try_lock()
-                    .is_none_or(|stack| !stack.is_empty())
+                    .is_none_or(|state| !state.held.is_empty())
         });
     }
     shard.entry(task).or_default().clone()
@@ -106,18 +116,24 @@ pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local
         _ => lookup(task),
     };
     let result = {
-        let mut stack = context.stack.lock();
-        // `thread_held` is empty between operations: three-word swaps move
-        // the thread's stack aside and the task's in, and back after.
+        let mut state = context.stack.lock();
+        // `thread_held` (and `thread_watch`) are empty between operations:
+        // swaps move the thread's own aside and the task's in, and back
+        // after.
         std::mem::swap(&mut local.thread_held, &mut local.held);
-        std::mem::swap(&mut local.held, &mut *stack);
+        std::mem::swap(&mut local.held, &mut state.held);
+        std::mem::swap(&mut local.thread_watch, &mut local.watch);
+        std::mem::swap(&mut local.watch, &mut state.watch);
         local.task = task;
         // Detector code does not panic; if it ever did, the stacks are put
         // back before the panic goes on.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut *local)));
-        std::mem::swap(&mut local.held, &mut *stack);
+        std::mem::swap(&mut local.held, &mut state.held);
         std::mem::swap(&mut local.held, &mut local.thread_held);
+        std::mem::swap(&mut local.watch, &mut state.watch);
+        std::mem::swap(&mut local.watch, &mut local.thread_watch);
         local.task = 0;
+        let stack = &state.held;
         if !local.sync_holders.is_empty() || (0..stack.len()).any(|i| !stack.get(i).asynchronous) {
             let holds_sync = (0..stack.len()).any(|i| !stack.get(i).asynchronous);
             local.note_sync_holder(task, holds_sync);
@@ -137,9 +153,10 @@ pub(crate) fn release_in_task(owner: u64, id: super::local::LockId) -> bool {
     let Some(context) = find(owner) else {
         return false;
     };
-    let mut stack = context.stack.lock();
-    let found = stack.find(id).is_some();
-    stack.remove(id);
+    let mut state = context.stack.lock();
+    let found = state.held.find(id).is_some();
+    state.held.remove(id);
+    crate::watchdog::unpublish_from(&mut state.watch, id);
     found
 }
 
@@ -147,9 +164,10 @@ pub(crate) fn release_in_task(owner: u64, id: super::local::LockId) -> bool {
 /// context that now owns the guard.
 pub(crate) fn take_from_task(owner: u64, id: super::local::LockId) -> Option<Held> {
     let context = find(owner)?;
-    let mut stack = context.stack.lock();
-    let held = stack.find(id).map(|i| stack.get(i));
-    stack.remove(id);
+    let mut state = context.stack.lock();
+    let held = state.held.find(id).map(|i| state.held.get(i));
+    state.held.remove(id);
+    crate::watchdog::unpublish_from(&mut state.watch, id);
     held
 }
 
@@ -160,10 +178,11 @@ pub(crate) fn sync_locks_of(task: u64) -> Vec<Held> {
     let Some(context) = find(task) else {
         return Vec::new();
     };
-    let Some(stack) = context.stack.try_lock() else {
+    let Some(state) = context.stack.try_lock() else {
         return Vec::new();
     };
-    stack
+    state
+        .held
         .to_vec()
         .into_iter()
         .filter(|held| !held.asynchronous)
@@ -272,7 +291,10 @@ pub mod model {
     /// The lock ids task `task` holds, outermost first.
     pub fn held_by(task: u64) -> Vec<u64> {
         super::find(task)
-            .map(|context| context.stack.lock().to_vec().iter().map(|h| h.id).collect())
+            .map(|context| {
+                let state = context.stack.lock();
+                state.held.to_vec().iter().map(|h| h.id).collect()
+            })
             .unwrap_or_default()
     }
 

@@ -68,6 +68,8 @@ pub(crate) struct Local {
     pub(crate) task: u64,
     /// The thread's own stack while a task's is in `held`.
     pub(crate) thread_held: Stack,
+    /// The thread's own watchdog publication while a task's is in `watch`.
+    pub(crate) thread_watch: crate::watchdog::LocalWatch,
     /// The last task this thread ran an operation for, and its context.
     pub(crate) task_cache: Option<(u64, Arc<super::context::TaskContext>)>,
     /// Tasks that ended their last operation on this thread holding a sync
@@ -162,6 +164,7 @@ impl Local {
             held_at_window: Vec::new(),
             task: 0,
             thread_held: Stack::new(),
+            thread_watch: crate::watchdog::LocalWatch::new(),
             task_cache: None,
             sync_holders: Vec::new(),
             inbox: None,

@@ -215,6 +215,35 @@ mod on {
                 .map(Box::new)
         }
 
+        /// (tokio) While a watchdog runs, registers that the current
+        /// context (a task, most often) awaits this lock, until the guard
+        /// is dropped.
+        #[cfg(feature = "tokio")]
+        pub(crate) fn begin_async_wait(
+            &self,
+            site: &'static Location<'static>,
+        ) -> Option<watchdog::WaitGuard> {
+            let id = self.ident.id();
+            if id == 0 || !policy::is_watching(policy::state()) {
+                return None;
+            }
+            Some(watchdog::begin_wait(
+                Some((id, self.ident.slot())),
+                None,
+                site,
+            ))
+        }
+
+        /// (tokio) An async acquisition completed: publish it for the
+        /// watchdog, take the lock's clock for the race detector.
+        #[cfg(feature = "tokio")]
+        pub(crate) fn acquired_async(&self, access: Access, site: &'static Location<'static>) {
+            let state = policy::state();
+            if policy::has_hooks(state) {
+                local::with(|local| self.after_acquire(local, state, access, site));
+            }
+        }
+
         #[cfg(feature = "tokio")]
         /// The context acquiring now, for an async guard to remember (a
         /// thread context gets ready to receive the guard's release from
@@ -271,7 +300,13 @@ mod on {
                 super::context::take_from_task(owner, id)
             };
             if let Some(held) = held {
-                local::with(|local| local.held.push(held));
+                let state = policy::state();
+                local::with(|local| {
+                    local.held.push(held);
+                    if policy::is_watching(state) {
+                        watchdog::publish(local, id, held.slot, held.access, site);
+                    }
+                });
             }
             now
         }
@@ -778,6 +813,22 @@ mod off {
         #[inline(always)]
         pub(crate) fn context(&self) -> u64 {
             0
+        }
+        #[cfg(feature = "tokio")]
+        #[inline(always)]
+        pub(crate) fn begin_async_wait(
+            &self,
+            _site: &'static std::panic::Location<'static>,
+        ) -> Option<NoWatchdog> {
+            None
+        }
+        #[cfg(feature = "tokio")]
+        #[inline(always)]
+        pub(crate) fn acquired_async(
+            &self,
+            _access: Access,
+            _site: &'static std::panic::Location<'static>,
+        ) {
         }
         #[cfg(feature = "tokio")]
         #[inline(always)]

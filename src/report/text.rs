@@ -617,8 +617,8 @@ impl Report {
         for wait in &self.waits {
             writeln!(
                 out,
-                "thread `{}` has waited {:.1?} at {}\n    for {}",
-                wait.thread,
+                "{} has waited {:.1?} at {}\n    for {}",
+                actor(&wait.thread),
                 wait.waited,
                 wait.at,
                 self.lock_phrase(wait.lock)
@@ -631,7 +631,8 @@ impl Report {
                 )?;
                 continue;
             };
-            write!(out, "    held by thread `{}`", holder.thread)?;
+            let who = actor(&holder.thread);
+            write!(out, "    held by {who}")?;
             if let (Some(at), Some(held_for)) = (holder.acquired_at, holder.held_for) {
                 write!(out, " for {held_for:.1?}, acquired at {at}")?;
             }
@@ -641,11 +642,7 @@ impl Report {
             match &holder.state {
                 HolderState::WaitingForLock => {}
                 HolderState::WaitingOnCondvar { at, waited, mutex } => {
-                    writeln!(
-                        out,
-                        "    `{}` waits on a Condvar at {at} for {waited:.1?}",
-                        holder.thread
-                    )?;
+                    writeln!(out, "    {who} waits on a Condvar at {at} for {waited:.1?}")?;
                     if let Some(m) = mutex {
                         writeln!(
                             out,
@@ -666,15 +663,18 @@ impl Report {
                     waited,
                 } => writeln!(
                     out,
-                    "    `{}` is blocked in {what} (created at {created_at}) at {at}, for {waited:.1?},\n    \
-                     while holding this lock: if what would wake it needs this lock, neither can proceed",
-                    holder.thread
+                    "    {who} is blocked in {what} (created at {created_at}) at {at}, for {waited:.1?},\n    \
+                     while holding this lock: if what would wake it needs this lock, neither can proceed"
+                )?,
+                HolderState::NotWaiting if holder.thread.starts_with("task ") => writeln!(
+                    out,
+                    "    {who} is not waiting on any lockgraph lock: it is suspended at another `.await`\n    \
+                     (not being polled: a channel, a timer, I/O) or running, while holding it"
                 )?,
                 HolderState::NotWaiting => writeln!(
                     out,
-                    "    `{}` is not waiting on any lockgraph lock: it is busy or blocked elsewhere\n    \
-                     (a channel, I/O, a lock of another library) while holding it",
-                    holder.thread
+                    "    {who} is not waiting on any lockgraph lock: it is busy or blocked elsewhere\n    \
+                     (a channel, I/O, a lock of another library) while holding it"
                 )?,
             }
         }

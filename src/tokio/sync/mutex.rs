@@ -20,13 +20,21 @@ pub use tokio::TryLockError;
 const KIND: LockKind = LockKind::TokioMutex;
 
 /// An acquisition in progress: its held entry is pushed before the lock is
-/// awaited (so an inversion is reported before it waits); dropped before it
-/// completes — a cancelled `lock()` future, a `select!` branch that lost, a
-/// panic in `blocking_lock` — it takes the entry back out.
+/// awaited (so an inversion is reported before it waits), and while a
+/// watchdog runs the wait is registered; dropped before it completes — a
+/// cancelled `lock()` future, a `select!` branch that lost, a panic in
+/// `blocking_lock` — it takes the entry back out and withdraws the wait.
 pub(super) struct Pending<'a> {
     meta: &'a Meta,
     owner: u64,
+    access: Access,
+    site: &'static Location<'static>,
+    /// Held for its `Drop`: the registered wait ends with the acquisition.
+    #[allow(dead_code)]
+    wait: Option<WaitGuard>,
 }
+
+type WaitGuard = crate::watchdog::WaitGuard;
 
 impl<'a> Pending<'a> {
     pub(super) fn start(
@@ -39,14 +47,21 @@ impl<'a> Pending<'a> {
         Pending {
             meta,
             owner: meta.context(),
+            access,
+            site,
+            wait: meta.begin_async_wait(site),
         }
     }
 
-    /// Acquired: the entry stays, owned by the returned context.
+    /// Acquired: the wait ends, the entry stays (published for a running
+    /// watchdog), owned by the returned context.
     pub(super) fn done(self) -> u64 {
-        let owner = self.owner;
-        mem::forget(self);
-        owner
+        let this = mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; the field is
+        // moved out once.
+        drop(unsafe { std::ptr::read(&this.wait) });
+        this.meta.acquired_async(this.access, this.site);
+        this.owner
     }
 }
 
