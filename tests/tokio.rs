@@ -528,3 +528,44 @@ fn concurrent_branches_of_one_task_are_one_context_unless_scoped() {
     });
     assert_eq!(total, 2);
 }
+
+mod tokio_test_bodies {
+    use super::*;
+
+    /// A `#[tokio::test]` body is its thread's context: its order and a
+    /// spawned task's opposite order are one inversion.
+    #[tokio::test]
+    #[should_panic(expected = "potential deadlock: lock order inversion")]
+    async fn a_test_body_and_a_task_taking_two_locks_in_opposite_orders() {
+        if !lockgraph::ENABLED {
+            panic!("potential deadlock: lock order inversion (detection is off in this build)");
+        }
+        common::quiet_reports();
+        let (a, b) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+        {
+            let (a, b) = (a.clone(), b.clone());
+            join(tokio::spawn(async move {
+                let _b = b.lock().await;
+                let _a = a.lock().await; // b -> a, in a task
+            }))
+            .await;
+        }
+        let _a = a.lock().await;
+        let _b = b.lock().await; // a -> b, in the test body: reported here
+    }
+
+    #[tokio::test]
+    async fn a_test_body_and_a_task_taking_two_locks_in_one_order() {
+        let (a, b) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+        {
+            let (a, b) = (a.clone(), b.clone());
+            join(tokio::spawn(async move {
+                let _a = a.lock().await;
+                let _b = b.lock().await;
+            }))
+            .await;
+        }
+        let _a = a.lock().await;
+        let _b = b.lock().await;
+    }
+}
