@@ -25,7 +25,10 @@ work=${REAL_CRATES_DIR:-$root/target/real-crates}
 export LOCKGRAPH_CLASSES=${LOCKGRAPH_CLASSES:-panic}
 export LOCKGRAPH=${LOCKGRAPH:-panic}
 
-# name@version|test-arguments (after `cargo test`)|lockgraph's features
+# name@version|test-arguments (after `cargo test`)|lockgraph's features[|tokio]
+# (a fourth field `tokio` swaps `tokio::sync::` only: for a crate that
+# names std's atomics both through `std::sync::` paths and through grouped
+# `use std::{sync::...}` imports, which the textual swap would split)
 crates=(
     "threadpool@1.8.1||"
     "r2d2@0.8.10||"
@@ -38,6 +41,8 @@ crates=(
     "cached@0.56.0|--features async --lib --tests|tokio"
     "bb8@0.9.1||tokio"
     "deadpool@0.12.3|--features rt_tokio_1 --lib --tests|tokio"
+    "wiremock@0.6.5||tokio|tokio"
+    "tower-sessions-core@0.14.0|--lib|tokio|tokio"
 )
 if [ $# -gt 0 ]; then
     wanted=("$@")
@@ -66,7 +71,10 @@ for entry in "${crates[@]}"; do
     spec=${entry%%|*}
     rest=${entry#*|}
     args=${rest%%|*}
-    features=${rest#*|}
+    rest=${rest#*|}
+    features=${rest%%|*}
+    only_tokio=0
+    [ "$rest" != "$features" ] && [ "${rest#*|}" = tokio ] && only_tokio=1
     name=${spec%@*}
     version=${spec#*@}
     echo "=== $name $version"
@@ -93,13 +101,14 @@ EOF
     # The swap: lock paths in the crate's own sources.
     # Comment lines (and so doc examples, which use the crate as a user
     # would) are left alone.
-    find "$dest/src" -name '*.rs' -print0 | xargs -0 perl -pi -e '
+    find "$dest/src" -name '*.rs' -print0 | ONLY_TOKIO=$only_tokio xargs -0 perl -pi -e '
         next if m{^\s*//};
+        s/(?<![:\w])tokio::sync::/lockgraph::tokio::sync::/g;
+        s/(?<![:\w])use tokio::sync;/use lockgraph::tokio::sync;/g;
+        next if $ENV{ONLY_TOKIO};
         s/(?<![:\w])std::sync::/lockgraph::sync::/g;
         s/(?<![:\w])use std::sync;/use lockgraph::sync;/g;
         s/(?<![:\w])parking_lot::/lockgraph::parking_lot::/g;
-        s/(?<![:\w])tokio::sync::/lockgraph::tokio::sync::/g;
-        s/(?<![:\w])use tokio::sync;/use lockgraph::tokio::sync;/g;
     '
     swapped=$(grep -rl 'lockgraph::' "$dest/src" | wc -l)
     edition=$(grep -E '^edition *=' "$dest/Cargo.toml" | head -1 | grep -o '20[0-9][0-9]' || echo 2015)
