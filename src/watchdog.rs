@@ -240,6 +240,12 @@ impl LocalWatch {
         self.published != 0
     }
 
+    /// Whether this publication was ever used (it has a record).
+    #[inline(always)]
+    pub(crate) fn is_used(&self) -> bool {
+        self.record.is_some()
+    }
+
     fn record(&mut self, name: Arc<str>) -> &Arc<ThreadRecord> {
         self.record.get_or_insert_with(|| {
             let record = Arc::new(ThreadRecord {

@@ -122,16 +122,25 @@ pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local
         // after.
         std::mem::swap(&mut local.thread_held, &mut local.held);
         std::mem::swap(&mut local.held, &mut state.held);
-        std::mem::swap(&mut local.thread_watch, &mut local.watch);
-        std::mem::swap(&mut local.watch, &mut state.watch);
+        // The publications only matter while a watchdog runs, or once the
+        // task (or the thread) published something.
+        let watch = state.watch.is_used()
+            || local.watch.is_used()
+            || super::policy::is_watching(super::policy::state());
+        if watch {
+            std::mem::swap(&mut local.thread_watch, &mut local.watch);
+            std::mem::swap(&mut local.watch, &mut state.watch);
+        }
         local.task = task;
         // Detector code does not panic; if it ever did, the stacks are put
         // back before the panic goes on.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut *local)));
         std::mem::swap(&mut local.held, &mut state.held);
         std::mem::swap(&mut local.held, &mut local.thread_held);
-        std::mem::swap(&mut local.watch, &mut state.watch);
-        std::mem::swap(&mut local.watch, &mut local.thread_watch);
+        if watch {
+            std::mem::swap(&mut local.watch, &mut state.watch);
+            std::mem::swap(&mut local.watch, &mut local.thread_watch);
+        }
         local.task = 0;
         let stack = &state.held;
         if !local.sync_holders.is_empty() || (0..stack.len()).any(|i| !stack.get(i).asynchronous) {
