@@ -170,6 +170,40 @@ mod on {
             policy::has_hooks(state)
         }
 
+        /// (tokio) [`Meta::acquire_at`] for an async lock, returning the
+        /// context that acquires (the guard's owner), found in the same
+        /// visit to the thread's state.
+        #[cfg(feature = "tokio")]
+        pub(crate) fn acquire_async(
+            &self,
+            kind: LockKind,
+            access: Access,
+            site: &'static Location<'static>,
+        ) -> u64 {
+            let state = policy::state();
+            if !policy::is_active(state) {
+                return super::context::current();
+            }
+            let mut owner = 0;
+            let found = local::with(|local| {
+                owner = current_in(local);
+                if !local.sync_holders.is_empty() || !local.thread_held.is_empty() {
+                    let found = self.held_across_await(local, kind, access, site);
+                    if found.is_some() {
+                        return found;
+                    }
+                }
+                self.check_and_push(local, kind, access, site)
+            });
+            if let Some(Some(report)) = found {
+                self.report_then_push(report, kind, access, site);
+            }
+            if owner == 0 {
+                owner = super::context::current();
+            }
+            owner
+        }
+
         /// (tokio) Another context on this thread holds a sync lock across
         /// an `.await`: a task suspended with a std or parking_lot guard
         /// (any acquisition here is reported), or this thread's own context
@@ -261,12 +295,18 @@ mod on {
         /// acquired it, wherever the guard is dropped: here, from a task's
         /// stack in the registry, or by posting it to the owning thread.
         pub(crate) fn release_from(&self, owner: u64) {
-            if owner == super::context::current() {
-                self.release();
-                return;
-            }
             let id = self.ident.id();
             if id == 0 {
+                return;
+            }
+            let here = local::with(|local| {
+                let here = current_in(local) == owner;
+                if here {
+                    self.release_in(local, id);
+                }
+                here
+            });
+            if here != Some(false) {
                 return;
             }
             if owner & super::context::THREAD != 0 {
@@ -564,21 +604,24 @@ mod on {
         pub(crate) fn release(&self) {
             let id = self.ident.id();
             if id != 0 {
-                local::with(|local| {
-                    // Race detection may have been turned on while this
-                    // thread held the lock without a clock (it acquired it,
-                    // or blocked for it, before): releasing then gives the
-                    // thread its clock, taking in the lock's, as acquiring
-                    // with detection on would have.
-                    if local.watch.has_published()
-                        || local.race.is_some()
-                        || policy::is_racing(policy::state())
-                    {
-                        release_hooks(local, id, &self.clock);
-                    }
-                    local.held.remove(id);
-                });
+                local::with(|local| self.release_in(local, id));
             }
+        }
+
+        /// [`Meta::release`] inside a visit to the thread's state.
+        #[inline(always)]
+        fn release_in(&self, local: &mut Local, id: super::local::LockId) {
+            // Race detection may have been turned on while this thread held
+            // the lock without a clock (it acquired it, or blocked for it,
+            // before): releasing then gives the thread its clock, taking in
+            // the lock's, as acquiring with detection on would have.
+            if local.watch.has_published()
+                || local.race.is_some()
+                || policy::is_racing(policy::state())
+            {
+                release_hooks(local, id, &self.clock);
+            }
+            local.held.remove(id);
         }
 
         /// (Race detection) Publishes this thread's history to the lock now,
@@ -737,6 +780,18 @@ mod on {
         }
     }
 
+    /// (tokio) The context of the operation running on `local`: its task,
+    /// else the thread (ready to receive releases posted from elsewhere).
+    #[cfg(feature = "tokio")]
+    #[inline]
+    fn current_in(local: &mut Local) -> u64 {
+        if local.task != 0 {
+            return local.task;
+        }
+        super::context::open_inbox(local);
+        super::context::THREAD | sync::current_thread_id()
+    }
+
     /// Before a release: withdraw the watchdog's publication, publish the
     /// thread's clock to the lock for the race detector.
     #[cold]
@@ -812,6 +867,16 @@ mod off {
         #[cfg(feature = "tokio")]
         #[inline(always)]
         pub(crate) fn context(&self) -> u64 {
+            0
+        }
+        #[cfg(feature = "tokio")]
+        #[inline(always)]
+        pub(crate) fn acquire_async(
+            &self,
+            _kind: LockKind,
+            _access: Access,
+            _site: &'static std::panic::Location<'static>,
+        ) -> u64 {
             0
         }
         #[cfg(feature = "tokio")]

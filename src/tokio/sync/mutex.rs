@@ -43,10 +43,10 @@ impl<'a> Pending<'a> {
         access: Access,
         site: &'static Location<'static>,
     ) -> Pending<'a> {
-        meta.acquire_at(kind, access, site);
+        let owner = meta.acquire_async(kind, access, site);
         Pending {
             meta,
-            owner: meta.context(),
+            owner,
             access,
             site,
             wait: meta.begin_async_wait(site),
