@@ -1,4 +1,4 @@
-//! The facade: the only module that names `std::sync`, `parking_lot` or
+//! The facade: the only module that names `std::sync`, `parking_lot`, `tokio` or
 //! `loom`.
 //!
 //! Everything else in the crate imports its atomics, engine locks,
