@@ -120,7 +120,12 @@ pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local
         // `thread_held` (and `thread_watch`) are empty between operations:
         // swaps move the thread's own aside and the task's in, and back
         // after.
-        std::mem::swap(&mut local.thread_held, &mut local.held);
+        // The thread's own stack is usually empty inside a task: then
+        // one swap in and one out do.
+        let aside = !local.held.is_empty();
+        if aside {
+            std::mem::swap(&mut local.thread_held, &mut local.held);
+        }
         std::mem::swap(&mut local.held, &mut state.held);
         // The publications only matter while a watchdog runs, or once the
         // task (or the thread) published something.
@@ -136,7 +141,9 @@ pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local
         // back before the panic goes on.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut *local)));
         std::mem::swap(&mut local.held, &mut state.held);
-        std::mem::swap(&mut local.held, &mut local.thread_held);
+        if aside {
+            std::mem::swap(&mut local.held, &mut local.thread_held);
+        }
         if watch {
             std::mem::swap(&mut local.watch, &mut state.watch);
             std::mem::swap(&mut local.watch, &mut local.thread_watch);
