@@ -569,3 +569,36 @@ mod tokio_test_bodies {
         let _b = b.lock().await;
     }
 }
+
+#[test]
+fn an_aborted_task_holding_a_sync_guard_leaves_no_false_held_across_await() {
+    expect_clean(|| {
+        let local = tokio::task::LocalSet::new();
+        current_thread().block_on(local.run_until(async {
+            let config = std::rc::Rc::new(lockgraph::Mutex::named("config", 1));
+            let stats = std::rc::Rc::new(lockgraph::Mutex::named("stats", 0));
+            let (held_tx, held_rx) = tokio::sync::oneshot::channel();
+            let holder = {
+                let config = config.clone();
+                tokio::task::spawn_local(async move {
+                    let _config = config.lock().unwrap();
+                    held_tx.send(()).unwrap();
+                    std::future::pending::<()>().await;
+                })
+            };
+            held_rx.await.unwrap();
+            holder.abort();
+            assert!(holder.await.unwrap_err().is_cancelled());
+            // The aborted task's guard is gone: this is no lock held
+            // across an `.await`.
+            let other = {
+                let stats = stats.clone();
+                tokio::task::spawn_local(async move {
+                    *stats.lock().unwrap() += 1;
+                })
+            };
+            join(other).await;
+            *stats.lock().unwrap() += 1;
+        }))
+    });
+}
