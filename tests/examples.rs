@@ -183,7 +183,8 @@ fn log_policy() {
     if !lockgraph::ENABLED {
         return;
     }
-    let base = std::env::temp_dir().join(format!("lockgraph-test-{}", std::process::id()));
+    let base = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("lockgraph-test-{}", std::process::id()));
     let (out, err) = run("log_policy", &["--out", base.to_str().unwrap()]);
     assert_contains(&out, &["ran to completion"]);
     assert_eq!(

@@ -119,7 +119,8 @@ fn edge(from: u32, to: u32, test: &str, file: &str, line: u32) -> String {
 
 /// A directory of records: pool.rs takes A -> B, conn.rs B -> A.
 fn inverted_records(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
+    // Under the target directory, which `cargo clean` empties: not /tmp.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "cargo-lockgraph-test-{name}-{}",
         std::process::id()
     ));
