@@ -161,6 +161,16 @@ impl Graph {
         }
     }
 
+    /// A held (or recently released) lock as an edge end, if it lives.
+    fn end(&self, held: &Held) -> Option<End> {
+        let idx = self.node(held.id, held.slot)?;
+        Some(End {
+            idx,
+            id: held.id,
+            site: held.site,
+        })
+    }
+
     fn held_infos(&self, held: &[Held]) -> Vec<HeldLock> {
         let mut out = Vec::with_capacity(held.len());
         for h in held {
@@ -424,18 +434,13 @@ fn add_edges_locked(
         }
         // A lock dropped while its guard was forgotten: it can never be
         // acquired again, so no cycle can pass through it.
-        let Some(from_idx) = graph.node(held.id, held.slot) else {
+        let Some(from) = graph.end(&held) else {
             continue;
-        };
-        let from = End {
-            idx: from_idx,
-            id: held.id,
-            site: held.site,
         };
         let edge = (from, to_end);
         match add_edge(graph, local, (&thread, &mut spans_now), edge, fresh, timed) {
             Added::New(Some(cycle)) if class_cycle.is_none() => {
-                class_cycle = Some((cycle, from_idx, held));
+                class_cycle = Some((cycle, from.idx, held));
             }
             Added::Refused if finding.is_none() => {
                 finding = inversion_report(
@@ -583,13 +588,8 @@ pub(crate) fn event_edges(
     let mut spans_now = None;
     let mut finding = None;
     for lock in locks {
-        let Some(lock_idx) = graph.node(lock.id, lock.slot) else {
+        let Some(lock_end) = graph.end(lock) else {
             continue;
-        };
-        let lock_end = End {
-            idx: lock_idx,
-            id: lock.id,
-            site: lock.site,
         };
         let edge = match toward {
             Toward::Event => (lock_end, event_end),

@@ -154,20 +154,32 @@ mod on {
             if !policy::is_active(state) {
                 return false;
             }
-            let found = local::with(|local| {
-                #[cfg(feature = "tokio")]
-                if !local.sync_holders.is_empty() || !local.thread_held.is_empty() {
-                    let found = self.held_across_await(local, kind, access, site);
-                    if found.is_some() {
-                        return found;
-                    }
-                }
-                self.check_and_push(local, kind, access, site)
-            });
+            let found = local::with(|local| self.check_in(local, kind, access, site));
             if let Some(Some(report)) = found {
                 self.report_then_push(report, kind, access, site);
             }
             policy::has_hooks(state)
+        }
+
+        /// An acquisition's visit to the thread's state: (tokio) a sync
+        /// lock another context holds across an `.await`, then the order
+        /// check and the push.
+        #[inline(always)]
+        fn check_in(
+            &self,
+            local: &mut Local,
+            kind: LockKind,
+            access: Access,
+            site: &'static Location<'static>,
+        ) -> Option<Box<Report>> {
+            #[cfg(feature = "tokio")]
+            if !local.sync_holders.is_empty() || !local.thread_held.is_empty() {
+                let found = self.held_across_await(local, kind, access, site);
+                if found.is_some() {
+                    return found;
+                }
+            }
+            self.check_and_push(local, kind, access, site)
         }
 
         /// (tokio) [`Meta::acquire_at`] for an async lock, returning the
@@ -187,13 +199,7 @@ mod on {
             let mut owner = 0;
             let found = local::with(|local| {
                 owner = current_in(local);
-                if !local.sync_holders.is_empty() || !local.thread_held.is_empty() {
-                    let found = self.held_across_await(local, kind, access, site);
-                    if found.is_some() {
-                        return found;
-                    }
-                }
-                self.check_and_push(local, kind, access, site)
+                self.check_in(local, kind, access, site)
             });
             if let Some(Some(report)) = found {
                 self.report_then_push(report, kind, access, site);
