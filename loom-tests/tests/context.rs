@@ -1,9 +1,12 @@
 //! The per-context bookkeeping of the tokio skin under every interleaving:
-//! a task's held stack lives in a registry keyed by task id, is swapped into
-//! whichever thread runs the task for one operation at a time, and can be
-//! released from another context (a guard dropped elsewhere). Under loom no
-//! tokio task runs, so the models name task ids through lockgraph's
-//! `__loom_context` hooks.
+//! a task's held stack lives in a registry keyed by task id and is used,
+//! without a lock, by whichever thread runs the task's next operation (in
+//! place on the hot path, moved into the thread's state otherwise); another
+//! context releases one of its guards by posting to its inbox. As under
+//! tokio, a task's operations never overlap: a model hands a task from one
+//! thread to the next with `spawn`/`join`. loom checks every access to the
+//! stack against that. Under loom no tokio task runs, so the models name
+//! task ids through lockgraph's `__loom_context` hooks.
 #![cfg(loom)]
 
 use lockgraph::__loom_context as context;
@@ -36,12 +39,14 @@ fn a_task_that_moves_between_threads_keeps_every_entry() {
 #[test]
 fn a_release_from_another_context_is_exact_whatever_the_order() {
     // Task 3 holds lock 1 and takes lock 2; another thread drops task 3's
-    // guard of lock 1 meanwhile (a moved guard, an aborted task).
+    // guard of lock 1 meanwhile (a moved guard, an aborted task): the
+    // release reaches task 3's stack at its next operation, whichever
+    // comes first.
     model(|| {
         context::acquire_in_task(3, 1);
         let dropper = thread::spawn(|| context::release_from_elsewhere(3, 1));
         context::acquire_in_task(3, 2);
-        assert!(dropper.join().unwrap(), "the entry was there to release");
+        dropper.join().unwrap();
         assert_eq!(context::held_by(3), [2]);
         context::release_in_task(3, 2);
         assert!(context::held_by(3).is_empty());
@@ -49,13 +54,33 @@ fn a_release_from_another_context_is_exact_whatever_the_order() {
 }
 
 #[test]
-fn two_threads_entering_one_new_task_create_one_context() {
+fn a_posted_release_is_applied_before_the_task_acquires_again() {
+    // Task 3's guard of lock 1 is dropped elsewhere while task 3 runs; its
+    // next acquisition of lock 1 finds the stale entry gone, whichever
+    // operation the post lands before.
     model(|| {
-        let other = thread::spawn(|| context::acquire_in_task(11, 1));
-        context::acquire_in_task(11, 2);
+        context::acquire_in_task(3, 1);
+        let dropper = thread::spawn(|| context::release_from_elsewhere(3, 1));
+        context::acquire_in_task(3, 2);
+        context::release_in_task(3, 2);
+        dropper.join().unwrap();
+        context::acquire_in_task(3, 1);
+        assert_eq!(context::held_by(3), [1]);
+    });
+}
+
+#[test]
+fn two_threads_creating_tasks_in_one_shard_keep_both() {
+    // Tasks 1 and 22 share a registry shard; each is created by its own
+    // thread at the same time, and each keeps its entries.
+    model(|| {
+        let other = thread::spawn(|| {
+            context::acquire_in_task(22, 1);
+            context::acquire_in_task(22, 2);
+        });
+        context::acquire_in_task(1, 3);
         other.join().unwrap();
-        let mut held = context::held_by(11);
-        held.sort_unstable();
-        assert_eq!(held, [1, 2]);
+        assert_eq!(context::held_by(22), [1, 2]);
+        assert_eq!(context::held_by(1), [3]);
     });
 }

@@ -4,25 +4,35 @@
 //!
 //! A thread's own stack lives in its [`Local`]. A task's lives in a global
 //! registry (sharded by task id), because a task moves between worker
-//! threads and a guard may be dropped by another context: for the length of
-//! one detector operation inside a task, the task's stack is moved into the
-//! thread's `Local` (under the task's own mutex, uncontended: a task is
-//! polled by one thread at a time) and moved back after. The thread's own
-//! stack waits in `Local::thread_held` meanwhile, where the operation can
-//! still see it (a task acquiring a lock the thread context holds).
+//! threads and a guard may be dropped by another context. Only the task's
+//! own operations touch its stack, without a lock: tokio polls a task on
+//! one thread at a time, each poll after the last one ended, so they never
+//! overlap (the same guarantee that lets a `Send` future's own state move
+//! between threads). Another context that drops or adopts one of the task's
+//! guards posts the release to the task's inbox, which the task applies at
+//! its next operation.
+//!
+//! The common operation — an async lock acquired in an already known order,
+//! or released — works on the task's stack in place ([`fast`]). Anything
+//! else (a new edge, a report, a sync lock, the watchdog, race detection)
+//! moves the task's stack into the thread's `Local` for the length of the
+//! operation ([`in_task`]); the thread's own stack waits in
+//! `Local::thread_held` meanwhile, where the operation can still see it (a
+//! task acquiring a lock the thread context holds).
 //!
 //! The thread also remembers which tasks ended their last operation on it
-//! holding a *sync* lock (a std or parking_lot guard): such a task is
-//! suspended at an `.await` holding that lock — a guard of a sync lock is
-//! `!Send`, so the task cannot have moved — and another context on the
-//! same thread acquiring a lock is the report "held across an `.await`".
+//! holding a *sync* lock (a std or parking_lot guard), and which ones: such
+//! a task is suspended at an `.await` holding that lock — a guard of a sync
+//! lock is `!Send`, so the task cannot have moved — and another context on
+//! the same thread acquiring a lock is the report "held across an `.await`".
 #![cfg_attr(not(feature = "tokio"), allow(dead_code))]
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::local::{Held, Local, Stack};
+use super::local::{EdgeSet, Local, LockId, Stack};
 use crate::facade as sync;
 
 /// A context: a task's id, or [`THREAD`] plus a thread's id.
@@ -51,20 +61,67 @@ pub(crate) fn name(context: ContextId, thread: &str) -> String {
     }
 }
 
-/// A task's held stack and watchdog publication, locked while one
-/// operation uses them.
-#[derive(Default)]
+/// A task's state between its operations.
 pub(crate) struct TaskContext {
-    stack: sync::Mutex<TaskState>,
-}
-
-/// What a task keeps between operations.
-#[derive(Default)]
-struct TaskState {
-    held: Stack,
+    /// Its held stack. Touched only by the task's own operations, which
+    /// never overlap, and by a sweep that has the context to itself.
+    held: sync::UnsafeCell<Stack>,
     /// Its publication for a running watchdog: a record of its own, named
     /// after the task, that a waiter's report can name as the holder.
-    watch: crate::watchdog::LocalWatch,
+    /// Locked by the task's operations only once it was ever used
+    /// (`watched`), or while a watchdog runs.
+    watch: sync::Mutex<crate::watchdog::LocalWatch>,
+    watched: AtomicBool,
+    /// Releases of the task's locks by other contexts.
+    inbox: Inbox,
+}
+
+// SAFETY: `held` is the only field that is not `Sync` by itself. It is used
+// by the operations of the task the context belongs to — each runs inside
+// a poll of that task (or of a `lockgraph::tokio::scope` inside it), and
+// tokio never polls a task on two threads at once: a poll happens after the
+// previous one ended — and by the registry's sweep, only while no thread
+// holds a reference to the context but the registry, under the shard's
+// lock that any new reference must take.
+unsafe impl Sync for TaskContext {}
+
+impl Default for TaskContext {
+    fn default() -> TaskContext {
+        TaskContext {
+            held: sync::UnsafeCell::new(Stack::default()),
+            watch: sync::Mutex::default(),
+            watched: AtomicBool::new(false),
+            inbox: Inbox::default(),
+        }
+    }
+}
+
+impl TaskContext {
+    /// The task's stack, for one of the task's own operations.
+    ///
+    /// # Safety
+    /// The caller is an operation of the task this context belongs to (or
+    /// has the context to itself), and uses the stack only until it ends.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn held(&self) -> &mut Stack {
+        // SAFETY: forwarded: nothing else uses the stack meanwhile.
+        self.held.with_mut(|held| unsafe { &mut *held })
+    }
+
+    /// Applies the releases other contexts posted. Same contract as
+    /// [`TaskContext::held`].
+    unsafe fn drain(&self) {
+        if self.inbox.pending.load(Ordering::Acquire) {
+            self.inbox.pending.store(false, Ordering::Relaxed);
+            let ids = std::mem::take(&mut *self.inbox.ids.lock());
+            // SAFETY: forwarded.
+            let held = unsafe { self.held() };
+            for id in ids {
+                held.remove(id);
+            }
+        }
+    }
 }
 
 const SHARDS: usize = 16;
@@ -73,10 +130,29 @@ const SHARDS: usize = 16;
 /// and cached by no thread.
 const SWEEP_ABOVE: usize = 64;
 
-type Shard = sync::Mutex<HashMap<u64, Arc<TaskContext>>>;
+/// Task ids count up from 1: they are their own hash.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Registry = HashMap<u64, Arc<TaskContext>, BuildHasherDefault<IdHasher>>;
+type Shard = sync::Mutex<Registry>;
 
 sync::global! {
-    static TASKS: [Shard; SHARDS] = lazy std::array::from_fn(|_| sync::Mutex::new(HashMap::new()));
+    static TASKS: [Shard; SHARDS] = lazy std::array::from_fn(|_| sync::Mutex::new(Registry::default()));
 }
 
 fn shard(task: u64) -> &'static Shard {
@@ -84,20 +160,28 @@ fn shard(task: u64) -> &'static Shard {
 }
 
 /// The registry's context for `task`, created if new.
+#[cold]
+#[inline(never)]
 fn lookup(task: u64) -> Arc<TaskContext> {
     let mut shard = shard(task).lock();
     if let Some(context) = shard.get(&task) {
         return context.clone();
     }
     if shard.len() > SWEEP_ABOVE {
-        // Nobody else can clone an entry while the shard is locked, so a
-        // count of 1 stays 1; `try_lock` skips a context in use.
         shard.retain(|_, context| {
-            Arc::strong_count(context) > 1
-                || context
-                    .stack
-                    .try_lock()
-                    .is_none_or(|state| !state.held.is_empty())
+            // Nobody else can take a new reference while the shard is
+            // locked, so a count of 1 stays 1; the fence orders the last
+            // user's operations (before it dropped its reference) before
+            // this look at the stack.
+            if Arc::strong_count(context) > 1 {
+                return true;
+            }
+            std::sync::atomic::fence(Ordering::Acquire);
+            // SAFETY: the context is the registry's alone (above).
+            unsafe {
+                context.drain();
+                !context.held().is_empty()
+            }
         });
     }
     shard.entry(task).or_default().clone()
@@ -108,54 +192,95 @@ pub(crate) fn find(task: u64) -> Option<Arc<TaskContext>> {
     shard(task).lock().get(&task).cloned()
 }
 
+/// This thread's cached context for `task`, or the registry's (then
+/// cached).
+#[inline(always)]
+fn context_of(local: &mut Local, task: u64) -> Arc<TaskContext> {
+    match local.task_cache.take() {
+        Some((cached, context)) if cached == task => context,
+        _ => lookup(task),
+    }
+}
+
+/// The hot path of an operation of task `task`: `f` gets the task's stack
+/// in place, and this thread's known edges. Taken only when the operation
+/// needs nothing else: the task's context is the one this thread used
+/// last, no release was posted to it, it never published for a watchdog,
+/// and no context on this thread holds a sync lock (the thread's own stack
+/// is empty, no task here is suspended with one). The caller checks that
+/// no watchdog runs and, for a release, no race detection. `f` returns
+/// `None` when it needs the full operation after all ([`in_task`]), and
+/// then must not have changed the stack.
+#[inline(always)]
+pub(crate) fn fast<R>(
+    local: &mut Local,
+    task: u64,
+    f: impl FnOnce(&mut Stack, &EdgeSet) -> Option<R>,
+) -> Option<R> {
+    let Some((cached, context)) = &local.task_cache else {
+        return None;
+    };
+    if *cached != task
+        || !local.held.is_empty()
+        || !local.sync_holders.is_empty()
+        || context.watched.load(Ordering::Relaxed)
+        || context.inbox.pending.load(Ordering::Relaxed)
+    {
+        return None;
+    }
+    // SAFETY: this is an operation of task `task` (the caller's current
+    // task), and the stack is used only within it.
+    f(unsafe { context.held() }, &local.known)
+}
+
 /// Runs one detector operation `f` inside task `task`: its held stack is
 /// `local.held` for the length of it.
 pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local) -> R) -> R {
-    let context = match local.task_cache.take() {
-        Some((cached, context)) if cached == task => context,
-        _ => lookup(task),
+    let context = context_of(local, task);
+    // SAFETY: an operation of task `task`; the stack is used until the end
+    // of this function only.
+    let task_held = unsafe {
+        context.drain();
+        context.held()
     };
-    let result = {
-        let mut state = context.stack.lock();
-        // `thread_held` (and `thread_watch`) are empty between operations:
-        // swaps move the thread's own aside and the task's in, and back
-        // after.
-        // The thread's own stack is usually empty inside a task: then
-        // one swap in and one out do.
-        let aside = !local.held.is_empty();
-        if aside {
-            std::mem::swap(&mut local.thread_held, &mut local.held);
+    // The thread's own stack is usually empty inside a task: then one swap
+    // in and one out do.
+    let aside = !local.held.is_empty();
+    if aside {
+        std::mem::swap(&mut local.thread_held, &mut local.held);
+    }
+    std::mem::swap(&mut local.held, task_held);
+    // The publications only matter while a watchdog runs, or once the task
+    // (or the thread) published something.
+    let mut watch = (context.watched.load(Ordering::Relaxed)
+        || local.watch.is_used()
+        || super::policy::is_watching(super::policy::state()))
+    .then(|| context.watch.lock());
+    if let Some(state) = &mut watch {
+        std::mem::swap(&mut local.thread_watch, &mut local.watch);
+        std::mem::swap(&mut local.watch, &mut **state);
+    }
+    local.task = task;
+    // Detector code does not panic; if it ever did, the stacks are put back
+    // before the panic goes on.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut *local)));
+    std::mem::swap(&mut local.held, task_held);
+    if aside {
+        std::mem::swap(&mut local.held, &mut local.thread_held);
+    }
+    if let Some(state) = &mut watch {
+        std::mem::swap(&mut local.watch, &mut **state);
+        std::mem::swap(&mut local.watch, &mut local.thread_watch);
+        if state.is_used() {
+            context.watched.store(true, Ordering::Relaxed);
         }
-        std::mem::swap(&mut local.held, &mut state.held);
-        // The publications only matter while a watchdog runs, or once the
-        // task (or the thread) published something.
-        let watch = state.watch.is_used()
-            || local.watch.is_used()
-            || super::policy::is_watching(super::policy::state());
-        if watch {
-            std::mem::swap(&mut local.thread_watch, &mut local.watch);
-            std::mem::swap(&mut local.watch, &mut state.watch);
-        }
-        local.task = task;
-        // Detector code does not panic; if it ever did, the stacks are put
-        // back before the panic goes on.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut *local)));
-        std::mem::swap(&mut local.held, &mut state.held);
-        if aside {
-            std::mem::swap(&mut local.held, &mut local.thread_held);
-        }
-        if watch {
-            std::mem::swap(&mut local.watch, &mut state.watch);
-            std::mem::swap(&mut local.watch, &mut local.thread_watch);
-        }
-        local.task = 0;
-        let stack = &state.held;
-        if !local.sync_holders.is_empty() || (0..stack.len()).any(|i| !stack.get(i).asynchronous) {
-            let holds_sync = (0..stack.len()).any(|i| !stack.get(i).asynchronous);
-            local.note_sync_holder(task, holds_sync);
-        }
-        result
-    };
+    }
+    drop(watch);
+    local.task = 0;
+    let holds_sync = (0..task_held.len()).any(|i| !task_held.get(i).asynchronous);
+    if holds_sync || !local.sync_holders.is_empty() {
+        local.note_sync_holder(task, task_held);
+    }
     local.task_cache = Some((task, context));
     match result {
         Ok(result) => result,
@@ -163,56 +288,39 @@ pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local
     }
 }
 
-/// Removes `held`'s lock from task `owner`'s stack, from another context
-/// (a guard dropped elsewhere). Returns whether it was there.
-pub(crate) fn release_in_task(owner: u64, id: super::local::LockId) -> bool {
-    let Some(context) = find(owner) else {
-        return false;
-    };
-    let mut state = context.stack.lock();
-    let found = state.held.find(id).is_some();
-    state.held.remove(id);
-    crate::watchdog::unpublish_from(&mut state.watch, id);
-    found
+/// Releases lock `id` from context `owner`'s stack, from another context
+/// (a guard dropped or adopted elsewhere): posted to the owner, which
+/// applies it at its next operation. A task's publication for the watchdog
+/// is withdrawn at once.
+pub(crate) fn post_release(owner: ContextId, id: LockId) {
+    if owner & THREAD != 0 {
+        let thread = owner & !THREAD;
+        let inbox = INBOXES.lock().get(&thread).cloned();
+        if let Some(inbox) = inbox {
+            inbox.post(id);
+        }
+    } else if let Some(context) = find(owner) {
+        if context.watched.load(Ordering::Relaxed) {
+            crate::watchdog::unpublish_from(&mut context.watch.lock(), id);
+        }
+        context.inbox.post(id);
+    }
 }
 
-/// Moves the entry for lock `id` from task `owner`'s stack out, for the
-/// context that now owns the guard.
-pub(crate) fn take_from_task(owner: u64, id: super::local::LockId) -> Option<Held> {
-    let context = find(owner)?;
-    let mut state = context.stack.lock();
-    let held = state.held.find(id).map(|i| state.held.get(i));
-    state.held.remove(id);
-    crate::watchdog::unpublish_from(&mut state.watch, id);
-    held
-}
-
-/// The sync locks task `task` holds (suspended on this thread), for a
-/// report. Called inside another context's operation, so it never waits
-/// for a task's stack (empty if in use).
-pub(crate) fn sync_locks_of(task: u64) -> Vec<Held> {
-    let Some(context) = find(task) else {
-        return Vec::new();
-    };
-    let Some(state) = context.stack.try_lock() else {
-        return Vec::new();
-    };
-    state
-        .held
-        .to_vec()
-        .into_iter()
-        .filter(|held| !held.asynchronous)
-        .collect()
-}
-
-/// Releases posted to a thread by other contexts: a guard acquired by the
-/// thread's own context and dropped (or adopted) elsewhere. The thread's
-/// stack is its own, so the thread removes them itself, at its next
-/// detector operation.
+/// Releases posted to a context by other contexts: a guard acquired by it
+/// and dropped (or adopted) elsewhere. A context's stack is its own, so it
+/// removes them itself, at its next detector operation.
 #[derive(Default)]
 pub(crate) struct Inbox {
     pending: AtomicBool,
-    ids: sync::Mutex<Vec<super::local::LockId>>,
+    ids: sync::Mutex<Vec<LockId>>,
+}
+
+impl Inbox {
+    fn post(&self, id: LockId) {
+        self.ids.lock().push(id);
+        self.pending.store(true, Ordering::Release);
+    }
 }
 
 sync::global! {
@@ -242,16 +350,6 @@ pub(crate) fn open_inbox(local: &mut Local) {
     }
 }
 
-/// Posts the release of lock `id` to the thread context `owner`.
-pub(crate) fn post_release(owner: ContextId, id: super::local::LockId) {
-    let thread = owner & !THREAD;
-    let inbox = INBOXES.lock().get(&thread).cloned();
-    if let Some(inbox) = inbox {
-        inbox.ids.lock().push(id);
-        inbox.pending.store(true, Ordering::Release);
-    }
-}
-
 /// Applies the releases posted to this thread, if any.
 #[inline]
 pub(crate) fn drain_inbox(local: &mut Local) {
@@ -273,43 +371,62 @@ pub mod model {
     use super::super::local::{Held, LOCAL};
     use crate::report::Access;
 
-    /// One detector operation inside task `task`: push lock `id`.
+    /// One detector operation inside task `task`: push lock `id`, on the
+    /// hot path when it can be taken.
     pub fn acquire_in_task(task: u64, id: u64) {
-        let site = std::panic::Location::caller();
+        let held = Held {
+            id,
+            slot: 0,
+            access: Access::Exclusive,
+            blocking: true,
+            asynchronous: true,
+            site: std::panic::Location::caller(),
+        };
         LOCAL.with(|slot| {
             slot.enter(|local| {
-                super::in_task(local, task, |local| {
-                    local.held.push(Held {
-                        id,
-                        slot: 0,
-                        access: Access::Exclusive,
-                        blocking: true,
-                        asynchronous: true,
-                        site,
-                    })
-                })
+                let pushed = super::fast(local, task, |stack, _| {
+                    stack.push(held);
+                    Some(())
+                });
+                if pushed.is_none() {
+                    super::in_task(local, task, |local| local.held.push(held));
+                }
             })
         });
     }
 
-    /// One detector operation inside task `task`: pop lock `id`.
+    /// One detector operation inside task `task`: pop lock `id`, on the hot
+    /// path when it can be taken.
     pub fn release_in_task(task: u64, id: u64) {
         LOCAL.with(|slot| {
-            slot.enter(|local| super::in_task(local, task, |local| local.held.remove(id)))
+            slot.enter(|local| {
+                let popped = super::fast(local, task, |stack, _| {
+                    stack.remove(id);
+                    Some(())
+                });
+                if popped.is_none() {
+                    super::in_task(local, task, |local| local.held.remove(id));
+                }
+            })
         });
     }
 
     /// A guard of task `task` dropped by another context.
-    pub fn release_from_elsewhere(task: u64, id: u64) -> bool {
-        super::release_in_task(task, id)
+    pub fn release_from_elsewhere(task: u64, id: u64) {
+        super::post_release(task, id)
     }
 
-    /// The lock ids task `task` holds, outermost first.
+    /// The lock ids task `task` holds, outermost first, with the releases
+    /// posted to it applied. The caller makes sure no operation of the
+    /// task runs meanwhile (as tokio does for a task's polls).
     pub fn held_by(task: u64) -> Vec<u64> {
         super::find(task)
             .map(|context| {
-                let state = context.stack.lock();
-                state.held.to_vec().iter().map(|h| h.id).collect()
+                // SAFETY: no operation of the task runs (above).
+                unsafe {
+                    context.drain();
+                    context.held().to_vec().iter().map(|h| h.id).collect()
+                }
             })
             .unwrap_or_default()
     }

@@ -73,8 +73,8 @@ pub(crate) struct Local {
     /// The last task this thread ran an operation for, and its context.
     pub(crate) task_cache: Option<(u64, Arc<super::context::TaskContext>)>,
     /// Tasks that ended their last operation on this thread holding a sync
-    /// lock: suspended at an `.await` with it.
-    pub(crate) sync_holders: Vec<u64>,
+    /// lock (suspended at an `.await` with it), and those locks.
+    pub(crate) sync_holders: Vec<(u64, Vec<Held>)>,
     /// Releases other contexts posted to this thread's own context.
     pub(crate) inbox: Option<super::context::InboxHandle>,
 }
@@ -146,6 +146,18 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
     }
 }
 
+/// Runs `f` on this thread's state as it is, whatever context runs (see
+/// [`with`]): for a hot path that finds its context's stack itself.
+#[cfg(feature = "tokio")]
+#[inline(always)]
+#[allow(clippy::manual_unwrap_or_default)]
+pub(crate) fn visit<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+    match LOCAL.try_with(|slot| slot.enter(f)) {
+        Ok(result) => result,
+        Err(_) => None,
+    }
+}
+
 /// Whether this thread is inside the detector right now. `false` when the
 /// state is torn down.
 pub(crate) fn busy() -> bool {
@@ -194,16 +206,21 @@ impl Local {
         Arc::from(super::context::name(self.task, &thread))
     }
 
-    /// Records whether `task` ended an operation on this thread holding a
-    /// sync lock.
-    pub(crate) fn note_sync_holder(&mut self, task: u64, holds_sync: bool) {
-        let known = self.sync_holders.iter().position(|&t| t == task);
-        match (known, holds_sync) {
-            (None, true) => self.sync_holders.push(task),
-            (Some(i), false) => {
+    /// Records which sync locks, if any, `task` holds as it ends an
+    /// operation on this thread (its stack is `held`).
+    pub(crate) fn note_sync_holder(&mut self, task: u64, held: &Stack) {
+        let locks: Vec<Held> = (0..held.len())
+            .map(|i| held.get(i))
+            .filter(|held| !held.asynchronous)
+            .collect();
+        let known = self.sync_holders.iter().position(|(t, _)| *t == task);
+        match (known, locks.is_empty()) {
+            (None, false) => self.sync_holders.push((task, locks)),
+            (Some(i), false) => self.sync_holders[i].1 = locks,
+            (Some(i), true) => {
                 self.sync_holders.swap_remove(i);
             }
-            _ => {}
+            (None, true) => {}
         }
     }
 }

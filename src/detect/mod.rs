@@ -196,6 +196,26 @@ mod on {
             if !policy::is_active(state) {
                 return super::context::current();
             }
+            let task = sync::current_task();
+            let id = self.ident.id();
+            if task != 0 && id != 0 {
+                let held = Held {
+                    id,
+                    slot: self.ident.slot(),
+                    access,
+                    blocking: true,
+                    asynchronous: true,
+                    site,
+                };
+                let pushed = local::visit(|local| {
+                    super::context::fast(local, task, |stack, known| {
+                        matches!(scan(stack, known, id), Scan::Push).then(|| stack.push(held))
+                    })
+                });
+                if let Some(Some(())) = pushed {
+                    return task;
+                }
+            }
             let mut owner = 0;
             let found = local::with(|local| {
                 owner = current_in(local);
@@ -228,11 +248,11 @@ mod on {
             use super::context;
             let id = self.ident.id();
             let mut holder = None;
-            for &task in &local.sync_holders {
+            for (task, locks) in &local.sync_holders {
+                let task = *task;
                 if task == local.task {
                     continue;
                 }
-                let locks = context::sync_locks_of(task);
                 let pick = locks.iter().find(|held| held.id == id).or(locks.first());
                 if let Some(&held) = pick {
                     holder = Some((task, held));
@@ -305,6 +325,19 @@ mod on {
             if id == 0 {
                 return;
             }
+            if sync::current_task() == owner && !policy::has_hooks(policy::state()) {
+                let done = local::visit(|local| {
+                    local.race.is_none()
+                        && super::context::fast(local, owner, |stack, _| {
+                            stack.remove(id);
+                            Some(())
+                        })
+                        .is_some()
+                });
+                if done == Some(true) {
+                    return;
+                }
+            }
             let here = local::with(|local| {
                 let here = current_in(local) == owner;
                 if here {
@@ -315,45 +348,40 @@ mod on {
             if here != Some(false) {
                 return;
             }
-            if owner & super::context::THREAD != 0 {
-                super::context::post_release(owner, id);
-            } else {
-                super::context::release_in_task(owner, id);
-            }
+            super::context::post_release(owner, id);
         }
 
         #[cfg(feature = "tokio")]
         /// An owned guard is used in a context other than `owner`'s: its
-        /// held entry (acquired at `site`) moves to this context, which owns
-        /// it from now on. Returns the new owner.
-        pub(crate) fn adopt(&self, owner: u64, site: &'static Location<'static>) -> u64 {
+        /// held entry (acquired at `site`, with `access`) moves to this
+        /// context, which owns it from now on. Returns the new owner.
+        pub(crate) fn adopt(
+            &self,
+            owner: u64,
+            site: &'static Location<'static>,
+            access: Access,
+        ) -> u64 {
             let now = self.context();
             let id = self.ident.id();
             if now == owner || id == 0 {
                 return now;
             }
-            let held = if owner & super::context::THREAD != 0 {
-                super::context::post_release(owner, id);
-                Some(Held {
-                    id,
-                    slot: self.ident.slot(),
-                    access: Access::Exclusive,
-                    blocking: true,
-                    asynchronous: true,
-                    site,
-                })
-            } else {
-                super::context::take_from_task(owner, id)
+            super::context::post_release(owner, id);
+            let held = Held {
+                id,
+                slot: self.ident.slot(),
+                access,
+                blocking: true,
+                asynchronous: true,
+                site,
             };
-            if let Some(held) = held {
-                let state = policy::state();
-                local::with(|local| {
-                    local.held.push(held);
-                    if policy::is_watching(state) {
-                        watchdog::publish(local, id, held.slot, held.access, site);
-                    }
-                });
-            }
+            let state = policy::state();
+            local::with(|local| {
+                local.held.push(held);
+                if policy::is_watching(state) {
+                    watchdog::publish(local, id, held.slot, held.access, site);
+                }
+            });
             now
         }
 
@@ -432,21 +460,10 @@ mod on {
             if id == 0 {
                 return self.slow_acquire(local, kind, access, site);
             }
-            let mut missing = false;
-            let mut i = 0;
-            let n = local.held.len();
-            while i < n {
-                let held = local.held.get(i);
-                if held.id == id {
-                    return self.relock(local, held, access, site);
-                }
-                if !local.known.contains(held.id, id) {
-                    missing = true;
-                }
-                i += 1;
-            }
-            if missing {
-                return self.slow_acquire(local, kind, access, site);
+            match scan(&local.held, &local.known, id) {
+                Scan::Relock(held) => return self.relock(local, held, access, site),
+                Scan::Slow => return self.slow_acquire(local, kind, access, site),
+                Scan::Push => {}
             }
             let held = Held {
                 id,
@@ -798,6 +815,36 @@ mod on {
         super::context::THREAD | sync::current_thread_id()
     }
 
+    /// What the held stack says of acquiring registered lock `id`.
+    enum Scan {
+        /// Every held lock's edge to it is known, and it is not held: push.
+        Push,
+        /// It is held already.
+        Relock(Held),
+        /// An edge is new: the graph must see it.
+        Slow,
+    }
+
+    /// The hot path's check: one lookup in the thread's cache of known
+    /// edges per held lock.
+    #[inline(always)]
+    fn scan(held: &local::Stack, known: &local::EdgeSet, id: local::LockId) -> Scan {
+        let mut missing = false;
+        let mut i = 0;
+        let n = held.len();
+        while i < n {
+            let entry = held.get(i);
+            if entry.id == id {
+                return Scan::Relock(entry);
+            }
+            if !known.contains(entry.id, id) {
+                missing = true;
+            }
+            i += 1;
+        }
+        if missing { Scan::Slow } else { Scan::Push }
+    }
+
     /// Before a release: withdraw the watchdog's publication, publish the
     /// thread's clock to the lock for the race detector.
     #[cold]
@@ -910,6 +957,7 @@ mod off {
             &self,
             _owner: u64,
             _site: &'static std::panic::Location<'static>,
+            _access: Access,
         ) -> u64 {
             0
         }

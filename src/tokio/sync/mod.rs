@@ -27,7 +27,7 @@ pub use crate::facade::tokio_sync::*;
 /// released from its owner when dropped.
 macro_rules! owned_guard {
     (
-        $lock:ident, $must_use:literal, $(#[$m:meta])*
+        $lock:ident, $access:ident, $must_use:literal, $(#[$m:meta])*
         $name:ident<$($p:ident),*> => $inner:ident<$target:ident> $(, $accessor:ident)?
     ) => {
         $(#[$m])*
@@ -53,7 +53,7 @@ macro_rules! owned_guard {
             /// The parts (the entry moved to this context first), without
             /// running this guard's `Drop`.
             fn into_parts(self) -> (Arc<$lock<T>>, Owner, tokio::$inner<'static, $target>) {
-                self.owner.adopt(&self.lock.meta);
+                self.owner.adopt(&self.lock.meta, Access::$access);
                 let mut this = ManuallyDrop::new(self);
                 // SAFETY: `this` is never used or dropped again; each field
                 // is moved out once.
@@ -76,7 +76,7 @@ macro_rules! owned_guard {
 
         impl<T: ?Sized + 'static $(, $p: ?Sized + 'static)*> Drop for $name<T $(, $p)*> {
             fn drop(&mut self) {
-                let owner = self.owner.adopt(&self.lock.meta);
+                let owner = self.owner.adopt(&self.lock.meta, Access::$access);
                 self.lock.meta.release_from(owner);
                 // SAFETY: dropped once, here, before `lock`.
                 unsafe { ManuallyDrop::drop(&mut self.guard) }
@@ -87,7 +87,7 @@ macro_rules! owned_guard {
             type Target = $target;
             #[inline]
             fn deref(&self) -> &$target {
-                self.owner.adopt(&self.lock.meta);
+                self.owner.adopt(&self.lock.meta, Access::$access);
                 &self.guard
             }
         }

@@ -395,9 +395,9 @@ impl Owner {
 
     /// Moves the held entry to the current context if it is not the owner.
     #[inline]
-    pub(super) fn adopt(&self, meta: &Meta) -> u64 {
+    pub(super) fn adopt(&self, meta: &Meta, access: Access) -> u64 {
         let owner = self.0.load(Ordering::Relaxed);
-        let now = meta.adopt(owner, self.1);
+        let now = meta.adopt(owner, self.1, access);
         if now != owner {
             self.0.store(now, Ordering::Relaxed);
         }
@@ -406,14 +406,14 @@ impl Owner {
 }
 
 owned_guard! {
-    Mutex, "if unused the Mutex will immediately unlock",
+    Mutex, Exclusive, "if unused the Mutex will immediately unlock",
     /// An owned guard of an `Arc`-held [`Mutex`] ([`Mutex::lock_owned`]): it
     /// keeps the `Arc`, so it is `'static` and may move into another task,
     /// which owns the lock from its first use of the guard.
     OwnedMutexGuard<> => MutexGuard<T>, mutex
 }
 owned_guard! {
-    Mutex, "if unused the Mutex will immediately unlock",
+    Mutex, Exclusive, "if unused the Mutex will immediately unlock",
     /// An owned guard of part of a [`Mutex`]'s data ([`OwnedMutexGuard::map`]).
     OwnedMappedMutexGuard<U> => MappedMutexGuard<U>
 }
@@ -421,7 +421,7 @@ owned_guard! {
 impl<T: ?Sized + 'static> DerefMut for OwnedMutexGuard<T> {
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
-        self.owner.adopt(&self.lock.meta);
+        self.owner.adopt(&self.lock.meta, Access::Exclusive);
         &mut self.guard
     }
 }
@@ -429,7 +429,7 @@ impl<T: ?Sized + 'static> DerefMut for OwnedMutexGuard<T> {
 impl<T: ?Sized + 'static, U: ?Sized + 'static> DerefMut for OwnedMappedMutexGuard<T, U> {
     #[inline]
     fn deref_mut(&mut self) -> &mut U {
-        self.owner.adopt(&self.lock.meta);
+        self.owner.adopt(&self.lock.meta, Access::Exclusive);
         &mut self.guard
     }
 }

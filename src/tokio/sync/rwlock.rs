@@ -461,17 +461,17 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
 }
 
 owned_guard! {
-    RwLock, "if unused the RwLock will immediately unlock",
+    RwLock, Shared, "if unused the RwLock will immediately unlock",
     /// An owned read guard of an `Arc`-held [`RwLock`] ([`RwLock::read_owned`]).
     OwnedRwLockReadGuard<U> => RwLockReadGuard<U>, rwlock
 }
 owned_guard! {
-    RwLock, "if unused the RwLock will immediately unlock",
+    RwLock, Exclusive, "if unused the RwLock will immediately unlock",
     /// An owned write guard of an `Arc`-held [`RwLock`] ([`RwLock::write_owned`]).
     OwnedRwLockWriteGuard<> => RwLockWriteGuard<T>, rwlock
 }
 owned_guard! {
-    RwLock, "if unused the RwLock will immediately unlock",
+    RwLock, Exclusive, "if unused the RwLock will immediately unlock",
     /// An owned write guard of part of an `Arc`-held [`RwLock`]'s data
     /// ([`OwnedRwLockWriteGuard::map`]).
     OwnedRwLockMappedWriteGuard<U> => RwLockMappedWriteGuard<U>, rwlock
@@ -480,7 +480,7 @@ owned_guard! {
 impl<T: ?Sized + 'static> DerefMut for OwnedRwLockWriteGuard<T> {
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
-        self.owner.adopt(&self.lock.meta);
+        self.owner.adopt(&self.lock.meta, Access::Exclusive);
         &mut self.guard
     }
 }
@@ -488,7 +488,7 @@ impl<T: ?Sized + 'static> DerefMut for OwnedRwLockWriteGuard<T> {
 impl<T: ?Sized + 'static, U: ?Sized + 'static> DerefMut for OwnedRwLockMappedWriteGuard<T, U> {
     #[inline]
     fn deref_mut(&mut self) -> &mut U {
-        self.owner.adopt(&self.lock.meta);
+        self.owner.adopt(&self.lock.meta, Access::Exclusive);
         &mut self.guard
     }
 }
