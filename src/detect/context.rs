@@ -192,13 +192,59 @@ pub(crate) fn find(task: u64) -> Option<Arc<TaskContext>> {
     shard(task).lock().get(&task).cloned()
 }
 
-/// This thread's cached context for `task`, or the registry's (then
-/// cached).
-#[inline(always)]
-fn context_of(local: &mut Local, task: u64) -> Arc<TaskContext> {
-    match local.task_cache.take() {
-        Some((cached, context)) if cached == task => context,
-        _ => lookup(task),
+/// How many tasks' contexts a thread keeps at hand: a worker thread runs
+/// its tasks in turns.
+const CACHED: usize = 4;
+
+/// The contexts of the tasks a thread ran operations for last, the most
+/// recent first. Holding a context keeps the registry's sweep off it.
+pub(crate) struct TaskCache {
+    entries: [(u64, Option<Arc<TaskContext>>); CACHED],
+}
+
+impl TaskCache {
+    pub(crate) const fn new() -> TaskCache {
+        TaskCache {
+            entries: [const { (0, None) }; CACHED],
+        }
+    }
+
+    /// Moves `task`'s context first, if it is here: then `entries[0]`.
+    #[inline(always)]
+    fn promote(&mut self, task: u64) -> bool {
+        if self.entries[0].0 == task && self.entries[0].1.is_some() {
+            return true;
+        }
+        self.promote_later(task)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn promote_later(&mut self, task: u64) -> bool {
+        match (1..CACHED).find(|&i| self.entries[i].0 == task && self.entries[i].1.is_some()) {
+            Some(i) => {
+                self.entries[..=i].rotate_right(1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `task`'s context, taken out (until [`TaskCache::put`]): this
+    /// thread's, or the registry's.
+    #[inline(always)]
+    fn take(&mut self, task: u64) -> Arc<TaskContext> {
+        if !self.promote(task) {
+            self.entries.rotate_right(1);
+            self.entries[0] = (task, Some(lookup(task)));
+        }
+        self.entries[0].1.take().expect("promoted or just looked up")
+    }
+
+    /// Puts back what [`TaskCache::take`] took.
+    #[inline(always)]
+    fn put(&mut self, context: Arc<TaskContext>) {
+        self.entries[0].1 = Some(context);
     }
 }
 
@@ -217,11 +263,13 @@ pub(crate) fn fast<R>(
     task: u64,
     f: impl FnOnce(&mut Stack, &EdgeSet) -> Option<R>,
 ) -> Option<R> {
-    let Some((cached, context)) = &local.task_cache else {
+    if !local.task_cache.promote(task) {
+        return None;
+    }
+    let Some(context) = &local.task_cache.entries[0].1 else {
         return None;
     };
-    if *cached != task
-        || !local.held.is_empty()
+    if !local.held.is_empty()
         || !local.sync_holders.is_empty()
         || context.watched.load(Ordering::Relaxed)
         || context.inbox.pending.load(Ordering::Relaxed)
@@ -236,7 +284,7 @@ pub(crate) fn fast<R>(
 /// Runs one detector operation `f` inside task `task`: its held stack is
 /// `local.held` for the length of it.
 pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local) -> R) -> R {
-    let context = context_of(local, task);
+    let context = local.task_cache.take(task);
     // SAFETY: an operation of task `task`; the stack is used until the end
     // of this function only.
     let task_held = unsafe {
@@ -281,7 +329,7 @@ pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local
     if holds_sync || !local.sync_holders.is_empty() {
         local.note_sync_holder(task, task_held);
     }
-    local.task_cache = Some((task, context));
+    local.task_cache.put(context);
     match result {
         Ok(result) => result,
         Err(panic) => std::panic::resume_unwind(panic),

@@ -70,8 +70,8 @@ pub(crate) struct Local {
     pub(crate) thread_held: Stack,
     /// The thread's own watchdog publication while a task's is in `watch`.
     pub(crate) thread_watch: crate::watchdog::LocalWatch,
-    /// The last task this thread ran an operation for, and its context.
-    pub(crate) task_cache: Option<(u64, Arc<super::context::TaskContext>)>,
+    /// The tasks this thread ran operations for last, and their contexts.
+    pub(crate) task_cache: super::context::TaskCache,
     /// Tasks that ended their last operation on this thread holding a sync
     /// lock (suspended at an `.await` with it), and those locks.
     pub(crate) sync_holders: Vec<(u64, Vec<Held>)>,
@@ -177,7 +177,7 @@ impl Local {
             task: 0,
             thread_held: Stack::new(),
             thread_watch: crate::watchdog::LocalWatch::new(),
-            task_cache: None,
+            task_cache: super::context::TaskCache::new(),
             sync_holders: Vec::new(),
             inbox: None,
         }
