@@ -238,7 +238,10 @@ impl TaskCache {
             self.entries.rotate_right(1);
             self.entries[0] = (task, Some(lookup(task)));
         }
-        self.entries[0].1.take().expect("promoted or just looked up")
+        self.entries[0]
+            .1
+            .take()
+            .expect("promoted or just looked up")
     }
 
     /// Puts back what [`TaskCache::take`] took.

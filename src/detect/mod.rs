@@ -184,18 +184,21 @@ mod on {
 
         /// (tokio) [`Meta::acquire_at`] for an async lock, returning the
         /// context that acquires (the guard's owner), found in the same
-        /// visit to the thread's state.
+        /// visit to the thread's state, and whether the watchdog or the race
+        /// detector needs to hear of the wait and the acquisition
+        /// ([`Meta::begin_async_wait`], [`Meta::acquired_async`]).
         #[cfg(feature = "tokio")]
         pub(crate) fn acquire_async(
             &self,
             kind: LockKind,
             access: Access,
             site: &'static Location<'static>,
-        ) -> u64 {
+        ) -> (u64, bool) {
             let state = policy::state();
             if !policy::is_active(state) {
-                return super::context::current();
+                return (super::context::current(), false);
             }
+            let hooks = policy::has_hooks(state);
             let task = sync::current_task();
             let id = self.ident.id();
             if task != 0 && id != 0 {
@@ -213,7 +216,7 @@ mod on {
                     })
                 });
                 if let Some(Some(())) = pushed {
-                    return task;
+                    return (task, hooks);
                 }
             }
             let mut owner = 0;
@@ -227,7 +230,7 @@ mod on {
             if owner == 0 {
                 owner = super::context::current();
             }
-            owner
+            (owner, hooks)
         }
 
         /// (tokio) Another context on this thread holds a sync lock across
@@ -297,11 +300,24 @@ mod on {
         /// (tokio) An async acquisition completed: publish it for the
         /// watchdog, take the lock's clock for the race detector.
         #[cfg(feature = "tokio")]
+        #[inline(always)]
         pub(crate) fn acquired_async(&self, access: Access, site: &'static Location<'static>) {
             let state = policy::state();
             if policy::has_hooks(state) {
-                local::with(|local| self.after_acquire(local, state, access, site));
+                self.acquired_async_hooks(state, access, site);
             }
+        }
+
+        #[cfg(feature = "tokio")]
+        #[cold]
+        #[inline(never)]
+        fn acquired_async_hooks(
+            &self,
+            state: u8,
+            access: Access,
+            site: &'static Location<'static>,
+        ) {
+            local::with(|local| self.after_acquire(local, state, access, site));
         }
 
         #[cfg(feature = "tokio")]
@@ -349,6 +365,23 @@ mod on {
                 return;
             }
             super::context::post_release(owner, id);
+        }
+
+        #[cfg(feature = "tokio")]
+        /// (tokio) Releases a guard: `unlock` drops tokio's guard, and the
+        /// held entry leaves context `owner`'s stack before it while the
+        /// watchdog or the race detector looks (they must see the release
+        /// before the next holder does), else after it (the next waiter
+        /// gets the lock sooner).
+        #[inline]
+        pub(crate) fn release_guard(&self, owner: u64, unlock: impl FnOnce()) {
+            if policy::has_hooks(policy::state()) {
+                self.release_from(owner);
+                unlock();
+            } else {
+                unlock();
+                self.release_from(owner);
+            }
         }
 
         #[cfg(feature = "tokio")]
@@ -929,8 +962,8 @@ mod off {
             _kind: LockKind,
             _access: Access,
             _site: &'static std::panic::Location<'static>,
-        ) -> u64 {
-            0
+        ) -> (u64, bool) {
+            (0, false)
         }
         #[cfg(feature = "tokio")]
         #[inline(always)]
@@ -951,6 +984,11 @@ mod off {
         #[cfg(feature = "tokio")]
         #[inline(always)]
         pub(crate) fn release_from(&self, _owner: u64) {}
+        #[cfg(feature = "tokio")]
+        #[inline(always)]
+        pub(crate) fn release_guard(&self, _owner: u64, unlock: impl FnOnce()) {
+            unlock()
+        }
         #[cfg(feature = "tokio")]
         #[inline(always)]
         pub(crate) fn adopt(

@@ -77,9 +77,9 @@ macro_rules! owned_guard {
         impl<T: ?Sized + 'static $(, $p: ?Sized + 'static)*> Drop for $name<T $(, $p)*> {
             fn drop(&mut self) {
                 let owner = self.owner.adopt(&self.lock.meta, Access::$access);
-                self.lock.meta.release_from(owner);
                 // SAFETY: dropped once, here, before `lock`.
-                unsafe { ManuallyDrop::drop(&mut self.guard) }
+                let unlock = || unsafe { ManuallyDrop::drop(&mut self.guard) };
+                self.lock.meta.release_guard(owner, unlock);
             }
         }
 

@@ -27,6 +27,8 @@ const KIND: LockKind = LockKind::TokioMutex;
 pub(super) struct Pending<'a> {
     meta: &'a Meta,
     owner: u64,
+    /// Whether the watchdog or the race detector hears of this acquisition.
+    hooks: bool,
     access: Access,
     site: &'static Location<'static>,
     /// Held for its `Drop`: the registered wait ends with the acquisition.
@@ -37,29 +39,38 @@ pub(super) struct Pending<'a> {
 type WaitGuard = crate::watchdog::WaitGuard;
 
 impl<'a> Pending<'a> {
+    #[inline]
     pub(super) fn start(
         meta: &'a Meta,
         kind: LockKind,
         access: Access,
         site: &'static Location<'static>,
     ) -> Pending<'a> {
-        let owner = meta.acquire_async(kind, access, site);
+        let (owner, hooks) = meta.acquire_async(kind, access, site);
         Pending {
             meta,
             owner,
+            hooks,
             access,
             site,
-            wait: meta.begin_async_wait(site),
+            wait: if hooks {
+                meta.begin_async_wait(site)
+            } else {
+                None
+            },
         }
     }
 
     /// Acquired: the wait ends, the entry stays (published for a running
     /// watchdog), owned by the returned context.
+    #[inline]
     pub(super) fn done(self) -> u64 {
-        let this = mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again; the field is
-        // moved out once.
-        drop(unsafe { std::ptr::read(&this.wait) });
+        let mut this = mem::ManuallyDrop::new(self);
+        if this.hooks {
+            drop(this.wait.take());
+        }
+        // Asks the policy again: race detection that started during the
+        // wait must take in the lock's clock.
         this.meta.acquired_async(this.access, this.site);
         this.owner
     }
@@ -317,9 +328,9 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.meta.release_from(self.owner);
         // SAFETY: dropped once, here; the field is never used again.
-        unsafe { ManuallyDrop::drop(&mut self.guard) }
+        let unlock = || unsafe { ManuallyDrop::drop(&mut self.guard) };
+        self.lock.meta.release_guard(self.owner, unlock);
     }
 }
 
@@ -377,9 +388,9 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
 
 impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.meta.release_from(self.owner);
         // SAFETY: dropped once, here; the field is never used again.
-        unsafe { ManuallyDrop::drop(&mut self.guard) }
+        let unlock = || unsafe { ManuallyDrop::drop(&mut self.guard) };
+        self.meta.release_guard(self.owner, unlock);
     }
 }
 

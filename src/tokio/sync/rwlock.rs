@@ -284,9 +284,9 @@ macro_rules! borrowed_guard {
 
         impl<T: ?Sized> Drop for $name<'_, T> {
             fn drop(&mut self) {
-                self.meta.release_from(self.owner);
                 // SAFETY: dropped once, here; the field is never used again.
-                unsafe { ManuallyDrop::drop(&mut self.guard) }
+                let unlock = || unsafe { ManuallyDrop::drop(&mut self.guard) };
+                self.meta.release_guard(self.owner, unlock);
             }
         }
 
