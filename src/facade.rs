@@ -102,13 +102,10 @@ pub(crate) fn current_task() -> u64 {
                 self.0 = (self.0 << 8) | u64::from(b);
             }
         }
+        #[inline(always)]
         fn write_u64(&mut self, n: u64) {
             self.0 = n;
         }
-    }
-    let scope = SCOPE.with(std::cell::Cell::get);
-    if scope != 0 {
-        return scope;
     }
     match ::tokio::task::try_id() {
         Some(id) => {
@@ -118,26 +115,6 @@ pub(crate) fn current_task() -> u64 {
         }
         None => 0,
     }
-}
-
-#[cfg(all(feature = "tokio", not(loom)))]
-std::thread_local! {
-    /// The `lockgraph::tokio::scope` being polled on this thread, if any: it
-    /// stands in for the task's id.
-    static SCOPE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-/// Runs `poll` as scope `scope` (see `lockgraph::tokio::scope`).
-#[cfg(all(feature = "tokio", not(loom)))]
-pub(crate) fn in_scope<R>(scope: u64, poll: impl FnOnce() -> R) -> R {
-    struct Restore(u64);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            SCOPE.with(|cell| cell.set(self.0));
-        }
-    }
-    let _restore = Restore(SCOPE.with(|cell| cell.replace(scope)));
-    poll()
 }
 
 /// Without tokio every context is a thread.

@@ -45,7 +45,7 @@ pub(crate) const THREAD: ContextId = 1 << 63;
 /// The context running on this thread now.
 #[inline]
 pub(crate) fn current() -> ContextId {
-    match sync::current_task() {
+    match super::local::current_task() {
         0 => THREAD | sync::current_thread_id(),
         task => task,
     }

@@ -84,6 +84,10 @@ pub(crate) struct Local {
 /// and then it steps aside instead of aliasing its own state.
 pub(crate) struct Slot {
     busy: UnsafeCell<bool>,
+    /// The `lockgraph::tokio::scope` being polled on this thread, if any: it
+    /// stands in for the task's id.
+    #[cfg(feature = "tokio")]
+    scope: std::cell::Cell<u64>,
     local: UnsafeCell<Local>,
 }
 
@@ -95,6 +99,8 @@ impl Slot {
     const fn new() -> Slot {
         Slot {
             busy: UnsafeCell::new(false),
+            #[cfg(feature = "tokio")]
+            scope: std::cell::Cell::new(0),
             local: UnsafeCell::new(Local::new()),
         }
     }
@@ -102,6 +108,7 @@ impl Slot {
     /// Runs `f` on this thread's state, or returns `None` if the detector is
     /// already running on this thread.
     #[inline(always)]
+    #[cfg_attr(not(any(feature = "tokio", loom)), allow(dead_code))] // the tokio hot path and the loom models
     pub(crate) fn enter<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
         // SAFETY: `busy` and `local` belong to this thread (a thread-local
         // `Slot` is never shared), and `busy` guarantees at most one
@@ -117,6 +124,52 @@ impl Slot {
         }
     }
 
+    /// [`Slot::enter`] in the context running: the thread's own state, or
+    /// inside a task its stack ([`super::context::in_task`]). One closure
+    /// less than `enter` around a dispatch: each is a call at opt-level 0.
+    #[inline(always)]
+    pub(crate) fn enter_context<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+        let task = self.task();
+        // SAFETY: as in `enter`.
+        unsafe {
+            if *self.busy.get() {
+                return None;
+            }
+            *self.busy.get() = true;
+            let local = &mut *self.local.get();
+            let result = if task == 0 {
+                #[cfg(feature = "tokio")]
+                #[allow(clippy::redundant_pattern_matching)]
+                // `is_some` is a call at opt-level 0
+                if let Some(_) = local.inbox {
+                    super::context::drain_inbox(local);
+                }
+                f(local)
+            } else {
+                super::context::in_task(local, task, f)
+            };
+            *self.busy.get() = false;
+            Some(result)
+        }
+    }
+
+    /// The task running on this thread (see [`current_task`]).
+    #[cfg(feature = "tokio")]
+    #[inline(always)]
+    fn task(&self) -> u64 {
+        match self.scope.get() {
+            0 => sync::current_task(),
+            scope => scope,
+        }
+    }
+
+    /// Without tokio every context is a thread.
+    #[cfg(not(feature = "tokio"))]
+    #[inline(always)]
+    fn task(&self) -> u64 {
+        0
+    }
+
     /// Whether the detector is running on this thread right now.
     pub(crate) fn busy(&self) -> bool {
         // SAFETY: a read of this thread's own flag.
@@ -130,32 +183,52 @@ impl Slot {
 #[inline(always)]
 #[allow(clippy::manual_unwrap_or_default)] // a `match` costs no call at opt-level 0
 pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
+    match LOCAL.try_with(|slot| slot.enter_context(f)) {
+        Ok(result) => result,
+        Err(_) => None,
+    }
+}
+
+/// Runs `f` on this thread's state as it is, with the task running (0:
+/// none), whatever context that is (see [`with`]): for a hot path that
+/// finds its context's stack itself.
+#[cfg(feature = "tokio")]
+#[inline(always)]
+#[allow(clippy::manual_unwrap_or_default)]
+pub(crate) fn visit<R>(f: impl FnOnce(&mut Local, u64) -> R) -> Option<R> {
     match LOCAL.try_with(|slot| {
-        slot.enter(|local| match sync::current_task() {
-            0 => {
-                if local.inbox.is_some() {
-                    super::context::drain_inbox(local);
-                }
-                f(local)
-            }
-            task => super::context::in_task(local, task, f),
-        })
+        let task = slot.task();
+        slot.enter(|local| f(local, task))
     }) {
         Ok(result) => result,
         Err(_) => None,
     }
 }
 
-/// Runs `f` on this thread's state as it is, whatever context runs (see
-/// [`with`]): for a hot path that finds its context's stack itself.
-#[cfg(feature = "tokio")]
+/// The task running on this thread: the `lockgraph::tokio::scope` being
+/// polled, else tokio's task; 0 outside any.
 #[inline(always)]
-#[allow(clippy::manual_unwrap_or_default)]
-pub(crate) fn visit<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
-    match LOCAL.try_with(|slot| slot.enter(f)) {
-        Ok(result) => result,
-        Err(_) => None,
+pub(crate) fn current_task() -> u64 {
+    LOCAL
+        .try_with(Slot::task)
+        .unwrap_or_else(|_| sync::current_task())
+}
+
+/// Runs `poll` as scope `scope` (see `lockgraph::tokio::scope`).
+#[cfg(feature = "tokio")]
+pub(crate) fn in_scope<R>(scope: u64, poll: impl FnOnce() -> R) -> R {
+    struct Restore(u64);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = LOCAL.try_with(|slot| slot.scope.set(self.0));
+        }
     }
+    let _restore = Restore(
+        LOCAL
+            .try_with(|slot| slot.scope.replace(scope))
+            .unwrap_or(0),
+    );
+    poll()
 }
 
 /// Whether this thread is inside the detector right now. `false` when the
@@ -243,8 +316,9 @@ impl Default for Stack {
 }
 
 // SAFETY: a `Stack` owns its buffer outright (no sharing, no interior
-// references), like the `Vec` it is made from; a task's stack moves between
-// the threads that poll the task, always under the task's mutex.
+// references), like the `Vec` it is made from; a task's stack is used by
+// the threads that poll the task, one poll after another (see
+// `context::TaskContext`).
 unsafe impl Send for Stack {}
 
 impl Stack {

@@ -199,9 +199,8 @@ mod on {
                 return (super::context::current(), false);
             }
             let hooks = policy::has_hooks(state);
-            let task = sync::current_task();
             let id = self.ident.id();
-            if task != 0 && id != 0 {
+            if id != 0 {
                 let held = Held {
                     id,
                     slot: self.ident.slot(),
@@ -210,12 +209,13 @@ mod on {
                     asynchronous: true,
                     site,
                 };
-                let pushed = local::visit(|local| {
-                    super::context::fast(local, task, |stack, known| {
+                let pushed = local::visit(|local, task| {
+                    let push = |stack: &mut local::Stack, known: &local::EdgeSet| {
                         matches!(scan(stack, known, id), Scan::Push).then(|| stack.push(held))
-                    })
+                    };
+                    (task != 0 && super::context::fast(local, task, push).is_some()).then_some(task)
                 });
-                if let Some(Some(())) = pushed {
+                if let Some(Some(task)) = pushed {
                     return (task, hooks);
                 }
             }
@@ -341,9 +341,10 @@ mod on {
             if id == 0 {
                 return;
             }
-            if sync::current_task() == owner && !policy::has_hooks(policy::state()) {
-                let done = local::visit(|local| {
-                    local.race.is_none()
+            if !policy::has_hooks(policy::state()) {
+                let done = local::visit(|local, task| {
+                    task == owner
+                        && local.race.is_none()
                         && super::context::fast(local, owner, |stack, _| {
                             stack.remove(id);
                             Some(())
@@ -673,7 +674,7 @@ mod on {
             // the lock's, as acquiring with detection on would have.
             if local.watch.has_published()
                 || local.race.is_some()
-                || policy::is_racing(policy::state())
+                || (policy::racing_started() && policy::is_racing(policy::state()))
             {
                 release_hooks(local, id, &self.clock);
             }

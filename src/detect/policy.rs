@@ -131,8 +131,6 @@ pub(crate) fn has_hooks(state: u8) -> bool {
     state & (WATCHING | RACING) != 0 && is_active(state)
 }
 
-/// Turns happens-before tracking on for good (the first tracked cell or
-/// annotation does).
 /// Whether race detection has started: the racing bit alone, one load and
 /// a test, for the atomics' fast path (with the policy off it only makes
 /// them track clocks whose reports go nowhere).
@@ -141,6 +139,8 @@ pub(crate) fn racing_started() -> bool {
     MODE.load(Ordering::Relaxed) & RACING != 0
 }
 
+/// Turns happens-before tracking on for good (the first tracked cell or
+/// annotation does).
 pub(crate) fn set_racing() {
     state();
     MODE.fetch_or(RACING, Ordering::Relaxed);

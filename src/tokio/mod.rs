@@ -79,6 +79,6 @@ impl<F: Future> Future for Scope<F> {
         if this.id == 0 {
             this.id = NEXT_SCOPE.fetch_add(1, Ordering::Relaxed);
         }
-        crate::facade::in_scope(this.id, || future.poll(cx))
+        crate::detect::local::in_scope(this.id, || future.poll(cx))
     }
 }
