@@ -285,7 +285,9 @@ pub(crate) fn fast<R>(
 }
 
 /// Runs one detector operation `f` inside task `task`: its held stack is
-/// `local.held` for the length of it.
+/// `local.held` for the length of it. Never inlined: the thread's own
+/// operations, around which it is dispatched, stay small.
+#[inline(never)]
 pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local) -> R) -> R {
     let context = local.task_cache.take(task);
     // SAFETY: an operation of task `task`; the stack is used until the end
