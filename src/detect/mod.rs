@@ -201,14 +201,7 @@ mod on {
             let hooks = policy::has_hooks(state);
             let id = self.ident.id();
             if id != 0 {
-                let held = Held {
-                    id,
-                    slot: self.ident.slot(),
-                    access,
-                    blocking: true,
-                    asynchronous: true,
-                    site,
-                };
+                let held = self.async_entry(id, access, site);
                 let pushed = local::visit(|local, task| {
                     let push = |stack: &mut local::Stack, known: &local::EdgeSet| {
                         matches!(scan(stack, known, id), Scan::Push).then(|| stack.push(held))
@@ -231,6 +224,26 @@ mod on {
                 owner = super::context::current();
             }
             (owner, hooks)
+        }
+
+        /// (tokio) The held entry of an async acquisition of this lock
+        /// (registered as `id`).
+        #[cfg(feature = "tokio")]
+        #[inline(always)]
+        fn async_entry(
+            &self,
+            id: super::local::LockId,
+            access: Access,
+            site: &'static Location<'static>,
+        ) -> Held {
+            Held {
+                id,
+                slot: self.ident.slot(),
+                access,
+                blocking: true,
+                asynchronous: true,
+                site,
+            }
         }
 
         /// (tokio) Another context on this thread holds a sync lock across
@@ -401,14 +414,7 @@ mod on {
                 return now;
             }
             super::context::post_release(owner, id);
-            let held = Held {
-                id,
-                slot: self.ident.slot(),
-                access,
-                blocking: true,
-                asynchronous: true,
-                site,
-            };
+            let held = self.async_entry(id, access, site);
             let state = policy::state();
             local::with(|local| {
                 local.held.push(held);
