@@ -248,6 +248,65 @@ fn an_owned_guard_moved_into_another_task_is_released_there() {
 }
 
 #[test]
+fn a_guard_a_task_handed_to_another_task_leaves_the_first_task_clean() {
+    // Task T locks `a` and hands the owned guard to task U, which uses and
+    // drops it while T goes on: T's entry for `a` is released by U (posted
+    // to T), so T taking `b` then `a` afterwards is no nesting under `a`.
+    expect_clean(|| {
+        multi_thread().block_on(async {
+            let a = Arc::new(Mutex::new(0));
+            let b = Arc::new(Mutex::new(0));
+            let t = tokio::spawn(async move {
+                let guard = a.clone().lock_owned().await;
+                let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+                tokio::spawn(async move {
+                    let mut guard = guard;
+                    *guard += 1; // first use: U owns it now
+                    drop(guard);
+                    done_tx.send(()).unwrap();
+                });
+                done_rx.await.unwrap();
+                let _b = b.lock().await;
+                let _a = a.lock().await;
+            });
+            join(t).await;
+        })
+    });
+}
+
+#[test]
+fn a_guard_handed_to_another_task_orders_that_tasks_locks_after_it() {
+    // The twin: U, holding the guard it was handed, takes `b` (a -> b in
+    // U); T later takes `b` then `a`: an inversion between the two tasks.
+    let report = expect_report(|| {
+        multi_thread().block_on(async {
+            let a = Arc::new(Mutex::new(0));
+            let b = Arc::new(Mutex::new(0));
+            let t = tokio::spawn(async move {
+                let guard = a.clone().lock_owned().await;
+                let u = {
+                    let b = b.clone();
+                    tokio::spawn(async move {
+                        let mut guard = guard;
+                        *guard += 1; // first use: U owns it now
+                        let _b = b.lock().await;
+                        drop(guard);
+                    })
+                };
+                join(u).await;
+                let _b = b.lock().await;
+                let _a = a.lock().await;
+            });
+            join(t).await;
+        })
+    });
+    assert!(
+        report.starts_with("potential deadlock: lock order inversion"),
+        "{report}"
+    );
+}
+
+#[test]
 fn an_aborted_task_leaves_no_held_entry_behind() {
     expect_clean(|| {
         multi_thread().block_on(async {
