@@ -254,8 +254,8 @@ impl TaskCache {
 
 /// The hot path of an operation of task `task`: `f` gets the task's stack
 /// in place, and this thread's known edges. Taken only when the operation
-/// needs nothing else: the task's context is the one this thread used
-/// last, no release was posted to it, it never published for a watchdog,
+/// needs nothing else: the task's context is among those this thread keeps
+/// at hand, no release was posted to it, it never published for a watchdog,
 /// and no context on this thread holds a sync lock (the thread's own stack
 /// is empty, no task here is suspended with one). The caller checks that
 /// no watchdog runs and, for a release, no race detection. `f` returns
