@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo bench --features always          # detection on, optimised
+//! cargo bench --features always,tokio -- tokio   # the async group
 //! cargo bench --bench locks -- off       # detection compiled out: the `off` group
 //! ```
 //!
@@ -174,6 +175,36 @@ fn bench_off(c: &mut Criterion) {
     group.finish();
 }
 
+/// `tokio` (feature `tokio`): lockgraph's tokio `Mutex` against tokio's, in
+/// a spawned task — `single`, `nested2` — and `contended` (4 tasks on one
+/// lock, 2 workers).
+#[cfg(feature = "tokio")]
+fn bench_tokio(c: &mut Criterion) {
+    use workloads::tasks::{self, AsyncFamily, LockgraphTokio, Tokio};
+    fn member<F: AsyncFamily>(group: &mut BenchmarkGroup<'_, WallTime>) {
+        let current = tasks::current_thread();
+        let workers = tasks::two_workers();
+        group.bench_function(format!("single/{}", F::NAME), |b| {
+            b.iter_custom(|iters| tasks::single::<F>(&current, iters))
+        });
+        group.bench_function(format!("nested2/{}", F::NAME), |b| {
+            b.iter_custom(|iters| tasks::nested2::<F>(&current, iters))
+        });
+        group.bench_function(format!("contended/{}", F::NAME), |b| {
+            b.iter_custom(|iters| tasks::contended::<F>(&workers, iters))
+        });
+    }
+    let mut group = c.benchmark_group("tokio");
+    member::<Tokio>(&mut group);
+    member::<LockgraphTokio>(&mut group);
+    group.finish();
+}
+
+#[cfg(not(feature = "tokio"))]
+fn bench_tokio(_: &mut Criterion) {
+    eprintln!("tokio: skipped (run with --features tokio)");
+}
+
 fn config() -> Criterion {
     // tracing-mutex captures std backtraces on new edges only when
     // RUST_BACKTRACE is set; measure it as most users run it, without.
@@ -188,6 +219,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_mutex_workloads, bench_reentrant, bench_rwlock_read, bench_scale, bench_off
+    targets = bench_mutex_workloads, bench_reentrant, bench_rwlock_read, bench_scale, bench_off, bench_tokio
 }
 criterion_main!(benches);

@@ -282,145 +282,49 @@ fn main() {
     }
 }
 
-/// Nanoseconds per operation of `op`, run `n` times inside a spawned task
-/// (a task context, as async code runs) on `rt`.
-#[cfg(feature = "tokio")]
-fn ns_in_task<F, Fut>(rt: &tokio::runtime::Runtime, n: u32, op: F) -> f64
-where
-    F: Fn() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    rt.block_on(async move {
-        tokio::spawn(async move {
-            let start = Instant::now();
-            for _ in 0..n {
-                op().await;
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(n)
-        })
-        .await
-        .unwrap()
-    })
-}
-
-/// One lock/unlock of a contended lock, as a boxed future.
-#[cfg(feature = "tokio")]
-type LockOp<M> =
-    fn(std::sync::Arc<M>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-
-/// Nanoseconds per lock/unlock of 4 tasks hammering one lock on a
-/// 2-worker runtime, each yielding every 16 acquisitions.
-#[cfg(feature = "tokio")]
-fn contended_ns<M: Send + Sync + 'static>(
-    rt: &tokio::runtime::Runtime,
-    n: u32,
-    lock: std::sync::Arc<M>,
-    op: LockOp<M>,
-) -> f64 {
-    rt.block_on(async move {
-        let start = Instant::now();
-        let tasks: Vec<_> = (0..4)
-            .map(|_| {
-                let lock = lock.clone();
-                tokio::spawn(async move {
-                    for i in 0..n {
-                        op(lock.clone()).await;
-                        if i % 16 == 0 {
-                            tokio::task::yield_now().await;
-                        }
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-        start.elapsed().as_nanos() as f64 / f64::from(4 * n)
-    })
-}
-
 /// lockgraph's tokio locks against tokio's own, in the same run.
 #[cfg(feature = "tokio")]
 fn tokio_costs(rounds: usize) {
-    use lockgraph::tokio::sync::Mutex as Checked;
-    use std::sync::Arc;
-    use tokio::sync::Mutex as Raw;
+    use workloads::tasks::{self, LockgraphTokio, Tokio};
 
-    let current = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let multi = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
-    let n = if cfg!(debug_assertions) {
+    let current = tasks::current_thread();
+    let workers = tasks::two_workers();
+    let n: u64 = if cfg!(debug_assertions) {
         20_000
     } else {
         200_000
     };
-    let med = |f: &dyn Fn() -> f64| median((0..rounds).map(|_| f()).collect());
-
-    let (ra, rb) = (Arc::new(Raw::new(0u64)), Arc::new(Raw::new(0u64)));
-    let (ca, cb) = (Arc::new(Checked::new(0u64)), Arc::new(Checked::new(0u64)));
-    let raw_single = med(&|| {
-        let a = ra.clone();
-        ns_in_task(&current, n, move || {
-            let a = a.clone();
-            async move { drop(a.lock().await) }
-        })
-    });
-    let checked_single = med(&|| {
-        let a = ca.clone();
-        ns_in_task(&current, n, move || {
-            let a = a.clone();
-            async move { drop(a.lock().await) }
-        })
-    });
-    let raw_nested = med(&|| {
-        let (a, b) = (ra.clone(), rb.clone());
-        ns_in_task(&current, n, move || {
-            let (a, b) = (a.clone(), b.clone());
-            async move {
-                let _a = a.lock().await;
-                drop(b.lock().await);
-            }
-        })
-    });
-    let checked_nested = med(&|| {
-        let (a, b) = (ca.clone(), cb.clone());
-        ns_in_task(&current, n, move || {
-            let (a, b) = (a.clone(), b.clone());
-            async move {
-                let _a = a.lock().await;
-                drop(b.lock().await);
-            }
-        })
-    });
-    let raw_contended = med(&|| {
-        contended_ns(&multi, n / 4, ra.clone(), |m| {
-            Box::pin(async move { *m.lock().await += 1 })
-        })
-    });
-    let checked_contended = med(&|| {
-        contended_ns(&multi, n / 4, ca.clone(), |m| {
-            Box::pin(async move { *m.lock().await += 1 })
-        })
-    });
+    let ns = |f: &dyn Fn() -> Duration| {
+        median(
+            (0..rounds)
+                .map(|_| f().as_nanos() as f64 / n as f64)
+                .collect(),
+        )
+    };
+    let rows = [
+        (
+            "single (in a task)",
+            ns(&|| tasks::single::<Tokio>(&current, n)),
+            ns(&|| tasks::single::<LockgraphTokio>(&current, n)),
+        ),
+        (
+            "nested2 (in a task)",
+            ns(&|| tasks::nested2::<Tokio>(&current, n)),
+            ns(&|| tasks::nested2::<LockgraphTokio>(&current, n)),
+        ),
+        (
+            "contended (4 tasks, 2 workers)",
+            ns(&|| tasks::contended::<Tokio>(&workers, n)),
+            ns(&|| tasks::contended::<LockgraphTokio>(&workers, n)),
+        ),
+    ];
     println!(
         "
 tokio (feature `tokio`): lockgraph::tokio::sync::Mutex against tokio::sync::Mutex, same run"
     );
     println!("| workload | tokio ns | lockgraph ns | ratio |");
     println!("|---|---:|---:|---:|");
-    for (name, raw, checked) in [
-        ("single (in a task)", raw_single, checked_single),
-        ("nested2 (in a task)", raw_nested, checked_nested),
-        (
-            "contended (4 tasks, 2 workers)",
-            raw_contended,
-            checked_contended,
-        ),
-    ] {
+    for (name, raw, checked) in rows {
         println!(
             "| {name} | {raw:.1} | {checked:.1} | {:.2}x |",
             checked / raw

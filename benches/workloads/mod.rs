@@ -405,3 +405,142 @@ impl<F: MutexFamily> BigGraph<F> {
         (last, first)
     }
 }
+
+/// The async workloads (feature `tokio`): lockgraph's tokio `Mutex` against
+/// tokio's own, each iteration inside a spawned task (a task context, as
+/// async code runs).
+#[cfg(feature = "tokio")]
+pub mod tasks {
+    use std::future::Future;
+    use std::hint::black_box;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// A tokio-flavoured mutex family.
+    pub trait AsyncFamily: 'static {
+        const NAME: &'static str;
+        type Mutex: Send + Sync + 'static;
+        fn mutex(value: u64) -> Self::Mutex;
+        /// Lock and unlock `m` once.
+        fn single(m: &Self::Mutex) -> impl Future<Output = ()> + Send + '_;
+        /// Lock `a`, then `b` while holding `a`.
+        fn nested2<'a>(
+            a: &'a Self::Mutex,
+            b: &'a Self::Mutex,
+        ) -> impl Future<Output = ()> + Send + 'a;
+    }
+
+    pub struct Tokio;
+    pub struct LockgraphTokio;
+
+    macro_rules! async_family {
+        ($family:ident, $name:literal, $mutex:path) => {
+            impl AsyncFamily for $family {
+                const NAME: &'static str = $name;
+                type Mutex = $mutex;
+                fn mutex(value: u64) -> Self::Mutex {
+                    <$mutex>::new(value)
+                }
+                fn single(m: &Self::Mutex) -> impl Future<Output = ()> + Send + '_ {
+                    async move {
+                        black_box(&*m.lock().await);
+                    }
+                }
+                fn nested2<'a>(
+                    a: &'a Self::Mutex,
+                    b: &'a Self::Mutex,
+                ) -> impl Future<Output = ()> + Send + 'a {
+                    async move {
+                        let ga = a.lock().await;
+                        let gb = b.lock().await;
+                        black_box((&*ga, &*gb));
+                    }
+                }
+            }
+        };
+    }
+    async_family!(Tokio, "tokio", tokio::sync::Mutex<u64>);
+    async_family!(
+        LockgraphTokio,
+        "lockgraph",
+        lockgraph::tokio::sync::Mutex<u64>
+    );
+
+    /// A current-thread runtime for the uncontended workloads.
+    pub fn current_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+
+    /// The 2-worker runtime of the contended workload.
+    pub fn two_workers() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap()
+    }
+
+    /// `iters` rounds of `single` in one spawned task on `rt`.
+    pub fn single<F: AsyncFamily>(rt: &tokio::runtime::Runtime, iters: u64) -> Duration {
+        let m = F::mutex(0);
+        rt.block_on(async move {
+            tokio::spawn(async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    F::single(&m).await;
+                }
+                start.elapsed()
+            })
+            .await
+            .unwrap()
+        })
+    }
+
+    /// `iters` rounds of `nested2` in one spawned task on `rt`.
+    pub fn nested2<F: AsyncFamily>(rt: &tokio::runtime::Runtime, iters: u64) -> Duration {
+        let (a, b) = (F::mutex(0), F::mutex(1));
+        rt.block_on(async move {
+            tokio::spawn(async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    F::nested2(&a, &b).await;
+                }
+                start.elapsed()
+            })
+            .await
+            .unwrap()
+        })
+    }
+
+    /// `contended`: 4 tasks on `rt` (2 workers) lock and unlock one mutex,
+    /// each yielding every 16 acquisitions; `iters` acquisitions in all.
+    pub fn contended<F: AsyncFamily>(rt: &tokio::runtime::Runtime, iters: u64) -> Duration {
+        const TASKS: u64 = 4;
+        let m = Arc::new(F::mutex(0));
+        let per_task = iters.div_ceil(TASKS);
+        rt.block_on(async move {
+            let start = Instant::now();
+            let tasks: Vec<_> = (0..TASKS)
+                .map(|_| {
+                    let m = m.clone();
+                    tokio::spawn(async move {
+                        for i in 0..per_task {
+                            F::single(&m).await;
+                            if i % 16 == 0 {
+                                tokio::task::yield_now().await;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            // Scaled to `iters` when the tasks' shares round up.
+            start
+                .elapsed()
+                .mul_f64(iters as f64 / (per_task * TASKS) as f64)
+        })
+    }
+}
