@@ -350,11 +350,20 @@ mod on {
         /// acquired it, wherever the guard is dropped: here, from a task's
         /// stack in the registry, or by posting it to the owning thread.
         pub(crate) fn release_from(&self, owner: u64) {
+            self.release_entry(owner, policy::has_hooks(policy::state()));
+        }
+
+        /// [`Meta::release_from`], told whether the watchdog or the race
+        /// detector looks (`hooks`): if not, the owner's stack is reached
+        /// on the hot path.
+        #[cfg(feature = "tokio")]
+        #[inline(always)]
+        fn release_entry(&self, owner: u64, hooks: bool) {
             let id = self.ident.id();
             if id == 0 {
                 return;
             }
-            if !policy::has_hooks(policy::state()) {
+            if !hooks {
                 let done = local::visit(|local, task| {
                     task == owner
                         && local.race.is_none()
@@ -389,12 +398,13 @@ mod on {
         /// gets the lock sooner).
         #[inline]
         pub(crate) fn release_guard(&self, owner: u64, unlock: impl FnOnce()) {
-            if policy::has_hooks(policy::state()) {
-                self.release_from(owner);
+            let hooks = policy::has_hooks(policy::state());
+            if hooks {
+                self.release_entry(owner, hooks);
                 unlock();
             } else {
                 unlock();
-                self.release_from(owner);
+                self.release_entry(owner, hooks);
             }
         }
 

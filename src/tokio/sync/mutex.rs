@@ -27,12 +27,10 @@ const KIND: LockKind = LockKind::TokioMutex;
 pub(super) struct Pending<'a> {
     meta: &'a Meta,
     owner: u64,
-    /// Whether the watchdog or the race detector hears of this acquisition.
-    hooks: bool,
     access: Access,
     site: &'static Location<'static>,
-    /// Held for its `Drop`: the registered wait ends with the acquisition.
-    #[allow(dead_code)]
+    /// The wait registered while a watchdog runs; it ends with the
+    /// acquisition.
     wait: Option<WaitGuard>,
 }
 
@@ -50,7 +48,6 @@ impl<'a> Pending<'a> {
         Pending {
             meta,
             owner,
-            hooks,
             access,
             site,
             wait: if hooks {
@@ -66,9 +63,7 @@ impl<'a> Pending<'a> {
     #[inline]
     pub(super) fn done(self) -> u64 {
         let mut this = mem::ManuallyDrop::new(self);
-        if this.hooks {
-            drop(this.wait.take());
-        }
+        drop(this.wait.take());
         // Asks the policy again: race detection that started during the
         // wait must take in the lock's clock.
         this.meta.acquired_async(this.access, this.site);
