@@ -115,6 +115,12 @@ fn main() {
     unsafe { std::env::remove_var("RUST_BACKTRACE") };
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 3 } else { 7 };
+    // `--tokio`: only the tokio table (built with the feature).
+    #[cfg(feature = "tokio")]
+    if std::env::args().any(|a| a == "--tokio") {
+        tokio_costs(rounds);
+        return;
+    }
     let slice = Duration::from_millis(if quick { 10 } else { 25 });
     let profile = if cfg!(debug_assertions) {
         "debug (opt-level 0)"

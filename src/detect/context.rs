@@ -13,7 +13,8 @@
 //! its next operation.
 //!
 //! The common operation — an async lock acquired in an already known order,
-//! or released — works on the task's stack in place ([`fast`]). Anything
+//! or released — works on the task's stack in place ([`push_in`],
+//! [`pop_in`]). Anything
 //! else (a new edge, a report, a sync lock, the watchdog, race detection)
 //! moves the task's stack into the thread's `Local` for the length of the
 //! operation ([`in_task`]); the thread's own stack waits in
@@ -32,7 +33,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::local::{EdgeSet, Local, LockId, Stack};
+use super::local::{Held, Local, LockId, Stack};
 use crate::facade as sync;
 
 /// A context: a task's id, or [`THREAD`] plus a thread's id.
@@ -252,37 +253,67 @@ impl TaskCache {
     }
 }
 
-/// The hot path of an operation of task `task`: `f` gets the task's stack
-/// in place, and this thread's known edges. Taken only when the operation
-/// needs nothing else: the task's context is among those this thread keeps
-/// at hand, no release was posted to it, it never published for a watchdog,
-/// and no context on this thread holds a sync lock (the thread's own stack
-/// is empty, no task here is suspended with one). The caller checks that
-/// no watchdog runs and, for a release, no race detection. `f` returns
-/// `None` when it needs the full operation after all ([`in_task`]), and
-/// then must not have changed the stack.
+/// The task's context, when an operation of task `task` can take the hot
+/// path on its stack in place: the context is the one this thread used
+/// last (or among the others it keeps at hand), no release was posted to
+/// it, and it never published for a watchdog. The caller checks that no
+/// watchdog runs and, for a release, no race detection.
 #[inline(always)]
-pub(crate) fn fast<R>(
-    local: &mut Local,
-    task: u64,
-    f: impl FnOnce(&mut Stack, &EdgeSet) -> Option<R>,
-) -> Option<R> {
-    if !local.task_cache.promote(task) {
+fn at_hand(cache: &mut TaskCache, task: u64) -> Option<&TaskContext> {
+    if !cache.promote(task) {
         return None;
     }
-    let Some(context) = &local.task_cache.entries[0].1 else {
+    let context = cache.entries[0].1.as_deref()?;
+    if context.watched.load(Ordering::Relaxed) || context.inbox.pending.load(Ordering::Relaxed) {
         return None;
+    }
+    Some(context)
+}
+
+/// The hot path of an async acquisition by task `task`: pushes `held` on
+/// the task's stack in place when every lock the task holds is known to be
+/// ordered before this one, and no context on this thread holds a sync lock
+/// (the thread's own stack is empty, no task here is suspended with one).
+/// Returns `false`, having changed nothing, when the acquisition needs the
+/// full operation ([`in_task`]): a new edge, a relock, a report.
+#[inline(always)]
+pub(crate) fn push_in(local: &mut Local, task: u64, held: Held) -> bool {
+    if !local.held.is_empty() || !local.sync_holders.is_empty() {
+        return false;
+    }
+    let Some(context) = at_hand(&mut local.task_cache, task) else {
+        return false;
     };
-    if !local.held.is_empty()
-        || !local.sync_holders.is_empty()
-        || context.watched.load(Ordering::Relaxed)
-        || context.inbox.pending.load(Ordering::Relaxed)
-    {
-        return None;
-    }
     // SAFETY: this is an operation of task `task` (the caller's current
     // task), and the stack is used only within it.
-    f(unsafe { context.held() }, &local.known)
+    let stack = unsafe { context.held() };
+    let mut i = 0;
+    while i < stack.len() {
+        let entry = stack.get(i).id;
+        if entry == held.id || !local.known.contains(entry, held.id) {
+            return false;
+        }
+        i += 1;
+    }
+    stack.push(held);
+    true
+}
+
+/// The hot path of an async release by task `task`, the guard's owner:
+/// takes lock `id` off the task's stack in place. Returns `false`, having
+/// changed nothing, when the release needs the full operation (race
+/// detection on this thread, a posted release, a watchdog publication).
+#[inline(always)]
+pub(crate) fn pop_in(local: &mut Local, task: u64, id: LockId) -> bool {
+    if local.race.is_some() {
+        return false;
+    }
+    let Some(context) = at_hand(&mut local.task_cache, task) else {
+        return false;
+    };
+    // SAFETY: as in `push_in`.
+    unsafe { context.held() }.remove(id);
+    true
 }
 
 /// Runs one detector operation `f` inside task `task`: its held stack is
@@ -438,11 +469,7 @@ pub mod model {
         };
         LOCAL.with(|slot| {
             slot.enter(|local| {
-                let pushed = super::fast(local, task, |stack, _| {
-                    stack.push(held);
-                    Some(())
-                });
-                if pushed.is_none() {
+                if !super::push_in(local, task, held) {
                     super::in_task(local, task, |local| local.held.push(held));
                 }
             })
@@ -454,11 +481,7 @@ pub mod model {
     pub fn release_in_task(task: u64, id: u64) {
         LOCAL.with(|slot| {
             slot.enter(|local| {
-                let popped = super::fast(local, task, |stack, _| {
-                    stack.remove(id);
-                    Some(())
-                });
-                if popped.is_none() {
+                if !super::pop_in(local, task, id) {
                     super::in_task(local, task, |local| local.held.remove(id));
                 }
             })

@@ -108,7 +108,7 @@ impl Slot {
     /// Runs `f` on this thread's state, or returns `None` if the detector is
     /// already running on this thread.
     #[inline(always)]
-    #[cfg_attr(not(any(feature = "tokio", loom)), allow(dead_code))] // the tokio hot path and the loom models
+    #[cfg_attr(not(any(test, loom)), allow(dead_code))] // the loom models, and a unit test
     pub(crate) fn enter<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
         // SAFETY: `busy` and `local` belong to this thread (a thread-local
         // `Slot` is never shared), and `busy` guarantees at most one
@@ -122,6 +122,39 @@ impl Slot {
             *self.busy.get() = false;
             Some(result)
         }
+    }
+
+    /// Marks the state in use and returns it, or `None` if the detector is
+    /// already running on this thread: [`Slot::enter`] without a closure,
+    /// for the hot paths.
+    ///
+    /// # Safety
+    /// The caller uses the returned state only until it calls
+    /// [`Slot::unclaim`], which it must do before anything else enters.
+    #[cfg(feature = "tokio")]
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn claim(&self) -> Option<&mut Local> {
+        // SAFETY: `busy` and `local` belong to this thread; `busy` keeps a
+        // second `&mut Local` from being handed out until `unclaim`.
+        unsafe {
+            if *self.busy.get() {
+                return None;
+            }
+            *self.busy.get() = true;
+            Some(&mut *self.local.get())
+        }
+    }
+
+    /// Ends a [`Slot::claim`].
+    ///
+    /// # Safety
+    /// The state `claim` returned is no longer used.
+    #[cfg(feature = "tokio")]
+    #[inline(always)]
+    unsafe fn unclaim(&self) {
+        // SAFETY: this thread's own flag.
+        unsafe { *self.busy.get() = false }
     }
 
     /// [`Slot::enter`] in the context running: the thread's own state, or
@@ -189,20 +222,56 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
     }
 }
 
-/// Runs `f` on this thread's state as it is, with the task running (0:
-/// none), whatever context that is (see [`with`]): for a hot path that
-/// finds its context's stack itself.
+/// The hot path of an async acquisition ([`super::context::push_in`]) in
+/// the task running on this thread. Returns the task, or `None` (nothing
+/// done) outside a task, inside the detector, or when the acquisition needs
+/// the full operation.
 #[cfg(feature = "tokio")]
 #[inline(always)]
-#[allow(clippy::manual_unwrap_or_default)]
-pub(crate) fn visit<R>(f: impl FnOnce(&mut Local, u64) -> R) -> Option<R> {
+pub(crate) fn push_async(held: Held) -> Option<u64> {
     match LOCAL.try_with(|slot| {
         let task = slot.task();
-        slot.enter(|local| f(local, task))
+        // SAFETY: see `Slot::claim`.
+        let pushed = task != 0
+            && unsafe {
+                match slot.claim() {
+                    Some(local) => {
+                        let pushed = super::context::push_in(local, task, held);
+                        slot.unclaim();
+                        pushed
+                    }
+                    None => false,
+                }
+            };
+        if pushed { task } else { 0 }
     }) {
-        Ok(result) => result,
-        Err(_) => None,
+        Ok(0) | Err(_) => None,
+        Ok(task) => Some(task),
     }
+}
+
+/// The hot path of an async release ([`super::context::pop_in`]) of lock
+/// `id` by its owner, task `owner`, when that task is running on this
+/// thread. Returns whether it was done.
+#[cfg(feature = "tokio")]
+#[inline(always)]
+pub(crate) fn pop_async(owner: u64, id: LockId) -> bool {
+    LOCAL
+        .try_with(|slot| {
+            slot.task() == owner
+                // SAFETY: see `Slot::claim`.
+                && unsafe {
+                    match slot.claim() {
+                        Some(local) => {
+                            let popped = super::context::pop_in(local, owner, id);
+                            slot.unclaim();
+                            popped
+                        }
+                        None => false,
+                    }
+                }
+        })
+        .unwrap_or(false)
 }
 
 /// The task running on this thread: the `lockgraph::tokio::scope` being

@@ -186,9 +186,33 @@ mod on {
         /// context that acquires (the guard's owner), found in the same
         /// visit to the thread's state, and whether the watchdog or the race
         /// detector needs to hear of the wait and the acquisition
-        /// ([`Meta::begin_async_wait`], [`Meta::acquired_async`]).
+        /// ([`Meta::begin_async_wait`], [`Meta::acquired_async`]). Inside a
+        /// task, in an already known order and with neither of them
+        /// running, the entry goes on the task's stack in place.
         #[cfg(feature = "tokio")]
+        #[inline(always)]
         pub(crate) fn acquire_async(
+            &self,
+            kind: LockKind,
+            access: Access,
+            site: &'static Location<'static>,
+        ) -> (u64, bool) {
+            let state = policy::state();
+            if policy::is_active(state) && !policy::has_hooks(state) {
+                let id = self.ident.id();
+                if id != 0
+                    && let Some(task) = local::push_async(self.async_entry(id, access, site))
+                {
+                    return (task, false);
+                }
+            }
+            self.acquire_async_slow(kind, access, site)
+        }
+
+        /// [`Meta::acquire_async`] off the hot path.
+        #[cfg(feature = "tokio")]
+        #[inline(never)]
+        fn acquire_async_slow(
             &self,
             kind: LockKind,
             access: Access,
@@ -197,20 +221,6 @@ mod on {
             let state = policy::state();
             if !policy::is_active(state) {
                 return (super::context::current(), false);
-            }
-            let hooks = policy::has_hooks(state);
-            let id = self.ident.id();
-            if id != 0 {
-                let held = self.async_entry(id, access, site);
-                let pushed = local::visit(|local, task| {
-                    let push = |stack: &mut local::Stack, known: &local::EdgeSet| {
-                        matches!(scan(stack, known, id), Scan::Push).then(|| stack.push(held))
-                    };
-                    (task != 0 && super::context::fast(local, task, push).is_some()).then_some(task)
-                });
-                if let Some(Some(task)) = pushed {
-                    return (task, hooks);
-                }
             }
             let mut owner = 0;
             let found = local::with(|local| {
@@ -223,7 +233,7 @@ mod on {
             if owner == 0 {
                 owner = super::context::current();
             }
-            (owner, hooks)
+            (owner, policy::has_hooks(state))
         }
 
         /// (tokio) The held entry of an async acquisition of this lock
@@ -355,28 +365,22 @@ mod on {
 
         /// [`Meta::release_from`], told whether the watchdog or the race
         /// detector looks (`hooks`): if not, the owner's stack is reached
-        /// on the hot path.
+        /// on the hot path when the owner is the task running here.
         #[cfg(feature = "tokio")]
         #[inline(always)]
         fn release_entry(&self, owner: u64, hooks: bool) {
             let id = self.ident.id();
-            if id == 0 {
+            if id == 0 || (!hooks && local::pop_async(owner, id)) {
                 return;
             }
-            if !hooks {
-                let done = local::visit(|local, task| {
-                    task == owner
-                        && local.race.is_none()
-                        && super::context::fast(local, owner, |stack, _| {
-                            stack.remove(id);
-                            Some(())
-                        })
-                        .is_some()
-                });
-                if done == Some(true) {
-                    return;
-                }
-            }
+            self.release_entry_slow(owner, id);
+        }
+
+        /// [`Meta::release_entry`] off the hot path: from the thread's
+        /// state, or by posting the release to the owner.
+        #[cfg(feature = "tokio")]
+        #[inline(never)]
+        fn release_entry_slow(&self, owner: u64, id: super::local::LockId) {
             let here = local::with(|local| {
                 let here = current_in(local) == owner;
                 if here {
@@ -396,7 +400,7 @@ mod on {
         /// watchdog or the race detector looks (they must see the release
         /// before the next holder does), else after it (the next waiter
         /// gets the lock sooner).
-        #[inline]
+        #[inline(always)]
         pub(crate) fn release_guard(&self, owner: u64, unlock: impl FnOnce()) {
             let hooks = policy::has_hooks(policy::state());
             if hooks {

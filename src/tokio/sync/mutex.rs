@@ -7,8 +7,10 @@ use std::future::Future;
 use std::mem::{self, ManuallyDrop};
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 
 use super::extend;
 use crate::detect::Meta;
@@ -37,7 +39,7 @@ pub(super) struct Pending<'a> {
 type WaitGuard = crate::watchdog::WaitGuard;
 
 impl<'a> Pending<'a> {
-    #[inline]
+    #[inline(always)]
     pub(super) fn start(
         meta: &'a Meta,
         kind: LockKind,
@@ -60,7 +62,7 @@ impl<'a> Pending<'a> {
 
     /// Acquired: the wait ends, the entry stays (published for a running
     /// watchdog), owned by the returned context.
-    #[inline]
+    #[inline(always)]
     pub(super) fn done(self) -> u64 {
         let mut this = mem::ManuallyDrop::new(self);
         drop(this.wait.take());
@@ -74,6 +76,83 @@ impl<'a> Pending<'a> {
 impl Drop for Pending<'_> {
     fn drop(&mut self) {
         self.meta.release_from(self.owner);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of an async acquisition (`lock()`, `read()`, `write()`):
+    /// its first poll checks the order and pushes the held entry
+    /// ([`Pending::start`]) before it polls tokio's future (`inner`); when
+    /// that completes, `finish` makes the guard of the context that
+    /// acquired. Dropped before — a cancelled acquisition — tokio's future
+    /// leaves the lock's queue, then the entry leaves the stack.
+    ///
+    /// A future of its own rather than an `async` block: its `poll` is
+    /// inlined into the caller's, where an `async` block's is a call that
+    /// costs as much as the detector's bookkeeping.
+    pub(super) struct Acquire<'a, F, G> {
+        #[pin]
+        inner: F,
+        pending: Option<Pending<'a>>,
+        meta: &'a Meta,
+        kind: LockKind,
+        access: Access,
+        site: &'static Location<'static>,
+        finish: Option<G>,
+    }
+}
+
+impl<'a, F, G> Acquire<'a, F, G> {
+    #[inline(always)]
+    pub(super) fn new(
+        meta: &'a Meta,
+        kind: LockKind,
+        access: Access,
+        site: &'static Location<'static>,
+        inner: F,
+        finish: G,
+    ) -> Self {
+        Acquire {
+            inner,
+            pending: None,
+            meta,
+            kind,
+            access,
+            site,
+            finish: Some(finish),
+        }
+    }
+}
+
+impl<F, G, O> Future for Acquire<'_, F, G>
+where
+    F: Future,
+    G: FnOnce(F::Output, u64) -> O,
+{
+    type Output = O;
+
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<O> {
+        let this = self.project();
+        if this.pending.is_none() {
+            *this.pending = Some(Pending::start(
+                this.meta,
+                *this.kind,
+                *this.access,
+                this.site,
+            ));
+        }
+        let guard = std::task::ready!(this.inner.poll(cx));
+        let owner = this
+            .pending
+            .take()
+            .expect("started at the first poll")
+            .done();
+        let finish = this
+            .finish
+            .take()
+            .expect("an acquisition polled after it completed");
+        Poll::Ready(finish(guard, owner))
     }
 }
 
@@ -142,12 +221,14 @@ impl<T: ?Sized> Mutex<T> {
     /// tokio's.
     #[track_caller]
     pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> {
-        let site = Location::caller();
-        async move {
-            let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site);
-            let guard = self.inner.lock().await;
-            MutexGuard::new(self, pending.done(), guard)
-        }
+        Acquire::new(
+            &self.meta,
+            KIND,
+            Access::Exclusive,
+            Location::caller(),
+            self.inner.lock(),
+            move |guard, owner| MutexGuard::new(self, owner, guard),
+        )
     }
 
     /// Locks the mutex from synchronous code, blocking the thread. Panics

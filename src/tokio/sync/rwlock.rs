@@ -15,7 +15,7 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use super::extend;
-use super::mutex::{Owner, Pending};
+use super::mutex::{Acquire, Owner, Pending};
 use crate::detect::Meta;
 use crate::facade::tokio_sync as tokio;
 use crate::report::{Access, LockKind};
@@ -101,12 +101,14 @@ impl<T: ?Sized> RwLock<T> {
     /// for it. Checked at the first poll, before waiting.
     #[track_caller]
     pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> {
-        let site = Location::caller();
-        async move {
-            let pending = Pending::start(&self.meta, KIND, Access::Shared, site);
-            let guard = self.inner.read().await;
-            RwLockReadGuard::new(&self.meta, pending.done(), guard)
-        }
+        Acquire::new(
+            &self.meta,
+            KIND,
+            Access::Shared,
+            Location::caller(),
+            self.inner.read(),
+            move |guard, owner| RwLockReadGuard::new(&self.meta, owner, guard),
+        )
     }
 
     /// Locks for reading from synchronous code. Panics inside an
@@ -162,12 +164,14 @@ impl<T: ?Sized> RwLock<T> {
     /// Checked at the first poll, before waiting.
     #[track_caller]
     pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> {
-        let site = Location::caller();
-        async move {
-            let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site);
-            let guard = self.inner.write().await;
-            RwLockWriteGuard::new(&self.meta, pending.done(), guard)
-        }
+        Acquire::new(
+            &self.meta,
+            KIND,
+            Access::Exclusive,
+            Location::caller(),
+            self.inner.write(),
+            move |guard, owner| RwLockWriteGuard::new(&self.meta, owner, guard),
+        )
     }
 
     /// Locks for writing from synchronous code. Panics inside an
