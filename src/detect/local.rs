@@ -222,6 +222,15 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
     }
 }
 
+/// This thread's slot, for a hot path to use until it returns: a closure
+/// this small keeps `try_with` inlined, where the hot path inside it would
+/// not be. `None` once the thread-local is torn down.
+#[cfg(feature = "tokio")]
+#[inline(always)]
+fn slot() -> Option<*const Slot> {
+    LOCAL.try_with(|slot| slot as *const Slot).ok()
+}
+
 /// The hot path of an async acquisition ([`super::context::push_in`]) in
 /// the task running on this thread. Returns the task, or `None` (nothing
 /// done) outside a task, inside the detector, or when the acquisition needs
@@ -229,24 +238,19 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
 #[cfg(feature = "tokio")]
 #[inline(always)]
 pub(crate) fn push_async(held: Held) -> Option<u64> {
-    match LOCAL.try_with(|slot| {
-        let task = slot.task();
-        // SAFETY: see `Slot::claim`.
-        let pushed = task != 0
-            && unsafe {
-                match slot.claim() {
-                    Some(local) => {
-                        let pushed = super::context::push_in(local, task, held);
-                        slot.unclaim();
-                        pushed
-                    }
-                    None => false,
-                }
-            };
-        if pushed { task } else { 0 }
-    }) {
-        Ok(0) | Err(_) => None,
-        Ok(task) => Some(task),
+    // SAFETY: this thread's slot, alive until the thread's thread-locals are
+    // torn down, which cannot start inside this call.
+    let slot = unsafe { &*slot()? };
+    let task = slot.task();
+    if task == 0 {
+        return None;
+    }
+    // SAFETY: see `Slot::claim`; the state is used until `unclaim` only.
+    unsafe {
+        let local = slot.claim()?;
+        let pushed = super::context::push_in(local, task, held);
+        slot.unclaim();
+        pushed.then_some(task)
     }
 }
 
@@ -256,22 +260,23 @@ pub(crate) fn push_async(held: Held) -> Option<u64> {
 #[cfg(feature = "tokio")]
 #[inline(always)]
 pub(crate) fn pop_async(owner: u64, id: LockId) -> bool {
-    LOCAL
-        .try_with(|slot| {
-            slot.task() == owner
-                // SAFETY: see `Slot::claim`.
-                && unsafe {
-                    match slot.claim() {
-                        Some(local) => {
-                            let popped = super::context::pop_in(local, owner, id);
-                            slot.unclaim();
-                            popped
-                        }
-                        None => false,
-                    }
-                }
-        })
-        .unwrap_or(false)
+    let Some(slot) = slot() else {
+        return false;
+    };
+    // SAFETY: as in `push_async`.
+    let slot = unsafe { &*slot };
+    if slot.task() != owner {
+        return false;
+    }
+    // SAFETY: as in `push_async`.
+    unsafe {
+        let Some(local) = slot.claim() else {
+            return false;
+        };
+        let popped = super::context::pop_in(local, owner, id);
+        slot.unclaim();
+        popped
+    }
 }
 
 /// The task running on this thread: the `lockgraph::tokio::scope` being

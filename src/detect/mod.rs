@@ -369,7 +369,14 @@ mod on {
         #[cfg(feature = "tokio")]
         #[inline(always)]
         fn release_entry(&self, owner: u64, hooks: bool) {
-            let id = self.ident.id();
+            self.release_entry_of(owner, self.ident.id(), hooks);
+        }
+
+        /// [`Meta::release_entry`] of this lock, registered as `id` (0: it
+        /// was never acquired with detection on, so no stack has it).
+        #[cfg(feature = "tokio")]
+        #[inline(always)]
+        fn release_entry_of(&self, owner: u64, id: super::local::LockId, hooks: bool) {
             if id == 0 || (!hooks && local::pop_async(owner, id)) {
                 return;
             }
@@ -407,8 +414,12 @@ mod on {
                 self.release_entry(owner, hooks);
                 unlock();
             } else {
+                // Read while the lock is held: its record may share a cache
+                // line with tokio's semaphore, which the next holder takes
+                // over as soon as it is unlocked.
+                let id = self.ident.id();
                 unlock();
-                self.release_entry(owner, hooks);
+                self.release_entry_of(owner, id, hooks);
             }
         }
 
