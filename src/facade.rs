@@ -78,6 +78,16 @@ pub(crate) fn current_thread_id() -> u64 {
         .unwrap_or(0)
 }
 
+/// Spends a unit of the current task's cooperative budget, as tokio's own
+/// acquisitions do: `Pending` (the task woken to run again) when the budget
+/// is spent.
+#[cfg(feature = "tokio")]
+#[inline(always)]
+pub(crate) fn poll_budget(cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+    use std::future::Future;
+    std::pin::pin!(::tokio::task::consume_budget()).poll(cx)
+}
+
 /// tokio's `sync` module, for `lockgraph::tokio::sync`.
 #[cfg(feature = "tokio")]
 pub(crate) mod tokio_sync {

@@ -661,3 +661,86 @@ fn an_aborted_task_holding_a_sync_guard_leaves_no_false_held_across_await() {
         }))
     });
 }
+
+/// How many acquisitions of a free lock a task makes before it yields to
+/// another ready task (`None`: it never yields within 1,000).
+async fn acquisitions_before_yielding<F: std::future::Future>(
+    mut acquire: impl FnMut() -> F,
+) -> Option<usize> {
+    let other_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _other = {
+        let other_ran = other_ran.clone();
+        tokio::spawn(async move { other_ran.store(true, std::sync::atomic::Ordering::SeqCst) })
+    };
+    for i in 0..1000 {
+        drop(acquire().await);
+        if other_ran.load(std::sync::atomic::Ordering::SeqCst) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// lockgraph takes a free lock with tokio's `try_*` instead of tokio's
+/// future, after spending the unit of cooperative budget tokio's future
+/// would: a task looping on a free lock still yields as often.
+#[test]
+fn acquiring_a_free_lock_spends_the_coop_budget_as_tokios_does() {
+    expect_clean(|| {
+        let rt = current_thread();
+        let tokio_lock = tokio::sync::Mutex::new(0);
+        let tokio_rw = tokio::sync::RwLock::new(0);
+        let ours = Mutex::new(0);
+        let ours_rw = lockgraph::tokio::sync::RwLock::new(0);
+        let expected = rt.block_on(acquisitions_before_yielding(|| tokio_lock.lock()));
+        assert!(expected.is_some(), "tokio's own lock never yielded");
+        assert_eq!(
+            rt.block_on(acquisitions_before_yielding(|| tokio_rw.read())),
+            expected
+        );
+        assert_eq!(
+            rt.block_on(acquisitions_before_yielding(|| ours.lock())),
+            expected
+        );
+        assert_eq!(
+            rt.block_on(acquisitions_before_yielding(|| ours_rw.read())),
+            expected
+        );
+        assert_eq!(
+            rt.block_on(acquisitions_before_yielding(|| ours_rw.write())),
+            expected
+        );
+    });
+}
+
+/// A lock released while a task waits for it goes to that task, not to
+/// the releaser locking again at once: taking a free lock directly never
+/// jumps tokio's queue. tokio's own Mutex is the twin.
+#[test]
+fn a_released_lock_goes_to_the_waiting_task_first_as_with_tokios() {
+    macro_rules! order {
+        ($mutex:ty) => {
+            current_thread().block_on(async {
+                let log = Arc::new(<$mutex>::new(Vec::new()));
+                let held = log.lock().await;
+                let waiter = {
+                    let log = log.clone();
+                    tokio::spawn(async move { log.lock().await.push("waiter") })
+                };
+                tokio::task::yield_now().await; // the waiter queues
+                drop(held);
+                log.lock().await.push("releaser");
+                join(waiter).await;
+                let order = log.lock().await.clone();
+                order
+            })
+        };
+    }
+    expect_clean(|| {
+        assert_eq!(
+            order!(tokio::sync::Mutex<Vec<&str>>),
+            ["waiter", "releaser"]
+        );
+        assert_eq!(order!(Mutex<Vec<&str>>), ["waiter", "releaser"]);
+    });
+}

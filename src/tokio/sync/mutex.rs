@@ -94,18 +94,28 @@ impl Pending<'_> {
 pin_project_lite::pin_project! {
     /// The future of an async acquisition (`lock()`, `read()`, `write()`):
     /// its first poll checks the order and pushes the held entry
-    /// ([`Pending::start`]) before it polls tokio's future (`inner`); when
-    /// that completes, `finish` makes the guard of the context that
-    /// acquired. Dropped before — a cancelled acquisition — tokio's future
-    /// leaves the lock's queue, then the entry leaves the stack.
+    /// ([`Pending::start`]), then takes the lock at once if it is free
+    /// (`now`: tokio's semaphore hands a released lock to the first waiter
+    /// in its queue, so this never jumps the queue), else makes and polls
+    /// tokio's future (`make`, `wait`); `finish` makes the guard of the
+    /// context that acquired. Dropped before it completes — a cancelled
+    /// acquisition — tokio's future leaves the lock's queue, then the entry
+    /// leaves the stack.
+    ///
+    /// Like tokio's, each acquisition spends a unit of the task's
+    /// cooperative budget, and yields first when the budget is spent. (One
+    /// that has to wait spends a second unit in tokio's future.)
     ///
     /// A future of its own rather than an `async` block: its `poll` is
     /// inlined into the caller's, where an `async` block's is a call that
-    /// costs as much as the detector's bookkeeping.
-    pub(super) struct Acquire<'a, F, G> {
+    /// costs as much as the detector's bookkeeping; and a free lock is
+    /// taken without building and polling tokio's future.
+    pub(super) struct Acquire<'a, N, M, F, G> {
         #[pin]
-        inner: F,
+        wait: Option<F>,
         pending: Option<Pending<'a>>,
+        now: N,
+        make: Option<M>,
         meta: &'a Meta,
         kind: LockKind,
         access: Access,
@@ -114,19 +124,21 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<'a, F, G> Acquire<'a, F, G> {
+impl<'a, N, M, F, G> Acquire<'a, N, M, F, G> {
     #[inline(always)]
     pub(super) fn new(
         meta: &'a Meta,
         kind: LockKind,
         access: Access,
         site: &'static Location<'static>,
-        inner: F,
+        (now, make): (N, M),
         finish: G,
     ) -> Self {
         Acquire {
-            inner,
+            wait: None,
             pending: None,
+            now,
+            make: Some(make),
             meta,
             kind,
             access,
@@ -136,8 +148,10 @@ impl<'a, F, G> Acquire<'a, F, G> {
     }
 }
 
-impl<F, G, O> Future for Acquire<'_, F, G>
+impl<N, M, F, G, O> Future for Acquire<'_, N, M, F, G>
 where
+    N: FnMut() -> Option<F::Output>,
+    M: FnOnce() -> F,
     F: Future,
     G: FnOnce(F::Output, u64) -> O,
 {
@@ -145,7 +159,7 @@ where
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<O> {
-        let this = self.project();
+        let mut this = self.project();
         if this.pending.is_none() {
             *this.pending = Some(Pending::start(
                 this.meta,
@@ -154,7 +168,21 @@ where
                 this.site,
             ));
         }
-        let guard = std::task::ready!(this.inner.poll(cx));
+        let guard = match this.wait.as_mut().as_pin_mut() {
+            Some(wait) => std::task::ready!(wait.poll(cx)),
+            None => {
+                std::task::ready!(crate::facade::poll_budget(cx));
+                match (this.now)() {
+                    Some(guard) => guard,
+                    None => {
+                        let make = this.make.take().expect("made once");
+                        this.wait.set(Some(make()));
+                        let wait = this.wait.as_mut().as_pin_mut().expect("just set");
+                        std::task::ready!(wait.poll(cx))
+                    }
+                }
+            }
+        };
         let owner = this
             .pending
             .take()
@@ -238,7 +266,7 @@ impl<T: ?Sized> Mutex<T> {
             KIND,
             Access::Exclusive,
             Location::caller(),
-            self.inner.lock(),
+            (|| self.inner.try_lock().ok(), || self.inner.lock()),
             move |guard, owner| MutexGuard::new(self, owner, guard),
         )
     }

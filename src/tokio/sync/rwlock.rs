@@ -106,7 +106,7 @@ impl<T: ?Sized> RwLock<T> {
             KIND,
             Access::Shared,
             Location::caller(),
-            self.inner.read(),
+            (|| self.inner.try_read().ok(), || self.inner.read()),
             move |guard, owner| RwLockReadGuard::new(&self.meta, owner, guard),
         )
     }
@@ -169,7 +169,7 @@ impl<T: ?Sized> RwLock<T> {
             KIND,
             Access::Exclusive,
             Location::caller(),
-            self.inner.write(),
+            (|| self.inner.try_write().ok(), || self.inner.write()),
             move |guard, owner| RwLockWriteGuard::new(&self.meta, owner, guard),
         )
     }
