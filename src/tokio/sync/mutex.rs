@@ -103,8 +103,10 @@ pin_project_lite::pin_project! {
     /// leaves the stack.
     ///
     /// Like tokio's, each acquisition spends a unit of the task's
-    /// cooperative budget, and yields first when the budget is spent. (One
-    /// that has to wait spends a second unit in tokio's future.)
+    /// cooperative budget, and yields when the budget is spent: one that
+    /// takes the lock at once spends it with `consume_budget` (and lets the
+    /// lock go again if the task must yield), one that waits in tokio's
+    /// future.
     ///
     /// A future of its own rather than an `async` block: its `poll` is
     /// inlined into the caller's, where an `async` block's is a call that
@@ -171,9 +173,17 @@ where
         let guard = match this.wait.as_mut().as_pin_mut() {
             Some(wait) => std::task::ready!(wait.poll(cx)),
             None => {
-                std::task::ready!(crate::facade::poll_budget(cx));
                 match (this.now)() {
-                    Some(guard) => guard,
+                    Some(guard) => {
+                        // The unit of budget tokio's future would spend; if
+                        // it is spent, the lock goes back and the task
+                        // yields first, as with tokio's.
+                        if crate::facade::poll_budget(cx).is_pending() {
+                            drop(guard);
+                            return Poll::Pending;
+                        }
+                        guard
+                    }
                     None => {
                         let make = this.make.take().expect("made once");
                         this.wait.set(Some(make()));
