@@ -300,41 +300,48 @@ fn tokio_costs(rounds: usize) {
     } else {
         200_000
     };
-    let ns = |f: &dyn Fn() -> Duration| {
-        median(
-            (0..rounds)
-                .map(|_| f().as_nanos() as f64 / n as f64)
-                .collect(),
-        )
+    // Rounds alternate between the two, and the ratio is the median of the
+    // rounds' ratios: this machine's speed drifts between rounds.
+    let pair = |n: u64, raw: &dyn Fn(u64) -> Duration, checked: &dyn Fn(u64) -> Duration| {
+        let (mut raws, mut checks, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let r = raw(n).as_nanos() as f64 / n as f64;
+            let c = checked(n).as_nanos() as f64 / n as f64;
+            raws.push(r);
+            checks.push(c);
+            ratios.push(c / r);
+        }
+        (median(raws), median(checks), median(ratios))
     };
     let rows = [
         (
             "single (in a task)",
-            ns(&|| tasks::single::<Tokio>(&current, n)),
-            ns(&|| tasks::single::<LockgraphTokio>(&current, n)),
+            pair(n, &|n| tasks::single::<Tokio>(&current, n), &|n| {
+                tasks::single::<LockgraphTokio>(&current, n)
+            }),
         ),
         (
             "nested2 (in a task)",
-            ns(&|| tasks::nested2::<Tokio>(&current, n)),
-            ns(&|| tasks::nested2::<LockgraphTokio>(&current, n)),
+            pair(n, &|n| tasks::nested2::<Tokio>(&current, n), &|n| {
+                tasks::nested2::<LockgraphTokio>(&current, n)
+            }),
         ),
         (
+            // Longer rounds: two workers' scheduling varies more.
             "contended (4 tasks, 2 workers)",
-            ns(&|| tasks::contended::<Tokio>(&workers, n)),
-            ns(&|| tasks::contended::<LockgraphTokio>(&workers, n)),
+            pair(4 * n, &|n| tasks::contended::<Tokio>(&workers, n), &|n| {
+                tasks::contended::<LockgraphTokio>(&workers, n)
+            }),
         ),
     ];
     println!(
         "
 tokio (feature `tokio`): lockgraph::tokio::sync::Mutex against tokio::sync::Mutex, same run"
     );
-    println!("| workload | tokio ns | lockgraph ns | ratio |");
+    println!("| workload | tokio ns | lockgraph ns | ratio (median of rounds) |");
     println!("|---|---:|---:|---:|");
-    for (name, raw, checked) in rows {
-        println!(
-            "| {name} | {raw:.1} | {checked:.1} | {:.2}x |",
-            checked / raw
-        );
+    for (name, (raw, checked, ratio)) in rows {
+        println!("| {name} | {raw:.1} | {checked:.1} | {ratio:.2}x |");
     }
 }
 
