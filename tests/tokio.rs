@@ -710,6 +710,20 @@ fn acquiring_a_free_lock_spends_the_coop_budget_as_tokios_does() {
             rt.block_on(acquisitions_before_yielding(|| ours_rw.write())),
             expected
         );
+        let ours_arc = Arc::new(Mutex::new(0));
+        assert_eq!(
+            rt.block_on(acquisitions_before_yielding(|| ours_arc
+                .clone()
+                .lock_owned())),
+            expected
+        );
+        let ours_rw_arc = Arc::new(lockgraph::tokio::sync::RwLock::new(0));
+        assert_eq!(
+            rt.block_on(acquisitions_before_yielding(|| ours_rw_arc
+                .clone()
+                .read_owned())),
+            expected
+        );
     });
 }
 

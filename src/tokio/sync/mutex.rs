@@ -317,9 +317,16 @@ impl<T: ?Sized> Mutex<T> {
     {
         let site = Location::caller();
         async move {
-            let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site);
-            let guard = self.inner.lock().await;
-            let owner = Owner::new(pending.done(), site);
+            let (guard, owner) = Acquire::new(
+                &self.meta,
+                KIND,
+                Access::Exclusive,
+                site,
+                (|| self.inner.try_lock().ok(), || self.inner.lock()),
+                |guard, owner| (guard, owner),
+            )
+            .await;
+            let owner = Owner::new(owner, site);
             // SAFETY: the guard borrows the mutex inside `self`, which the new
             // guard keeps (and drops after it).
             let guard = unsafe { extend(guard) };

@@ -128,9 +128,16 @@ impl<T: ?Sized> RwLock<T> {
     {
         let site = Location::caller();
         async move {
-            let pending = Pending::start(&self.meta, KIND, Access::Shared, site);
-            let guard = self.inner.read().await;
-            let owner = Owner::new(pending.done(), site);
+            let (guard, owner) = Acquire::new(
+                &self.meta,
+                KIND,
+                Access::Shared,
+                site,
+                (|| self.inner.try_read().ok(), || self.inner.read()),
+                |guard, owner| (guard, owner),
+            )
+            .await;
+            let owner = Owner::new(owner, site);
             // SAFETY: the guard borrows the lock inside `self`, which the
             // new guard keeps (and drops after it).
             let guard = unsafe { extend(guard) };
@@ -191,9 +198,16 @@ impl<T: ?Sized> RwLock<T> {
     {
         let site = Location::caller();
         async move {
-            let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site);
-            let guard = self.inner.write().await;
-            let owner = Owner::new(pending.done(), site);
+            let (guard, owner) = Acquire::new(
+                &self.meta,
+                KIND,
+                Access::Exclusive,
+                site,
+                (|| self.inner.try_write().ok(), || self.inner.write()),
+                |guard, owner| (guard, owner),
+            )
+            .await;
+            let owner = Owner::new(owner, site);
             // SAFETY: as in `read_owned`.
             let guard = unsafe { extend(guard) };
             OwnedRwLockWriteGuard::from_parts(self, owner, guard)
