@@ -279,6 +279,39 @@ pub(crate) fn pop_async(owner: u64, id: LockId) -> bool {
     }
 }
 
+/// The release of sync lock `id` without asking tokio which task runs,
+/// when the thread's own stack has an exclusive entry for `id` on top:
+/// `release` (the release on the thread's state) runs, and this returns
+/// `true`. Then the guard is the thread context's own, whatever task runs
+/// now: an exclusive entry of a lock that is not reentrant is its only
+/// holder, and a sync guard is released on the thread that acquired it.
+/// `false` otherwise, having done nothing.
+#[cfg(feature = "tokio")]
+#[inline(always)]
+pub(crate) fn release_own_exclusive(id: LockId, release: impl FnOnce(&mut Local)) -> bool {
+    let Some(slot) = slot() else {
+        return false;
+    };
+    // SAFETY: as in `push_async`.
+    let slot = unsafe { &*slot };
+    // SAFETY: as in `push_async`.
+    unsafe {
+        let Some(local) = slot.claim() else {
+            return false;
+        };
+        let n = local.held.len();
+        let own = n > 0 && {
+            let top = local.held.get(n - 1);
+            top.id == id && top.access == Access::Exclusive && !top.asynchronous
+        };
+        if own {
+            release(local);
+        }
+        slot.unclaim();
+        own
+    }
+}
+
 /// The task running on this thread: the `lockgraph::tokio::scope` being
 /// polled, else tokio's task; 0 outside any.
 #[inline(always)]

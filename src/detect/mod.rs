@@ -692,6 +692,10 @@ mod on {
         pub(crate) fn release(&self) {
             let id = self.ident.id();
             if id != 0 {
+                #[cfg(feature = "tokio")]
+                if local::release_own_exclusive(id, |local| self.release_in(local, id)) {
+                    return;
+                }
                 local::with(|local| self.release_in(local, id));
             }
         }
