@@ -163,6 +163,25 @@ impl Slot {
     #[inline(always)]
     pub(crate) fn enter_context<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
         let task = self.task();
+        if task == 0 {
+            return self.enter_thread(f);
+        }
+        // SAFETY: as in `enter`.
+        unsafe {
+            if *self.busy.get() {
+                return None;
+            }
+            *self.busy.get() = true;
+            let result = super::context::in_task(&mut *self.local.get(), task, f);
+            *self.busy.get() = false;
+            Some(result)
+        }
+    }
+
+    /// [`Slot::enter_context`] when no task runs here: the thread's own
+    /// state, its posted releases applied first.
+    #[inline(always)]
+    fn enter_thread<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
         // SAFETY: as in `enter`.
         unsafe {
             if *self.busy.get() {
@@ -170,17 +189,13 @@ impl Slot {
             }
             *self.busy.get() = true;
             let local = &mut *self.local.get();
-            let result = if task == 0 {
-                #[cfg(feature = "tokio")]
-                #[allow(clippy::redundant_pattern_matching)]
-                // `is_some` is a call at opt-level 0
-                if let Some(_) = local.inbox {
-                    super::context::drain_inbox(local);
-                }
-                f(local)
-            } else {
-                super::context::in_task(local, task, f)
-            };
+            #[cfg(feature = "tokio")]
+            #[allow(clippy::redundant_pattern_matching)]
+            // `is_some` is a call at opt-level 0
+            if let Some(_) = local.inbox {
+                super::context::drain_inbox(local);
+            }
+            let result = f(local);
             *self.busy.get() = false;
             Some(result)
         }
@@ -221,6 +236,32 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
         Err(_) => None,
     }
 }
+
+/// [`with`] when the thread's own context runs (no task): `Err(InTask)`
+/// when a task runs here, and the caller then takes [`with`] from a call
+/// of its own. `f` is never handed to the task path, so the thread's path
+/// keeps it inlined (a closure that may go to [`super::context::in_task`]
+/// is built in memory first, even when it does not).
+#[inline(always)]
+#[allow(clippy::manual_unwrap_or_default)] // a `match` costs no call at opt-level 0
+pub(crate) fn with_thread<R>(f: impl FnOnce(&mut Local) -> R) -> Result<Option<R>, InTask> {
+    match LOCAL.try_with(|slot| slot as *const Slot) {
+        Ok(slot) => {
+            // SAFETY: this thread's slot, alive until the thread's
+            // thread-locals are torn down, which cannot start inside this
+            // call.
+            let slot = unsafe { &*slot };
+            if slot.task() != 0 {
+                return Err(InTask);
+            }
+            Ok(slot.enter_thread(f))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// [`with_thread`]: a task runs on this thread.
+pub(crate) struct InTask;
 
 /// This thread's slot, for a hot path to use until it returns: a closure
 /// this small keeps `try_with` inlined, where the hot path inside it would

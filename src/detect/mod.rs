@@ -154,11 +154,25 @@ mod on {
             if !policy::is_active(state) {
                 return false;
             }
-            let found = local::with(|local| self.check_in(local, kind, access, site));
+            let found = match local::with_thread(|local| self.check_in(local, kind, access, site)) {
+                Ok(found) => found,
+                Err(local::InTask) => self.check_in_task(kind, access, site),
+            };
             if let Some(Some(report)) = found {
                 self.report_then_push(report, kind, access, site);
             }
             policy::has_hooks(state)
+        }
+
+        /// [`Meta::check_in`] inside the task running on this thread.
+        #[inline(never)]
+        fn check_in_task(
+            &self,
+            kind: LockKind,
+            access: Access,
+            site: &'static Location<'static>,
+        ) -> Option<Option<Box<Report>>> {
+            local::with(|local| self.check_in(local, kind, access, site))
         }
 
         /// An acquisition's visit to the thread's state: (tokio) a sync
@@ -696,8 +710,16 @@ mod on {
                 if local::release_own_exclusive(id, |local| self.release_in(local, id)) {
                     return;
                 }
-                local::with(|local| self.release_in(local, id));
+                if let Err(local::InTask) = local::with_thread(|local| self.release_in(local, id)) {
+                    self.release_in_task(id);
+                }
             }
+        }
+
+        /// [`Meta::release`] inside the task running on this thread.
+        #[inline(never)]
+        fn release_in_task(&self, id: super::local::LockId) {
+            local::with(|local| self.release_in(local, id));
         }
 
         /// [`Meta::release`] inside a visit to the thread's state.
