@@ -237,31 +237,100 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
     }
 }
 
-/// [`with`] when the thread's own context runs (no task): `Err(InTask)`
-/// when a task runs here, and the caller then takes [`with`] from a call
-/// of its own. `f` is never handed to the task path, so the thread's path
-/// keeps it inlined (a closure that may go to [`super::context::in_task`]
-/// is built in memory first, even when it does not).
-#[inline(always)]
-#[allow(clippy::manual_unwrap_or_default)] // a `match` costs no call at opt-level 0
-pub(crate) fn with_thread<R>(f: impl FnOnce(&mut Local) -> R) -> Result<Option<R>, InTask> {
-    match LOCAL.try_with(|slot| slot as *const Slot) {
-        Ok(slot) => {
-            // SAFETY: this thread's slot, alive until the thread's
-            // thread-locals are torn down, which cannot start inside this
-            // call.
-            let slot = unsafe { &*slot };
-            if slot.task() != 0 {
-                return Err(InTask);
-            }
-            Ok(slot.enter_thread(f))
-        }
-        Err(_) => Ok(None),
+/// This thread's state, claimed for one operation of the thread's own
+/// context (no task runs here); released when dropped.
+pub(crate) struct Claim<'a> {
+    slot: &'a Slot,
+    local: &'a mut Local,
+}
+
+impl Claim<'_> {
+    #[inline(always)]
+    pub(crate) fn local(&mut self) -> &mut Local {
+        self.local
     }
 }
 
-/// [`with_thread`]: a task runs on this thread.
-pub(crate) struct InTask;
+impl Drop for Claim<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: this thread's own flag; the state is not used again.
+        unsafe { *self.slot.busy.get() = false }
+    }
+}
+
+/// Where an operation of this thread finds its state ([`thread_state`]).
+pub(crate) enum ThreadState<'a> {
+    /// The thread's own context runs: its state, claimed.
+    Own(Claim<'a>),
+    /// A task runs here: the caller takes [`with`], from a call of its own.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))] // no tasks without tokio
+    InTask,
+    /// The detector already runs on this thread, or the state is torn down:
+    /// no detection.
+    Unavailable,
+}
+
+/// [`with`] without a closure, for the sync locks' hot paths: the
+/// thread's state claimed when no task runs here (its posted releases
+/// applied). A closure that [`with`] may hand to the task path is built in
+/// memory, and not always inlined, even when no task runs.
+///
+/// The claim lives as long as the caller keeps it (`'a` is the caller's
+/// choice): it must end before anything else enters the detector.
+#[inline(always)]
+pub(crate) fn thread_state<'a>() -> ThreadState<'a> {
+    thread_state_releasing(0)
+}
+
+/// [`thread_state`] for the release of sync lock `id` (0: not a release).
+/// With the `tokio` feature it does not ask tokio which task runs when the
+/// thread's own stack has an exclusive entry for `id` on top: then the
+/// guard is the thread context's own, whatever task runs now, since an
+/// exclusive entry of a lock that is not reentrant is its only holder, and
+/// a sync guard is released on the thread that acquired it.
+#[inline(always)]
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))] // the tokio feature's release
+pub(crate) fn thread_state_releasing<'a>(id: LockId) -> ThreadState<'a> {
+    let Ok(slot) = LOCAL.try_with(|slot| slot as *const Slot) else {
+        return ThreadState::Unavailable;
+    };
+    // SAFETY: this thread's slot, alive until the thread's thread-locals are
+    // torn down, which cannot start while the caller holds the claim.
+    let slot: &'a Slot = unsafe { &*slot };
+    // SAFETY: `busy` and `local` belong to this thread; `busy` keeps a
+    // second `&mut Local` from being handed out until the claim drops.
+    // `task()` (tokio's task id) does not enter the detector.
+    unsafe {
+        if *slot.busy.get() {
+            return ThreadState::Unavailable;
+        }
+        *slot.busy.get() = true;
+        let local = &mut *slot.local.get();
+        #[cfg(feature = "tokio")]
+        {
+            let n = local.held.len();
+            let own = id != 0 && n > 0 && {
+                let top = local.held.get(n - 1);
+                top.id == id && top.access == Access::Exclusive && !top.asynchronous
+            };
+            if !own {
+                if slot.task() != 0 {
+                    *slot.busy.get() = false;
+                    return ThreadState::InTask;
+                }
+                #[allow(clippy::redundant_pattern_matching)]
+                // `is_some` is a call at opt-level 0
+                if let Some(_) = local.inbox {
+                    super::context::drain_inbox(local);
+                }
+            }
+        }
+        #[cfg(not(feature = "tokio"))]
+        let _ = id;
+        ThreadState::Own(Claim { slot, local })
+    }
+}
 
 /// This thread's slot, for a hot path to use until it returns: a closure
 /// this small keeps `try_with` inlined, where the hot path inside it would
@@ -317,39 +386,6 @@ pub(crate) fn pop_async(owner: u64, id: LockId) -> bool {
         let popped = super::context::pop_in(local, owner, id);
         slot.unclaim();
         popped
-    }
-}
-
-/// The release of sync lock `id` without asking tokio which task runs,
-/// when the thread's own stack has an exclusive entry for `id` on top:
-/// `release` (the release on the thread's state) runs, and this returns
-/// `true`. Then the guard is the thread context's own, whatever task runs
-/// now: an exclusive entry of a lock that is not reentrant is its only
-/// holder, and a sync guard is released on the thread that acquired it.
-/// `false` otherwise, having done nothing.
-#[cfg(feature = "tokio")]
-#[inline(always)]
-pub(crate) fn release_own_exclusive(id: LockId, release: impl FnOnce(&mut Local)) -> bool {
-    let Some(slot) = slot() else {
-        return false;
-    };
-    // SAFETY: as in `push_async`.
-    let slot = unsafe { &*slot };
-    // SAFETY: as in `push_async`.
-    unsafe {
-        let Some(local) = slot.claim() else {
-            return false;
-        };
-        let n = local.held.len();
-        let own = n > 0 && {
-            let top = local.held.get(n - 1);
-            top.id == id && top.access == Access::Exclusive && !top.asynchronous
-        };
-        if own {
-            release(local);
-        }
-        slot.unclaim();
-        own
     }
 }
 

@@ -154,9 +154,12 @@ mod on {
             if !policy::is_active(state) {
                 return false;
             }
-            let found = match local::with_thread(|local| self.check_in(local, kind, access, site)) {
-                Ok(found) => found,
-                Err(local::InTask) => self.check_in_task(kind, access, site),
+            let found = match local::thread_state() {
+                local::ThreadState::Own(mut claim) => {
+                    Some(self.check_in(claim.local(), kind, access, site))
+                }
+                local::ThreadState::InTask => self.check_in_task(kind, access, site),
+                local::ThreadState::Unavailable => None,
             };
             if let Some(Some(report)) = found {
                 self.report_then_push(report, kind, access, site);
@@ -706,17 +709,21 @@ mod on {
         pub(crate) fn release(&self) {
             let id = self.ident.id();
             if id != 0 {
+                // Without tasks the closure form compiles a few
+                // instructions shorter.
+                #[cfg(not(feature = "tokio"))]
+                local::with(|local| self.release_in(local, id));
                 #[cfg(feature = "tokio")]
-                if local::release_own_exclusive(id, |local| self.release_in(local, id)) {
-                    return;
-                }
-                if let Err(local::InTask) = local::with_thread(|local| self.release_in(local, id)) {
-                    self.release_in_task(id);
+                match local::thread_state_releasing(id) {
+                    local::ThreadState::Own(mut claim) => self.release_in(claim.local(), id),
+                    local::ThreadState::InTask => self.release_in_task(id),
+                    local::ThreadState::Unavailable => {}
                 }
             }
         }
 
         /// [`Meta::release`] inside the task running on this thread.
+        #[cfg(feature = "tokio")]
         #[inline(never)]
         fn release_in_task(&self, id: super::local::LockId) {
             local::with(|local| self.release_in(local, id));
