@@ -312,7 +312,7 @@ pub(crate) fn thread_state_releasing<'a>(id: LockId) -> ThreadState<'a> {
             let n = local.held.len();
             let own = id != 0 && n > 0 && {
                 let top = local.held.get(n - 1);
-                top.id == id && top.access == Access::Exclusive && !top.asynchronous
+                top.id == id && matches!(top.access, Access::Exclusive) && !top.asynchronous
             };
             if !own {
                 if slot.task() != 0 {
