@@ -758,3 +758,30 @@ fn a_released_lock_goes_to_the_waiting_task_first_as_with_tokios() {
         assert_eq!(order!(Mutex<Vec<&str>>), ["waiter", "releaser"]);
     });
 }
+
+/// Polling a completed `lock()` future again is a caller's bug, and panics
+/// as tokio's does; it leaves no held entry behind, so the thread's later
+/// acquisitions of the lock are clean.
+#[test]
+fn a_completed_lock_future_polled_again_panics_and_leaves_no_entry() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    expect_clean(|| {
+        let lock = Mutex::new(0);
+        let mut cx = Context::from_waker(Waker::noop());
+        {
+            let mut acquire = std::pin::pin!(lock.lock());
+            let Poll::Ready(guard) = acquire.as_mut().poll(&mut cx) else {
+                panic!("the lock is free");
+            };
+            drop(guard);
+            let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = acquire.as_mut().poll(&mut cx);
+            }));
+            assert!(again.is_err(), "polled again after completing");
+        }
+        let first = lock.blocking_lock();
+        drop(first);
+        let _again = lock.blocking_lock();
+    });
+}

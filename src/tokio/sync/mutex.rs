@@ -162,6 +162,11 @@ where
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<O> {
         let mut this = self.project();
+        // Before anything else: a completed acquisition leaves no entry.
+        assert!(
+            this.finish.is_some(),
+            "an acquisition polled after it completed"
+        );
         if this.pending.is_none() {
             *this.pending = Some(Pending::start(
                 this.meta,
@@ -198,10 +203,7 @@ where
             .take()
             .expect("started at the first poll")
             .done();
-        let finish = this
-            .finish
-            .take()
-            .expect("an acquisition polled after it completed");
+        let finish = this.finish.take().expect("checked above");
         Poll::Ready(finish(guard, owner))
     }
 }
