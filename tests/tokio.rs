@@ -785,3 +785,44 @@ fn a_completed_lock_future_polled_again_panics_and_leaves_no_entry() {
         let _again = lock.blocking_lock();
     });
 }
+
+/// A reentrant lock has one held entry per owning thread, pushed at its
+/// outermost level. When a task on the same thread releases the last
+/// level (the thread's own context took the first), that entry is the one
+/// released: no stale entry is left to order the thread's later locks.
+#[test]
+fn a_reentrant_lock_released_last_in_a_task_leaves_no_stale_entry() {
+    expect_clean(|| {
+        let local = tokio::task::LocalSet::new();
+        current_thread().block_on(local.run_until(async {
+            let lock = Arc::new(lockgraph::ReentrantLock::new(0));
+            let other = Arc::new(lockgraph::Mutex::new(0));
+            let outer = lock.lock(); // the thread's context: the entry
+            let (entered_tx, entered_rx) = tokio::sync::oneshot::channel();
+            let (leave_tx, leave_rx) = tokio::sync::oneshot::channel::<()>();
+            let task = {
+                let lock = lock.clone();
+                tokio::task::spawn_local(async move {
+                    let inner = lock.lock(); // a re-entry: no entry of its own
+                    entered_tx.send(()).unwrap();
+                    leave_rx.await.unwrap();
+                    drop(inner); // the last level: the release
+                })
+            };
+            entered_rx.await.unwrap();
+            drop(outer);
+            leave_tx.send(()).unwrap();
+            join(task).await;
+            // Had the entry stayed, `lock` would still count as held here,
+            // and this would order `other` after it; another thread's
+            // `other` then `lock` would close a false cycle.
+            drop(other.lock().unwrap());
+            std::thread::spawn(move || {
+                let _other = other.lock().unwrap();
+                let _lock = lock.lock();
+            })
+            .join()
+            .unwrap();
+        }))
+    });
+}

@@ -285,10 +285,12 @@ pub(crate) fn thread_state<'a>() -> ThreadState<'a> {
 
 /// [`thread_state`] for the release of sync lock `id` (0: not a release).
 /// With the `tokio` feature it does not ask tokio which task runs when the
-/// thread's own stack has an exclusive entry for `id` on top: then the
-/// guard is the thread context's own, whatever task runs now, since an
-/// exclusive entry of a lock that is not reentrant is its only holder, and
-/// a sync guard is released on the thread that acquired it.
+/// thread's own stack has an exclusive or reentrant entry for `id` on top:
+/// then the guard is the thread context's own, whatever task runs now. An
+/// exclusive entry is its lock's only holder; a reentrant lock has one
+/// entry per owning thread, pushed at the outermost level (re-entries, in
+/// any context on the thread, add none); and a sync guard is released on
+/// the thread that acquired it.
 #[inline(always)]
 #[cfg_attr(not(feature = "tokio"), allow(dead_code))] // the tokio feature's release
 pub(crate) fn thread_state_releasing<'a>(id: LockId) -> ThreadState<'a> {
@@ -312,7 +314,9 @@ pub(crate) fn thread_state_releasing<'a>(id: LockId) -> ThreadState<'a> {
             let n = local.held.len();
             let own = id != 0 && n > 0 && {
                 let top = local.held.get(n - 1);
-                top.id == id && matches!(top.access, Access::Exclusive) && !top.asynchronous
+                top.id == id
+                    && matches!(top.access, Access::Exclusive | Access::Reentrant)
+                    && !top.asynchronous
             };
             if !own {
                 if slot.task() != 0 {
