@@ -33,7 +33,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::local::{Held, Local, LockId, Stack};
+use super::local::{Held, Local, LockId, Scan, Stack};
 use crate::facade as sync;
 
 /// A context: a task's id, or [`THREAD`] plus a thread's id.
@@ -291,13 +291,8 @@ pub(crate) fn push_in(local: &mut Local, task: u64, held: Held) -> bool {
     // SAFETY: this is an operation of task `task` (the caller's current
     // task), and the stack is used only within it.
     let stack = unsafe { context.held() };
-    let mut i = 0;
-    while i < stack.len() {
-        let entry = stack.get(i).id;
-        if entry == held.id || !local.known.contains(entry, held.id) {
-            return false;
-        }
-        i += 1;
+    if !matches!(super::local::scan(stack, &local.known, held.id), Scan::Push) {
+        return false;
     }
     stack.push(held);
     true

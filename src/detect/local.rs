@@ -419,6 +419,36 @@ pub(crate) fn in_scope<R>(scope: u64, poll: impl FnOnce() -> R) -> R {
     poll()
 }
 
+/// What the held stack says of acquiring registered lock `id`.
+pub(crate) enum Scan {
+    /// Every held lock's edge to it is known, and it is not held: push.
+    Push,
+    /// It is held already.
+    Relock(Held),
+    /// An edge is new: the graph must see it.
+    Slow,
+}
+
+/// The hot path's check: one lookup in the thread's cache of known
+/// edges per held lock.
+#[inline(always)]
+pub(crate) fn scan(held: &Stack, known: &EdgeSet, id: LockId) -> Scan {
+    let mut missing = false;
+    let mut i = 0;
+    let n = held.len();
+    while i < n {
+        let entry = held.get(i);
+        if entry.id == id {
+            return Scan::Relock(entry);
+        }
+        if !known.contains(entry.id, id) {
+            missing = true;
+        }
+        i += 1;
+    }
+    if missing { Scan::Slow } else { Scan::Push }
+}
+
 /// Whether this thread is inside the detector right now. `false` when the
 /// state is torn down.
 pub(crate) fn busy() -> bool {

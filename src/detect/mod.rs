@@ -542,10 +542,10 @@ mod on {
             if id == 0 {
                 return self.slow_acquire(local, kind, access, site);
             }
-            match scan(&local.held, &local.known, id) {
-                Scan::Relock(held) => return self.relock(local, held, access, site),
-                Scan::Slow => return self.slow_acquire(local, kind, access, site),
-                Scan::Push => {}
+            match local::scan(&local.held, &local.known, id) {
+                local::Scan::Relock(held) => return self.relock(local, held, access, site),
+                local::Scan::Slow => return self.slow_acquire(local, kind, access, site),
+                local::Scan::Push => {}
             }
             let held = Held {
                 id,
@@ -911,36 +911,6 @@ mod on {
         }
         super::context::open_inbox(local);
         super::context::THREAD | sync::current_thread_id()
-    }
-
-    /// What the held stack says of acquiring registered lock `id`.
-    enum Scan {
-        /// Every held lock's edge to it is known, and it is not held: push.
-        Push,
-        /// It is held already.
-        Relock(Held),
-        /// An edge is new: the graph must see it.
-        Slow,
-    }
-
-    /// The hot path's check: one lookup in the thread's cache of known
-    /// edges per held lock.
-    #[inline(always)]
-    fn scan(held: &local::Stack, known: &local::EdgeSet, id: local::LockId) -> Scan {
-        let mut missing = false;
-        let mut i = 0;
-        let n = held.len();
-        while i < n {
-            let entry = held.get(i);
-            if entry.id == id {
-                return Scan::Relock(entry);
-            }
-            if !known.contains(entry.id, id) {
-                missing = true;
-            }
-            i += 1;
-        }
-        if missing { Scan::Slow } else { Scan::Push }
     }
 
     /// Before a release: withdraw the watchdog's publication, publish the
