@@ -131,7 +131,6 @@ impl Slot {
     /// # Safety
     /// The caller uses the returned state only until it calls
     /// [`Slot::unclaim`], which it must do before anything else enters.
-    #[cfg(feature = "tokio")]
     #[inline(always)]
     #[allow(clippy::mut_from_ref)]
     unsafe fn claim(&self) -> Option<&mut Local> {
@@ -150,7 +149,6 @@ impl Slot {
     ///
     /// # Safety
     /// The state `claim` returned is no longer used.
-    #[cfg(feature = "tokio")]
     #[inline(always)]
     unsafe fn unclaim(&self) {
         // SAFETY: this thread's own flag.
@@ -254,8 +252,8 @@ impl Claim<'_> {
 impl Drop for Claim<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        // SAFETY: this thread's own flag; the state is not used again.
-        unsafe { *self.slot.busy.get() = false }
+        // SAFETY: the state is not used again.
+        unsafe { self.slot.unclaim() }
     }
 }
 
@@ -294,21 +292,18 @@ pub(crate) fn thread_state<'a>() -> ThreadState<'a> {
 #[inline(always)]
 #[cfg_attr(not(feature = "tokio"), allow(dead_code))] // the tokio feature's release
 pub(crate) fn thread_state_releasing<'a>(id: LockId) -> ThreadState<'a> {
-    let Ok(slot) = LOCAL.try_with(|slot| slot as *const Slot) else {
+    let Some(slot) = slot() else {
         return ThreadState::Unavailable;
     };
     // SAFETY: this thread's slot, alive until the thread's thread-locals are
-    // torn down, which cannot start while the caller holds the claim.
+    // torn down, which cannot start while the caller holds the claim. The
+    // claim ends when the `Claim` drops, or below before returning without
+    // it; `task()` (tokio's task id) does not enter the detector.
     let slot: &'a Slot = unsafe { &*slot };
-    // SAFETY: `busy` and `local` belong to this thread; `busy` keeps a
-    // second `&mut Local` from being handed out until the claim drops.
-    // `task()` (tokio's task id) does not enter the detector.
     unsafe {
-        if *slot.busy.get() {
+        let Some(local) = slot.claim() else {
             return ThreadState::Unavailable;
-        }
-        *slot.busy.get() = true;
-        let local = &mut *slot.local.get();
+        };
         #[cfg(feature = "tokio")]
         {
             let n = local.held.len();
@@ -320,7 +315,7 @@ pub(crate) fn thread_state_releasing<'a>(id: LockId) -> ThreadState<'a> {
             };
             if !own {
                 if slot.task() != 0 {
-                    *slot.busy.get() = false;
+                    slot.unclaim();
                     return ThreadState::InTask;
                 }
                 #[allow(clippy::redundant_pattern_matching)]
@@ -339,7 +334,6 @@ pub(crate) fn thread_state_releasing<'a>(id: LockId) -> ThreadState<'a> {
 /// This thread's slot, for a hot path to use until it returns: a closure
 /// this small keeps `try_with` inlined, where the hot path inside it would
 /// not be. `None` once the thread-local is torn down.
-#[cfg(feature = "tokio")]
 #[inline(always)]
 fn slot() -> Option<*const Slot> {
     LOCAL.try_with(|slot| slot as *const Slot).ok()
