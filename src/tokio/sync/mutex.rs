@@ -273,13 +273,26 @@ impl<T: ?Sized> Mutex<T> {
     /// tokio's.
     #[track_caller]
     pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> {
+        self.acquire(Location::caller(), move |guard, owner| {
+            MutexGuard::new(self, owner, guard)
+        })
+    }
+
+    /// The acquisition behind `lock()` and `lock_owned()`: `finish` gets
+    /// tokio's guard and the context that acquired.
+    #[inline(always)]
+    fn acquire<'a, O>(
+        &'a self,
+        site: &'static Location<'static>,
+        finish: impl FnOnce(tokio::MutexGuard<'a, T>, u64) -> O,
+    ) -> impl Future<Output = O> {
         Acquire::new(
             &self.meta,
             KIND,
             Access::Exclusive,
-            Location::caller(),
+            site,
             (|| self.inner.try_lock().ok(), || self.inner.lock()),
-            move |guard, owner| MutexGuard::new(self, owner, guard),
+            finish,
         )
     }
 
@@ -319,15 +332,7 @@ impl<T: ?Sized> Mutex<T> {
     {
         let site = Location::caller();
         async move {
-            let (guard, owner) = Acquire::new(
-                &self.meta,
-                KIND,
-                Access::Exclusive,
-                site,
-                (|| self.inner.try_lock().ok(), || self.inner.lock()),
-                |guard, owner| (guard, owner),
-            )
-            .await;
+            let (guard, owner) = self.acquire(site, |guard, owner| (guard, owner)).await;
             let owner = Owner::new(owner, site);
             // SAFETY: the guard borrows the mutex inside `self`, which the new
             // guard keeps (and drops after it).

@@ -101,13 +101,26 @@ impl<T: ?Sized> RwLock<T> {
     /// for it. Checked at the first poll, before waiting.
     #[track_caller]
     pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> {
+        self.acquire_read(Location::caller(), move |guard, owner| {
+            RwLockReadGuard::new(&self.meta, owner, guard)
+        })
+    }
+
+    /// The acquisition behind `read()` and `read_owned()`: `finish` gets
+    /// tokio's guard and the context that acquired.
+    #[inline(always)]
+    fn acquire_read<'a, O>(
+        &'a self,
+        site: &'static Location<'static>,
+        finish: impl FnOnce(tokio::RwLockReadGuard<'a, T>, u64) -> O,
+    ) -> impl Future<Output = O> {
         Acquire::new(
             &self.meta,
             KIND,
             Access::Shared,
-            Location::caller(),
+            site,
             (|| self.inner.try_read().ok(), || self.inner.read()),
-            move |guard, owner| RwLockReadGuard::new(&self.meta, owner, guard),
+            finish,
         )
     }
 
@@ -128,15 +141,7 @@ impl<T: ?Sized> RwLock<T> {
     {
         let site = Location::caller();
         async move {
-            let (guard, owner) = Acquire::new(
-                &self.meta,
-                KIND,
-                Access::Shared,
-                site,
-                (|| self.inner.try_read().ok(), || self.inner.read()),
-                |guard, owner| (guard, owner),
-            )
-            .await;
+            let (guard, owner) = self.acquire_read(site, |guard, owner| (guard, owner)).await;
             let owner = Owner::new(owner, site);
             // SAFETY: the guard borrows the lock inside `self`, which the
             // new guard keeps (and drops after it).
@@ -171,13 +176,26 @@ impl<T: ?Sized> RwLock<T> {
     /// Checked at the first poll, before waiting.
     #[track_caller]
     pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> {
+        self.acquire_write(Location::caller(), move |guard, owner| {
+            RwLockWriteGuard::new(&self.meta, owner, guard)
+        })
+    }
+
+    /// The acquisition behind `write()` and `write_owned()`: `finish` gets
+    /// tokio's guard and the context that acquired.
+    #[inline(always)]
+    fn acquire_write<'a, O>(
+        &'a self,
+        site: &'static Location<'static>,
+        finish: impl FnOnce(tokio::RwLockWriteGuard<'a, T>, u64) -> O,
+    ) -> impl Future<Output = O> {
         Acquire::new(
             &self.meta,
             KIND,
             Access::Exclusive,
-            Location::caller(),
+            site,
             (|| self.inner.try_write().ok(), || self.inner.write()),
-            move |guard, owner| RwLockWriteGuard::new(&self.meta, owner, guard),
+            finish,
         )
     }
 
@@ -198,15 +216,9 @@ impl<T: ?Sized> RwLock<T> {
     {
         let site = Location::caller();
         async move {
-            let (guard, owner) = Acquire::new(
-                &self.meta,
-                KIND,
-                Access::Exclusive,
-                site,
-                (|| self.inner.try_write().ok(), || self.inner.write()),
-                |guard, owner| (guard, owner),
-            )
-            .await;
+            let (guard, owner) = self
+                .acquire_write(site, |guard, owner| (guard, owner))
+                .await;
             let owner = Owner::new(owner, site);
             // SAFETY: as in `read_owned`.
             let guard = unsafe { extend(guard) };
