@@ -446,9 +446,12 @@ mod rwlock {
     use super::*;
     use lockgraph::tokio::sync::RwLock;
 
+    /// A second read in one task cannot hang unless a writer queues
+    /// between the two (`tests/branches.rs` has that twin), and concurrent
+    /// branches reading one lock look the same: not reported.
     #[test]
-    fn a_second_read_in_the_same_task_is_reported() {
-        let report = expect_report(|| {
+    fn a_second_read_in_the_same_task_that_gets_the_lock_is_clean() {
+        expect_clean(|| {
             current_thread().block_on(async {
                 let lock = Arc::new(RwLock::new(0));
                 join(tokio::spawn(async move {
@@ -458,12 +461,6 @@ mod rwlock {
                 .await;
             })
         });
-        assert!(
-            report.starts_with(
-                "potential deadlock: recursive read of a tokio::sync::RwLock this task already holds"
-            ),
-            "{report}"
-        );
     }
 
     #[test]
@@ -555,25 +552,23 @@ mod rwlock {
 }
 
 #[test]
-fn concurrent_branches_of_one_task_are_one_context_unless_scoped() {
+fn concurrent_branches_of_one_task_are_clean_with_or_without_scope() {
     async fn branch(counter: &Mutex<u32>) {
         let mut count = counter.lock().await;
         tokio::task::yield_now().await; // the other branch runs, and waits
         *count += 1;
     }
-    let report = expect_report(|| {
+    let total = expect_clean(|| {
         current_thread().block_on(async {
             join(tokio::spawn(async {
                 let counter = Mutex::new(0);
                 tokio::join!(branch(&counter), branch(&counter));
+                *counter.lock().await
             }))
-            .await;
+            .await
         })
     });
-    assert!(
-        report.contains("lockgraph::tokio::scope(branch)"),
-        "{report}"
-    );
+    assert_eq!(total, 2);
     let total = expect_clean(|| {
         current_thread().block_on(async {
             join(tokio::spawn(async {

@@ -47,6 +47,60 @@ struct EdgeData {
     trace_shared: bool,
     /// The tracing span stack when the edge was first taken.
     spans: Spans,
+    /// Which context took it, and whether concurrent branches of that
+    /// context may have made it.
+    origin: Origin,
+}
+
+/// Where an edge comes from: the context whose acquisition took it, and
+/// whether its `from` end was an async lock of that same context — which,
+/// with concurrent branches (`join!`, `select!`), may be held by another
+/// branch than the one acquiring (then the edge is *ambiguous*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub(crate) context: u64,
+    pub(crate) ambiguous: bool,
+}
+
+impl Origin {
+    /// The context running `local`'s operation (a task, a scope, else the
+    /// thread).
+    fn of(local: &Local, ambiguous: bool) -> Origin {
+        let context = if local.task != 0 {
+            local.task
+        } else {
+            super::context::THREAD | crate::facade::current_thread_id()
+        };
+        Origin { context, ambiguous }
+    }
+}
+
+/// Whether the cycle that `closing` would close, with the path `path` (its
+/// consecutive nodes; `origin_of` gives each edge's origin), is one that
+/// concurrent branches of one context can explain: every edge taken by the
+/// closing edge's context and at least one of them ambiguous. Branches of one
+/// task run one at a time and only switch at an `.await`, so such a cycle is a
+/// hang only if this run actually stalls on it — which the deferred check of
+/// a stuck acquisition reports (`tokio::stuck`) — and no other context takes
+/// part in it.
+fn explained_by_branches<E>(
+    dag: &super::order::Dag<impl Sized, E>,
+    path: &[NodeIndex],
+    closing: Origin,
+    origin_of: impl Fn(&E) -> Origin,
+) -> bool {
+    let mut ambiguous = closing.ambiguous;
+    for pair in path.windows(2) {
+        let Some(edge) = dag.edge(pair[0], pair[1]) else {
+            return false;
+        };
+        let origin = origin_of(edge);
+        if origin.context != closing.context {
+            return false;
+        }
+        ambiguous |= origin.ambiguous;
+    }
+    ambiguous
 }
 
 /// Backtraces captured for edges taken at one pair of acquisition sites.
@@ -82,6 +136,11 @@ pub(crate) struct Graph {
 pub(crate) struct Identity {
     id: AtomicU64,
     slot: UnsafeCell<u32>,
+    /// (tokio) Bit 0: a deferred relock waits on this lock (see
+    /// `tokio::stuck`); above it, how many releases since (in the padding
+    /// after `slot`, so no lock grows).
+    #[cfg(feature = "tokio")]
+    releases: std::sync::atomic::AtomicU32,
 }
 
 // SAFETY: `slot` is written once, under the graph lock, before `id` is
@@ -93,7 +152,12 @@ impl Identity {
     crate::facade::maybe_const_fn! {
         #[inline(always)]
         pub(crate) fn new() -> Identity {
-            Identity { id: AtomicU64::new(0), slot: UnsafeCell::new(0) }
+            Identity {
+                id: AtomicU64::new(0),
+                slot: UnsafeCell::new(0),
+                #[cfg(feature = "tokio")]
+                releases: std::sync::atomic::AtomicU32::new(0),
+            }
         }
     }
 
@@ -108,6 +172,28 @@ impl Identity {
     pub(crate) fn slot(&self) -> u32 {
         // SAFETY: see the `Sync` impl; callers read it after a non-zero id.
         unsafe { *self.slot.get() }
+    }
+
+    #[cfg(feature = "tokio")]
+    /// Starts counting this lock's releases (for a deferred relock), and
+    /// returns the count so far.
+    pub(crate) fn watch_releases(&self) -> u32 {
+        self.releases.fetch_or(1, Ordering::Relaxed) | 1
+    }
+
+    #[cfg(feature = "tokio")]
+    /// The release count, as [`Identity::watch_releases`] returned it.
+    pub(crate) fn releases(&self) -> u32 {
+        self.releases.load(Ordering::Relaxed)
+    }
+
+    #[cfg(feature = "tokio")]
+    /// A release: counted only once a deferred relock waits on the lock.
+    #[inline(always)]
+    pub(crate) fn note_release(&self) {
+        if self.releases.load(Ordering::Relaxed) & 1 != 0 {
+            self.releases.fetch_add(2, Ordering::Relaxed);
+        }
     }
 
     fn publish(&self, id: LockId, slot: u32) {
@@ -432,17 +518,38 @@ fn add_edges_locked(
         if held.id == to || (!fresh && local.known.contains(held.id, to)) {
             continue;
         }
+        // An async lock of this context's, once the context showed that
+        // concurrent branches share its stack, may be another branch's: it
+        // orders nothing.
+        let ambiguous = held.asynchronous;
+        if ambiguous && local.held.branches {
+            continue;
+        }
         // A lock dropped while its guard was forgotten: it can never be
         // acquired again, so no cycle can pass through it.
         let Some(from) = graph.end(&held) else {
             continue;
         };
         let edge = (from, to_end);
-        match add_edge(graph, local, (&thread, &mut spans_now), edge, fresh, timed) {
+        let origin = Origin::of(local, ambiguous);
+        match add_edge(
+            graph,
+            local,
+            (&thread, &mut spans_now),
+            edge,
+            origin,
+            fresh,
+            timed,
+        ) {
             Added::New(Some(cycle)) if class_cycle.is_none() => {
                 class_cycle = Some((cycle, from.idx, held));
             }
-            Added::Refused if finding.is_none() => {
+            Added::Refused
+                if finding.is_none()
+                    && !graph.dag.path(to_end.idx, from.idx).is_some_and(|path| {
+                        explained_by_branches(&graph.dag, &path, origin, |e: &EdgeData| e.origin)
+                    }) =>
+            {
                 finding = inversion_report(
                     graph,
                     local,
@@ -498,6 +605,7 @@ fn add_edge(
     local: &mut Local,
     (thread, spans_now): (&Arc<str>, &mut Option<Spans>),
     (from, to): (End, End),
+    origin: Origin,
     fresh: bool,
     timed: bool,
 ) -> Added {
@@ -512,8 +620,15 @@ fn add_edge(
     let spans = spans_now
         .get_or_insert_with(|| current_spans(&mut local.spans))
         .clone();
-    // The class edge this instance edge makes, if it is a new one.
-    let class_pair = graph.new_class_pair(from.idx, to.idx);
+    // The class edge this instance edge makes, if it is a new one. An
+    // ambiguous edge stays out of the class graph: classes gather edges
+    // from every instance, task and run, where one branch's lock held while
+    // a sibling takes another would pile up into cycles no context took.
+    let class_pair = if origin.ambiguous {
+        None
+    } else {
+        graph.new_class_pair(from.idx, to.idx)
+    };
     let class_trace = class_pair.and_then(|_| trace.clone());
     let data = EdgeData {
         thread: thread.clone(),
@@ -522,6 +637,7 @@ fn add_edge(
         trace,
         trace_shared,
         spans: spans.clone(),
+        origin,
     };
     if graph.dag.try_add_edge(from.idx, to.idx, data).is_err() {
         return Added::Refused;
@@ -598,7 +714,16 @@ pub(crate) fn event_edges(
         if local.known.contains(edge.0.id, edge.1.id) {
             continue;
         }
-        let added = add_edge(graph, local, (&thread, &mut spans_now), edge, false, false);
+        let origin = Origin::of(local, false);
+        let added = add_edge(
+            graph,
+            local,
+            (&thread, &mut spans_now),
+            edge,
+            origin,
+            false,
+            false,
+        );
         if matches!(added, Added::Refused) && finding.is_none() {
             let spans = spans_now.clone().flatten();
             finding = inversion_report(graph, local, (&thread, spans), edge, Access::Exclusive)

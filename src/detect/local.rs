@@ -77,6 +77,12 @@ pub(crate) struct Local {
     pub(crate) sync_holders: Vec<(u64, Vec<Held>)>,
     /// Releases other contexts posted to this thread's own context.
     pub(crate) inbox: Option<super::context::InboxHandle>,
+    /// (tokio) The acquisition being checked is a polled one (a `lock()`
+    /// future, not `blocking_lock`): a relock of an async lock the context
+    /// holds is deferred instead of reported (see `Meta::relock`).
+    pub(crate) may_defer: bool,
+    /// (tokio) Set when such a relock was deferred.
+    pub(crate) deferred: bool,
 }
 
 /// `Local` plus a re-entrancy flag: the detector may be re-entered on the
@@ -465,6 +471,8 @@ impl Local {
             task_cache: super::context::TaskCache::new(),
             sync_holders: Vec::new(),
             inbox: None,
+            may_defer: false,
+            deferred: false,
         }
     }
 
@@ -519,6 +527,12 @@ pub(crate) struct Stack {
     ptr: NonNull<Held>,
     len: usize,
     cap: usize,
+    /// (tokio) The context showed that concurrent branches share this
+    /// stack (`join!`, `select!`, `FuturesUnordered`): one of its async
+    /// acquisitions found the lock already held by the context. Until the
+    /// stack empties, its async entries order nothing (see
+    /// `graph::add_edges`).
+    pub(crate) branches: bool,
 }
 
 impl Default for Stack {
@@ -539,6 +553,7 @@ impl Stack {
             ptr: NonNull::dangling(),
             len: 0,
             cap: 0,
+            branches: false,
         }
     }
 
@@ -623,6 +638,10 @@ impl Stack {
         let top = self.len.wrapping_sub(1);
         if self.len > 0 && self.get(top).id == id {
             self.len = top;
+            if top == 0 {
+                // No branch holds anything: the evidence is spent.
+                self.branches = false;
+            }
         } else if let Some(i) = self.find(id) {
             // SAFETY: `i < len`; entries `i + 1..len` move down by one, all
             // inside the initialised part of the buffer.

@@ -201,11 +201,15 @@ mod on {
 
         /// (tokio) [`Meta::acquire_at`] for an async lock, returning the
         /// context that acquires (the guard's owner), found in the same
-        /// visit to the thread's state, and whether the watchdog or the race
+        /// visit to the thread's state; whether the watchdog or the race
         /// detector needs to hear of the wait and the acquisition
-        /// ([`Meta::begin_async_wait`], [`Meta::acquired_async`]). Inside a
-        /// task, in an already known order and with neither of them
-        /// running, the entry goes on the task's stack in place.
+        /// ([`Meta::begin_async_wait`], [`Meta::acquired_async`]); and
+        /// whether the acquisition found the lock already held by its own
+        /// context and, being `polled` (a `lock()` future, where concurrent
+        /// branches of one task can explain it), the verdict was deferred
+        /// (`tokio::stuck`). Inside a task, in an already known order and
+        /// with neither hook running, the entry goes on the task's stack in
+        /// place.
         #[cfg(feature = "tokio")]
         #[inline(always)]
         pub(crate) fn acquire_async(
@@ -213,17 +217,18 @@ mod on {
             kind: LockKind,
             access: Access,
             site: &'static Location<'static>,
-        ) -> (u64, bool) {
+            polled: bool,
+        ) -> (u64, bool, bool) {
             let state = policy::state();
             if policy::is_active(state) && !policy::has_hooks(state) {
                 let id = self.ident.id();
                 if id != 0
                     && let Some(task) = local::push_async(self.async_entry(id, access, site))
                 {
-                    return (task, false);
+                    return (task, false, false);
                 }
             }
-            self.acquire_async_slow(kind, access, site)
+            self.acquire_async_slow(kind, access, site, polled)
         }
 
         /// [`Meta::acquire_async`] off the hot path.
@@ -234,15 +239,21 @@ mod on {
             kind: LockKind,
             access: Access,
             site: &'static Location<'static>,
-        ) -> (u64, bool) {
+            polled: bool,
+        ) -> (u64, bool, bool) {
             let state = policy::state();
             if !policy::is_active(state) {
-                return (super::context::current(), false);
+                return (super::context::current(), false, false);
             }
             let mut owner = 0;
+            let mut deferred = false;
             let found = local::with(|local| {
                 owner = current_in(local);
-                self.check_in(local, kind, access, site)
+                local.may_defer = polled;
+                let found = self.check_in(local, kind, access, site);
+                local.may_defer = false;
+                deferred = std::mem::take(&mut local.deferred);
+                found
             });
             if let Some(Some(report)) = found {
                 self.report_then_push(report, kind, access, site);
@@ -250,7 +261,46 @@ mod on {
             if owner == 0 {
                 owner = super::context::current();
             }
-            (owner, policy::has_hooks(state))
+            (owner, policy::has_hooks(state), deferred)
+        }
+
+        /// (tokio) A deferred relock ([`Meta::acquire_async`]) is stuck: the
+        /// acquisition still waits and the lock was not released since
+        /// (`releases` is the count then). Reports it in the waiting
+        /// context, as the relock would have been at once.
+        #[cfg(feature = "tokio")]
+        #[cold]
+        #[inline(never)]
+        pub(crate) fn report_stuck(&self, access: Access, site: &'static Location<'static>) {
+            let id = self.ident.id();
+            let report = local::with(|local| {
+                // The holder: the context's first entry of the lock (the
+                // waiting acquisition's own entry is pushed after it).
+                let i = (0..local.held.len()).find(|&i| local.held.get(i).id == id)?;
+                let previous = local.held.get(i);
+                let kind = match relock(previous.access, access) {
+                    Relock::Reenter => return None,
+                    Relock::MayDeadlock => ReportKind::RecursiveRead,
+                    Relock::Deadlock => ReportKind::SelfDeadlock,
+                };
+                graph::relock_report(local, previous, access, kind, site)
+            });
+            if let Some(Some(report)) = report {
+                policy::dispatch(Box::new(report));
+            }
+        }
+
+        /// (tokio) The lock's release count, counted from now on (see
+        /// [`Meta::report_stuck`]).
+        #[cfg(feature = "tokio")]
+        pub(crate) fn watch_releases(&self) -> u32 {
+            self.ident.watch_releases()
+        }
+
+        /// (tokio) The lock's release count.
+        #[cfg(feature = "tokio")]
+        pub(crate) fn releases(&self) -> u32 {
+            self.ident.releases()
         }
 
         /// (tokio) The held entry of an async acquisition of this lock
@@ -426,6 +476,7 @@ mod on {
         /// gets the lock sooner).
         #[inline(always)]
         pub(crate) fn release_guard(&self, owner: u64, unlock: impl FnOnce()) {
+            self.ident.note_release();
             let hooks = policy::has_hooks(policy::state());
             if hooks {
                 self.release_entry(owner, hooks);
@@ -618,6 +669,20 @@ mod on {
                 Relock::MayDeadlock => ReportKind::RecursiveRead,
                 Relock::Deadlock => ReportKind::SelfDeadlock,
             };
+            if local.may_defer && previous.asynchronous {
+                // A `lock()` future of this context finds the lock held by
+                // this context: a sequential relock (a certain hang), or a
+                // concurrent branch of the same task holding it (correct:
+                // this branch waits its turn). Nothing seen so far tells
+                // them apart, so the verdict waits for evidence: it is
+                // reported only if the acquisition is still waiting, and
+                // the lock unreleased, after the stuck time. Meanwhile the
+                // context's async entries order nothing.
+                local.held.push(pushed);
+                local.held.branches = true;
+                local.deferred = true;
+                return None;
+            }
             let report = graph::relock_report(local, previous, access, kind, site);
             if report.is_none() {
                 // Already reported once under a non-panicking policy.
@@ -997,8 +1062,9 @@ mod off {
             _kind: LockKind,
             _access: Access,
             _site: &'static std::panic::Location<'static>,
-        ) -> (u64, bool) {
-            (0, false)
+            _polled: bool,
+        ) -> (u64, bool, bool) {
+            (0, false, false)
         }
         #[cfg(feature = "tokio")]
         #[inline(always)]

@@ -511,12 +511,17 @@ impl Report {
                  down),\n     or use a ReentrantLock if re-entry is intended."
             )?;
         }
-        if self.thread.starts_with("task ") {
+        #[cfg(feature = "tokio")]
+        if lock.kind.is_async() {
             writeln!(
                 out,
-                "     In a tokio task: if the two acquisitions are in branches that run concurrently\n     \
-                 (join!, select!, FuturesUnordered), they share the task's id; give each branch its own\n     \
-                 context with `lockgraph::tokio::scope(branch)`, and the second just waits for the first."
+                "\nThe `.await` was reported once it had waited the stuck time ({:?}) with the lock \
+                 never\nreleased. Concurrent branches of one task (join!, select!, FuturesUnordered) share its \
+                 context, so a\nbranch waiting for a sibling is reported only when it is stuck this \
+                 long: if the holder is\na sibling that holds it longer, raise \
+                 LOCKGRAPH_STUCK=<seconds>, or give each branch its own\ncontext with \
+                 `lockgraph::tokio::scope(branch)`.",
+                crate::tokio::stuck_after()
             )?;
         }
         Self::write_spans(out, &self.spans, "")?;

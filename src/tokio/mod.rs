@@ -14,7 +14,9 @@
 //!
 //! With detection compiled out, each type is tokio's own.
 
+mod stuck;
 pub mod sync;
+pub use stuck::{set_stuck_after, stuck_after};
 
 use std::future::Future;
 use std::pin::Pin;

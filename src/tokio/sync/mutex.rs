@@ -34,19 +34,26 @@ pub(super) struct Pending<'a> {
     /// The wait registered while a watchdog runs; it ends with the
     /// acquisition.
     wait: Option<WaitGuard>,
+    /// The deferred verdict, when the lock was already held by this
+    /// context (see `tokio::stuck`); it ends with the acquisition.
+    suspect: Option<Arc<Suspect>>,
 }
 
 type WaitGuard = crate::watchdog::WaitGuard;
+use crate::tokio::stuck::Suspect;
 
 impl<'a> Pending<'a> {
+    /// `polled`: a `lock()` future's first poll (not `blocking_lock`),
+    /// whose relock of a lock its context holds waits for a verdict.
     #[inline(always)]
     pub(super) fn start(
         meta: &'a Meta,
         kind: LockKind,
         access: Access,
         site: &'static Location<'static>,
+        polled: bool,
     ) -> Pending<'a> {
-        let (owner, hooks) = meta.acquire_async(kind, access, site);
+        let (owner, hooks, deferred) = meta.acquire_async(kind, access, site, polled);
         Pending {
             meta,
             owner,
@@ -57,6 +64,27 @@ impl<'a> Pending<'a> {
             } else {
                 None
             },
+            suspect: if deferred {
+                Some(Suspect::new(meta.watch_releases()))
+            } else {
+                None
+            },
+        }
+    }
+
+    /// The lock was busy at this poll: a deferred relock may be stuck now.
+    #[inline(always)]
+    fn waiting(&self, cx: &Context<'_>) {
+        if let Some(suspect) = &self.suspect {
+            self.check_stuck(suspect, cx);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn check_stuck(&self, suspect: &Suspect, cx: &Context<'_>) {
+        if suspect.poll(cx, self.meta.releases()) {
+            self.meta.report_stuck(self.access, self.site);
         }
     }
 
@@ -173,10 +201,20 @@ where
                 *this.kind,
                 *this.access,
                 this.site,
+                true,
             ));
         }
+        let busy = |pending: &Option<Pending<'_>>, cx: &Context<'_>| {
+            if let Some(pending) = pending {
+                pending.waiting(cx);
+            }
+            Poll::Pending
+        };
         let guard = match this.wait.as_mut().as_pin_mut() {
-            Some(wait) => std::task::ready!(wait.poll(cx)),
+            Some(wait) => match wait.poll(cx) {
+                Poll::Ready(guard) => guard,
+                Poll::Pending => return busy(this.pending, cx),
+            },
             None => {
                 match (this.now)() {
                     Some(guard) => {
@@ -193,7 +231,10 @@ where
                         let make = this.make.take().expect("made once");
                         this.wait.set(Some(make()));
                         let wait = this.wait.as_mut().as_pin_mut().expect("just set");
-                        std::task::ready!(wait.poll(cx))
+                        match wait.poll(cx) {
+                            Poll::Ready(guard) => guard,
+                            Poll::Pending => return busy(this.pending, cx),
+                        }
                     }
                 }
             }
@@ -300,7 +341,13 @@ impl<T: ?Sized> Mutex<T> {
     /// inside an asynchronous execution context, as tokio's does.
     #[track_caller]
     pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
-        let pending = Pending::start(&self.meta, KIND, Access::Exclusive, Location::caller());
+        let pending = Pending::start(
+            &self.meta,
+            KIND,
+            Access::Exclusive,
+            Location::caller(),
+            false,
+        );
         let guard = self.inner.blocking_lock();
         MutexGuard::new(self, pending.done(), guard)
     }
@@ -313,7 +360,7 @@ impl<T: ?Sized> Mutex<T> {
         T: 'static,
     {
         let site = Location::caller();
-        let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site);
+        let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site, false);
         let guard = self.inner.blocking_lock();
         // SAFETY: the guard borrows the mutex inside `self`, which the new
         // guard keeps (and drops after it).
