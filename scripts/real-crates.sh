@@ -43,6 +43,11 @@ crates=(
     "deadpool@0.12.3|--features rt_tokio_1 --lib --tests|tokio"
     "wiremock@0.6.5||tokio|tokio"
     "tower-sessions-core@0.14.0|--lib|tokio|tokio"
+    # Several calls into one lock-holding async API at once, inside one
+    # task (join4 under block_on, FuturesUnordered, tokio::join!).
+    "dataloader@0.18.0|--no-default-features --features runtime-tokio|tokio"
+    "singleflight-async@0.2.0||tokio"
+    "async_singleflight@0.6.2||tokio"
 )
 if [ $# -gt 0 ]; then
     wanted=("$@")

@@ -918,6 +918,48 @@ fn class_report(
     Some(report)
 }
 
+/// (tokio) Two concurrent branches of one context, each stuck waiting for
+/// a lock the context holds: the branch reporting holds `held.0` (so the
+/// sibling waits for it) and waits at `site` for `held.1`, which the
+/// sibling took before waiting at `their_site`. A real hang, reported as
+/// the inversion it is.
+pub(crate) fn branches_report(
+    local: &mut Local,
+    held: (Held, Held),
+    (access, site): (Access, &'static Location<'static>),
+    their_site: &'static Location<'static>,
+) -> Option<Report> {
+    let thread = local.thread_name();
+    let graph = GRAPH.lock();
+    let ours = graph
+        .node(held.0.id, held.0.slot)
+        .map(|idx| graph.info(idx))?;
+    let theirs = graph
+        .node(held.1.id, held.1.slot)
+        .map(|idx| graph.info(idx))?;
+    let mut report = cycle_report(
+        ReportKind::LockOrderInversion,
+        "potential deadlock: lock order inversion",
+        (&thread, capture_spans()),
+        (access, site),
+        vec![ours, theirs],
+        graph.held_infos(&local.held.to_vec()),
+    );
+    report.push_closing_edge(held.0.site, (None, None));
+    report.edges.push(EdgeInfo {
+        from: 1,
+        to: 0,
+        thread: thread.clone(),
+        from_acquired_at: held.1.site,
+        to_acquired_at: their_site,
+        trace: None,
+        trace_shared: false,
+        instances: (None, None),
+        spans: Spans::default(),
+    });
+    Some(report)
+}
+
 /// A report for acquiring a lock this thread already holds.
 #[cold]
 #[inline(never)]

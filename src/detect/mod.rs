@@ -265,19 +265,40 @@ mod on {
         }
 
         /// (tokio) A deferred relock ([`Meta::acquire_async`]) is stuck: the
-        /// acquisition still waits and the lock was not released since
-        /// (`releases` is the count then). Reports it in the waiting
-        /// context, as the relock would have been at once.
+        /// acquisition still waits and the lock was not released since.
+        /// Reports it in the waiting context, as the relock would have been
+        /// at once — or, when another acquisition of this context is stuck
+        /// too, waiting for another lock the context holds (`sibling`: its
+        /// lock and site), as the inversion between two branches it is.
         #[cfg(feature = "tokio")]
         #[cold]
         #[inline(never)]
-        pub(crate) fn report_stuck(&self, access: Access, site: &'static Location<'static>) {
+        pub(crate) fn report_stuck(
+            &self,
+            access: Access,
+            site: &'static Location<'static>,
+            sibling: Option<(super::local::LockId, &'static Location<'static>)>,
+        ) {
             let id = self.ident.id();
             let report = local::with(|local| {
                 // The holder: the context's first entry of the lock (the
                 // waiting acquisition's own entry is pushed after it).
-                let i = (0..local.held.len()).find(|&i| local.held.get(i).id == id)?;
-                let previous = local.held.get(i);
+                let first = |id| {
+                    (0..local.held.len())
+                        .map(|i| local.held.get(i))
+                        .find(|held| held.id == id)
+                };
+                let previous = first(id)?;
+                if let Some((other, other_site)) = sibling
+                    && let Some(theirs) = first(other)
+                {
+                    return graph::branches_report(
+                        local,
+                        (theirs, previous),
+                        (access, site),
+                        other_site,
+                    );
+                }
                 let kind = match relock(previous.access, access) {
                     Relock::Reenter => return None,
                     Relock::MayDeadlock => ReportKind::RecursiveRead,
@@ -288,6 +309,13 @@ mod on {
             if let Some(Some(report)) = report {
                 policy::dispatch(Box::new(report));
             }
+        }
+
+        /// (tokio) The lock's id in the graph (0 before its first
+        /// acquisition).
+        #[cfg(feature = "tokio")]
+        pub(crate) fn lock_id(&self) -> super::local::LockId {
+            self.ident.id()
         }
 
         /// (tokio) The lock's release count, counted from now on (see

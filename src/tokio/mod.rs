@@ -7,10 +7,29 @@
 //! body, and so a `#[tokio::test]` body, is its thread's context). So two
 //! tasks taking two locks in opposite orders are an inversion reported at
 //! the first poll of the `lock()` that closes the cycle, before it waits;
-//! a task locking a lock it holds is a self-deadlock report; and a task
-//! suspended at an `.await` holding a *sync* lock (a std or parking_lot
-//! guard) is reported when another context on its thread acquires a lock.
-//! Sync and async locks share one graph.
+//! and a task suspended at an `.await` holding a *sync* lock (a std or
+//! parking_lot guard) is reported when another context on its thread
+//! acquires a lock. Sync and async locks share one graph.
+//!
+//! **Concurrent branches of one context** (`join!`, `join_all`, `select!`,
+//! `FuturesUnordered`, a `block_on` of a join) share its held stack, and
+//! lockgraph cannot see which branch holds what. So:
+//! - a `lock()`, `read()` or `write()` future that finds its lock already
+//!   held by its own context is not reported when it starts (a branch
+//!   waiting for a sibling is correct). It is reported — `deadlock:
+//!   relocking a tokio::sync::Mutex already held by this task` — only if it
+//!   is *stuck*: still waiting, with the lock never released, after
+//!   [`stuck_after`] (1 s; `LOCKGRAPH_STUCK=<seconds>`,
+//!   [`set_stuck_after`]). A sequential relock (`let a = m.lock().await; let
+//!   b = m.lock().await;`) and two branches taking two locks in opposite
+//!   orders are such hangs;
+//! - a cycle made only of one context's own edges, one of them from an
+//!   async lock that context held (which may have been a sibling's), is not
+//!   reported as an inversion: if this run hangs on it, the stuck check
+//!   reports it; if it does not, one task's branches cannot hang on it;
+//! - once a context showed branches (the first case above), its async locks
+//!   order nothing until it holds nothing, and such edges never enter the
+//!   class graph.
 //!
 //! With detection compiled out, each type is tokio's own.
 
@@ -28,9 +47,10 @@ use std::task::{Context, Poll};
 /// Branches of one task that run concurrently — the futures of `join!`,
 /// `select!` or a `FuturesUnordered` — share the task's id, so to lockgraph
 /// they are one context: a branch locking what another branch holds is
-/// reported as a relock (which, outside concurrent branches, is a certain
-/// hang), and one branch's held locks order the other's acquisitions. Wrap
-/// each concurrent branch in `scope` and each has its own held locks:
+/// only reported if it stays stuck (see the [module docs](self)), and one
+/// branch's async locks are not taken to order another's. Nothing needs
+/// `scope` to run clean; wrapped in it, each branch has its own held locks,
+/// so a sibling's locks are never in its stack:
 ///
 /// ```
 /// use lockgraph::tokio::{scope, sync::Mutex};

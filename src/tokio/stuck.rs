@@ -24,6 +24,7 @@
 
 #![cfg_attr(not(any(debug_assertions, feature = "always")), allow(dead_code))]
 
+use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Waker};
@@ -93,6 +94,12 @@ fn from_env() -> Option<Duration> {
 
 /// A waiting acquisition whose verdict was deferred.
 pub(crate) struct Suspect {
+    /// The acquiring context, the lock's id and the acquisition's site.
+    context: u64,
+    lock: u64,
+    site: &'static Location<'static>,
+    /// When it started waiting.
+    since: Instant,
     /// The deadline passed and the waiter should look (set by the detector
     /// thread, taken by the waiter's poll).
     due: AtomicBool,
@@ -111,8 +118,17 @@ struct State {
 impl Suspect {
     /// A new suspect, its time started now with the lock's release count
     /// `releases`, handed to the detector thread.
-    pub(crate) fn new(releases: u32) -> Arc<Suspect> {
+    pub(crate) fn new(
+        releases: u32,
+        context: u64,
+        lock: u64,
+        site: &'static Location<'static>,
+    ) -> Arc<Suspect> {
         let suspect = Arc::new(Suspect {
+            context,
+            lock,
+            site,
+            since: Instant::now(),
             due: AtomicBool::new(false),
             reported: AtomicBool::new(false),
             state: sync::Mutex::new(State {
@@ -157,6 +173,18 @@ impl Suspect {
         self.reported.store(true, Ordering::Relaxed);
         true
     }
+}
+
+/// Another acquisition of context `context`, waiting for a lock other than
+/// `lock` for at least the stuck time: two branches of one task waiting for
+/// each other's locks. Its lock and site.
+pub(crate) fn stuck_sibling(context: u64, lock: u64) -> Option<(u64, &'static Location<'static>)> {
+    let stuck = Instant::now().checked_sub(stuck_after())?;
+    QUEUE.lock().suspects.iter().find_map(|suspect| {
+        let suspect = suspect.upgrade()?;
+        (suspect.context == context && suspect.lock != lock && suspect.since <= stuck)
+            .then_some((suspect.lock, suspect.site))
+    })
 }
 
 struct Queue {

@@ -65,7 +65,12 @@ impl<'a> Pending<'a> {
                 None
             },
             suspect: if deferred {
-                Some(Suspect::new(meta.watch_releases()))
+                Some(Suspect::new(
+                    meta.watch_releases(),
+                    owner,
+                    meta.lock_id(),
+                    site,
+                ))
             } else {
                 None
             },
@@ -84,7 +89,8 @@ impl<'a> Pending<'a> {
     #[inline(never)]
     fn check_stuck(&self, suspect: &Suspect, cx: &Context<'_>) {
         if suspect.poll(cx, self.meta.releases()) {
-            self.meta.report_stuck(self.access, self.site);
+            let sibling = crate::tokio::stuck::stuck_sibling(self.owner, self.meta.lock_id());
+            self.meta.report_stuck(self.access, self.site, sibling);
         }
     }
 
