@@ -176,10 +176,12 @@ impl Suspect {
 }
 
 /// Another acquisition of context `context`, waiting for a lock other than
-/// `lock` for at least the stuck time: two branches of one task waiting for
+/// `lock` for at least half the stuck time: two branches of one task waiting for
 /// each other's locks. Its lock and site.
 pub(crate) fn stuck_sibling(context: u64, lock: u64) -> Option<(u64, &'static Location<'static>)> {
-    let stuck = Instant::now().checked_sub(stuck_after())?;
+    // Half the stuck time: the two branches started waiting at about the
+    // same time, and this one's deadline may have come a moment first.
+    let stuck = Instant::now().checked_sub(stuck_after() / 2)?;
     QUEUE.lock().suspects.iter().find_map(|suspect| {
         let suspect = suspect.upgrade()?;
         (suspect.context == context && suspect.lock != lock && suspect.since <= stuck)
@@ -190,17 +192,26 @@ pub(crate) fn stuck_sibling(context: u64, lock: u64) -> Option<(u64, &'static Lo
 struct Queue {
     suspects: Vec<Weak<Suspect>>,
     timer: Option<sync::thread::Thread>,
+    /// The timer is parked with no deadline to wake for. Otherwise it wakes
+    /// at the earliest deadline it saw, which no new or re-armed deadline
+    /// (now plus the stuck time) can precede: no need to wake it.
+    idle: bool,
 }
 
 sync::global! {
-    static QUEUE: sync::Mutex<Queue> = lazy sync::Mutex::new(Queue { suspects: Vec::new(), timer: None });
+    static QUEUE: sync::Mutex<Queue> = lazy sync::Mutex::new(Queue { suspects: Vec::new(), timer: None, idle: false });
 }
 
 fn enqueue(suspect: Weak<Suspect>) {
-    let mut queue = QUEUE.lock();
+    let mut guard = QUEUE.lock();
+    let queue = &mut *guard;
     queue.suspects.push(suspect);
     match &queue.timer {
-        Some(timer) => timer.unpark(),
+        Some(timer) => {
+            if std::mem::take(&mut queue.idle) {
+                timer.unpark();
+            }
+        }
         None => {
             let spawned = sync::thread::Builder::new()
                 .name("lockgraph-stuck".into())
@@ -216,7 +227,10 @@ fn enqueue(suspect: Weak<Suspect>) {
 }
 
 fn wake_timer() {
-    if let Some(timer) = &QUEUE.lock().timer {
+    let mut queue = QUEUE.lock();
+    if std::mem::take(&mut queue.idle)
+        && let Some(timer) = &queue.timer
+    {
         timer.unpark();
     }
 }
@@ -228,7 +242,8 @@ fn run() {
     loop {
         let now = Instant::now();
         let mut next: Option<Instant> = None;
-        QUEUE.lock().suspects.retain(|suspect| {
+        let mut queue = QUEUE.lock();
+        queue.suspects.retain(|suspect| {
             let Some(suspect) = suspect.upgrade() else {
                 return false;
             };
@@ -247,6 +262,8 @@ fn run() {
             }
             true
         });
+        queue.idle = next.is_none();
+        drop(queue);
         // Outside every lock: a waker runs the executor's code.
         for waker in wake.drain(..) {
             waker.wake();
