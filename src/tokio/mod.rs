@@ -19,7 +19,7 @@
 //!   waiting for a sibling is correct). It is reported — `deadlock:
 //!   relocking a tokio::sync::Mutex already held by this task` — only if it
 //!   is *stuck*: still waiting, with the lock never released, after
-//!   [`stuck_after`] (1 s; `LOCKGRAPH_STUCK=<seconds>`,
+//!   [`stuck_after`] (3 s; `LOCKGRAPH_STUCK=<seconds>`,
 //!   [`set_stuck_after`]). A sequential relock (`let a = m.lock().await; let
 //!   b = m.lock().await;`) and two branches taking two locks in opposite
 //!   orders are such hangs;

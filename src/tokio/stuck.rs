@@ -10,7 +10,7 @@
 //! reported when it starts: it becomes a [`Suspect`], and is reported — with
 //! the relock report it would have had at once — only if it is *stuck*: it
 //! still waits, and the lock has not been released once, for the whole
-//! stuck time ([`stuck_after`], 1 s unless `LOCKGRAPH_STUCK` or
+//! stuck time ([`stuck_after`], 3 s unless `LOCKGRAPH_STUCK` or
 //! [`set_stuck_after`] say otherwise). A sibling that holds the lock across
 //! an `.await` releases it sooner and lets the waiter in; every release
 //! starts the time again.
@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use crate::facade as sync;
 
 /// The stuck time's default.
-const DEFAULT: Duration = Duration::from_secs(1);
+const DEFAULT: Duration = Duration::from_secs(3);
 
 /// The stuck time in microseconds; 0 until first read (then from the
 /// environment, or the default).
@@ -41,7 +41,7 @@ static STUCK_MICROS: AtomicU64 = AtomicU64::new(0);
 
 /// How long a `lock()` future that found its lock held by its own context
 /// must wait, with no release of the lock, before it is reported as a
-/// self-deadlock (see the [module docs](crate::tokio)). 1 s by default;
+/// self-deadlock (see the [module docs](crate::tokio)). 3 s by default;
 /// `LOCKGRAPH_STUCK=<seconds>` in the environment (read once, at the first
 /// such acquisition) or [`set_stuck_after`] change it.
 pub fn stuck_after() -> Duration {
@@ -69,7 +69,7 @@ pub fn stuck_after() -> Duration {
 ///
 /// lockgraph::tokio::set_stuck_after(Duration::from_millis(200));
 /// assert_eq!(lockgraph::tokio::stuck_after(), Duration::from_millis(200));
-/// # lockgraph::tokio::set_stuck_after(Duration::from_secs(1));
+/// # lockgraph::tokio::set_stuck_after(Duration::from_secs(3));
 /// ```
 pub fn set_stuck_after(stuck: Duration) {
     STUCK_MICROS.store(micros(stuck), Ordering::Relaxed);
