@@ -133,7 +133,7 @@ EOF
 
     log="$work/$name-$version.log"
     # shellcheck disable=SC2086
-    (cd "$dest" && CARGO_TARGET_DIR="$work/target" timeout 1200 cargo test $args) >"$log" 2>&1
+    (cd "$dest" && CARGO_TARGET_DIR="$work/target" timeout 1200 cargo test --no-fail-fast $args) >"$log" 2>&1
     status=$?
     results=$(grep -E '^test result:' "$log" | awk '{p+=$4; f+=$6} END {printf "%d passed, %d failed", p, f}')
     reports=$(grep -cE 'potential deadlock|^deadlock|race condition' "$log")

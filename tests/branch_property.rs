@@ -8,14 +8,15 @@
 #![cfg(feature = "tokio")]
 
 use std::collections::{HashSet, VecDeque};
-use std::future::Future;
 use std::sync::{Arc, Mutex as StdMutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
+use common::yield_once;
 use futures::StreamExt;
 use lockgraph::tokio::sync::Mutex;
 use proptest::prelude::*;
+
+mod common;
 
 const LOCKS: usize = 3;
 
@@ -130,19 +131,6 @@ fn some_schedule_deadlocks(program: &[Vec<Op>]) -> bool {
 }
 
 // --------------------------------------------------------------------- run
-
-fn yield_once() -> impl Future<Output = ()> {
-    let mut yielded = false;
-    std::future::poll_fn(move |cx: &mut Context<'_>| {
-        if yielded {
-            Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
-}
 
 async fn run_branch(locks: Arc<Vec<Mutex<()>>>, ops: Vec<Op>) {
     let mut guards = Vec::new();

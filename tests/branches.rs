@@ -15,10 +15,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::task::{Context, Poll};
+use std::task::Context;
 use std::time::Duration;
 
-use common::{expect_clean, expect_report};
+use common::{expect_clean, expect_report, yield_once};
 use futures::StreamExt;
 use lockgraph::tokio::sync::{Mutex, RwLock};
 
@@ -28,21 +28,6 @@ const STUCK: Duration = Duration::from_millis(300);
 
 fn setup() {
     lockgraph::tokio::set_stuck_after(STUCK);
-}
-
-/// Returns `Pending` once (waking itself), like `yield_now`, on any
-/// executor.
-fn yield_once() -> impl Future<Output = ()> {
-    let mut yielded = false;
-    std::future::poll_fn(move |cx: &mut Context<'_>| {
-        if yielded {
-            Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
 }
 
 // ------------------------------------------------------------------ shapes

@@ -138,3 +138,18 @@ macro_rules! require_detection {
         }
     };
 }
+
+/// Returns `Pending` once (waking itself), like tokio's `yield_now`, on any
+/// executor.
+pub fn yield_once() -> impl std::future::Future<Output = ()> {
+    let mut yielded = false;
+    std::future::poll_fn(move |cx: &mut std::task::Context<'_>| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+}

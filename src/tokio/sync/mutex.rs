@@ -77,6 +77,18 @@ impl<'a> Pending<'a> {
         }
     }
 
+    /// [`Pending::start`] of a blocking acquisition (`blocking_lock`,
+    /// `blocking_read`, ...): never deferred, since no poll can follow.
+    #[inline(always)]
+    pub(super) fn blocking(
+        meta: &'a Meta,
+        kind: LockKind,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> Pending<'a> {
+        Pending::start(meta, kind, access, site, false)
+    }
+
     /// The lock was busy at this poll: a deferred relock may be stuck now.
     #[inline(always)]
     fn waiting(&self, cx: &Context<'_>) {
@@ -347,13 +359,7 @@ impl<T: ?Sized> Mutex<T> {
     /// inside an asynchronous execution context, as tokio's does.
     #[track_caller]
     pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
-        let pending = Pending::start(
-            &self.meta,
-            KIND,
-            Access::Exclusive,
-            Location::caller(),
-            false,
-        );
+        let pending = Pending::blocking(&self.meta, KIND, Access::Exclusive, Location::caller());
         let guard = self.inner.blocking_lock();
         MutexGuard::new(self, pending.done(), guard)
     }
@@ -366,7 +372,7 @@ impl<T: ?Sized> Mutex<T> {
         T: 'static,
     {
         let site = Location::caller();
-        let pending = Pending::start(&self.meta, KIND, Access::Exclusive, site, false);
+        let pending = Pending::blocking(&self.meta, KIND, Access::Exclusive, site);
         let guard = self.inner.blocking_lock();
         // SAFETY: the guard borrows the mutex inside `self`, which the new
         // guard keeps (and drops after it).

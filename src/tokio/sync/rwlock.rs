@@ -128,7 +128,7 @@ impl<T: ?Sized> RwLock<T> {
     /// asynchronous execution context, as tokio's does.
     #[track_caller]
     pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
-        let pending = Pending::start(&self.meta, KIND, Access::Shared, Location::caller(), false);
+        let pending = Pending::blocking(&self.meta, KIND, Access::Shared, Location::caller());
         let guard = self.inner.blocking_read();
         RwLockReadGuard::new(&self.meta, pending.done(), guard)
     }
@@ -203,13 +203,7 @@ impl<T: ?Sized> RwLock<T> {
     /// asynchronous execution context, as tokio's does.
     #[track_caller]
     pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
-        let pending = Pending::start(
-            &self.meta,
-            KIND,
-            Access::Exclusive,
-            Location::caller(),
-            false,
-        );
+        let pending = Pending::blocking(&self.meta, KIND, Access::Exclusive, Location::caller());
         let guard = self.inner.blocking_write();
         RwLockWriteGuard::new(&self.meta, pending.done(), guard)
     }
