@@ -522,7 +522,7 @@ fn add_edges_locked(
         // concurrent branches share its stack, may be another branch's: it
         // orders nothing.
         let ambiguous = held.asynchronous;
-        if ambiguous && local.held.branches {
+        if ambiguous && local.held.shows_branches() {
             continue;
         }
         // A lock dropped while its guard was forgotten: it can never be
@@ -923,6 +923,7 @@ fn class_report(
 /// sibling waits for it) and waits at `site` for `held.1`, which the
 /// sibling took before waiting at `their_site`. A real hang, reported as
 /// the inversion it is.
+#[cfg(feature = "tokio")]
 pub(crate) fn branches_report(
     local: &mut Local,
     held: (Held, Held),

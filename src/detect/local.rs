@@ -80,8 +80,10 @@ pub(crate) struct Local {
     /// (tokio) The acquisition being checked is a polled one (a `lock()`
     /// future, not `blocking_lock`): a relock of an async lock the context
     /// holds is deferred instead of reported (see `Meta::relock`).
+    #[cfg(feature = "tokio")]
     pub(crate) may_defer: bool,
     /// (tokio) Set when such a relock was deferred.
+    #[cfg(feature = "tokio")]
     pub(crate) deferred: bool,
 }
 
@@ -471,7 +473,9 @@ impl Local {
             task_cache: super::context::TaskCache::new(),
             sync_holders: Vec::new(),
             inbox: None,
+            #[cfg(feature = "tokio")]
             may_defer: false,
+            #[cfg(feature = "tokio")]
             deferred: false,
         }
     }
@@ -531,7 +535,9 @@ pub(crate) struct Stack {
     /// stack (`join!`, `select!`, `FuturesUnordered`): one of its async
     /// acquisitions found the lock already held by the context. Until the
     /// stack empties, its async entries order nothing (see
-    /// `graph::add_edges`).
+    /// `graph::add_edges`). Only async locks have branches: without the
+    /// `tokio` feature there is no flag, and releases do not clear one.
+    #[cfg(feature = "tokio")]
     pub(crate) branches: bool,
 }
 
@@ -553,6 +559,7 @@ impl Stack {
             ptr: NonNull::dangling(),
             len: 0,
             cap: 0,
+            #[cfg(feature = "tokio")]
             branches: false,
         }
     }
@@ -638,6 +645,7 @@ impl Stack {
         let top = self.len.wrapping_sub(1);
         if self.len > 0 && self.get(top).id == id {
             self.len = top;
+            #[cfg(feature = "tokio")]
             if top == 0 {
                 // No branch holds anything: the evidence is spent.
                 self.branches = false;
@@ -670,6 +678,16 @@ impl Stack {
             // SAFETY: `i < cap`: a slot of the buffer, initialised.
             unsafe { (*self.ptr.as_ptr().add(i)).id = 0 };
         }
+    }
+
+    /// Whether concurrent branches were seen sharing this stack (see
+    /// `branches`).
+    #[inline(always)]
+    pub(crate) fn shows_branches(&self) -> bool {
+        #[cfg(feature = "tokio")]
+        return self.branches;
+        #[cfg(not(feature = "tokio"))]
+        false
     }
 
     /// A copy of the entries, outermost first.

@@ -697,6 +697,7 @@ mod on {
                 Relock::MayDeadlock => ReportKind::RecursiveRead,
                 Relock::Deadlock => ReportKind::SelfDeadlock,
             };
+            #[cfg(feature = "tokio")]
             if local.may_defer && previous.asynchronous {
                 // A `lock()` future of this context finds the lock held by
                 // this context: a sequential relock (a certain hang), or a
