@@ -8,6 +8,7 @@
 
 mod check;
 mod draw;
+mod instrument;
 mod records;
 mod suppress;
 
@@ -21,9 +22,11 @@ const USAGE: &str = "\
 cargo lockgraph: the lock order of the whole test suite, recorded by lockgraph in every test process
 
 usage:
-    cargo lockgraph [options] test [cargo test arguments]
+    cargo lockgraph [options] test [--instrument CRATE[,CRATE...]] [cargo test arguments]
         run `cargo test` with recording into a fresh directory under target/lockgraph/,
-        then check it
+        then check it; --instrument swaps the std locks of the named dependencies
+        (from crates.io) for lockgraph's, in a copy under target/lockgraph/instrument/,
+        for this run only (Cargo.toml and Cargo.lock are left as they were)
     cargo lockgraph [options] check <dir>
         merge the records in <dir> and report every cycle of lock classes
     cargo lockgraph [options] graph <dir> -o <file.dot|file.svg|file.html>
@@ -150,7 +153,47 @@ fn suppressions(options: &Options, root: &Path) -> Result<(Suppressions, Option<
     Ok((Suppressions::load(&path)?, Some(path)))
 }
 
+/// `test`'s own options, taken out of the arguments before a `--`; the
+/// rest goes to `cargo test`.
+struct TestArgs {
+    instrument: Vec<String>,
+    cargo: Vec<String>,
+}
+
+fn test_args(args: Vec<String>) -> Result<TestArgs, Error> {
+    let mut instrument = Vec::new();
+    let mut cargo = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            cargo.push(arg);
+            cargo.extend(args.by_ref());
+            break;
+        }
+        if arg == "--instrument" {
+            let Some(value) = args.next() else {
+                return Err(usage_error("--instrument takes crate names"));
+            };
+            instrument.extend(instrument::parse_names(&value)?);
+        } else if let Some(value) = arg.strip_prefix("--instrument=") {
+            instrument.extend(instrument::parse_names(value)?);
+        } else if arg == "--deps" {
+            return Err(usage_error(
+                "--deps (the lock_api shim that reaches parking_lot and dashmap locks) is not \
+                 in this version yet; --instrument CRATE swaps a dependency's std locks",
+            ));
+        } else {
+            cargo.push(arg);
+        }
+    }
+    Ok(TestArgs { instrument, cargo })
+}
+
 fn test(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error> {
+    let TestArgs {
+        instrument: names,
+        cargo: args,
+    } = test_args(args)?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
@@ -159,6 +202,27 @@ fn test(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error> 
     } else {
         root.join(target)
     };
+    // Before any patched cargo run: they rewrite Cargo.lock.
+    let _lockfile = (!names.is_empty()).then(|| instrument::LockfileGuard::new(root));
+    let mut crates = if names.is_empty() {
+        Vec::new()
+    } else {
+        instrument::prepare(root, &target, &names)?
+    };
+    for c in &crates {
+        eprintln!(
+            "cargo lockgraph: instrumented {} {}: std locks swapped for lockgraph's in {} file{} ({})",
+            c.name,
+            c.version,
+            c.files,
+            if c.files == 1 { "" } else { "s" },
+            c.dir.display()
+        );
+    }
+    if !crates.is_empty() {
+        instrument::check_used(root, &crates)?;
+        crates = build_instrumented(root, &args, crates)?;
+    }
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -175,6 +239,7 @@ fn test(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error> 
     );
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
+        .args(instrument::config_args(&crates))
         .arg("test")
         .args(&args)
         .env("LOCKGRAPH_RECORD", &dir)
@@ -187,6 +252,58 @@ fn test(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error> 
         return Ok(1);
     }
     Ok(verdict)
+}
+
+/// Builds the tests with the instrumented crates patched in; a crate that
+/// no longer compiles with lockgraph's locks is named with its first error
+/// and left out, and the build tried again without it.
+fn build_instrumented(
+    root: &Path,
+    args: &[String],
+    mut crates: Vec<instrument::Instrumented>,
+) -> Result<Vec<instrument::Instrumented>, Error> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // The arguments before a `--` are cargo's; the test binaries' own
+    // arguments do not apply to a build.
+    let build_args: Vec<&String> = args.iter().take_while(|a| *a != "--").collect();
+    while !crates.is_empty() {
+        let out = Command::new(&cargo)
+            .args(instrument::config_args(&crates))
+            .args(["test", "--no-run"])
+            .args(&build_args)
+            .current_dir(root)
+            .output()
+            .map_err(|e| Error(format!("cannot run cargo test --no-run: {e}")))?;
+        if out.status.success() {
+            break;
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let failed = crates.iter().position(|c| {
+            stderr.contains(&format!("could not compile `{}`", c.name))
+                && stderr.contains(&c.dir.display().to_string())
+        });
+        let Some(i) = failed else {
+            // The user's own code fails to build: `cargo test` will say so.
+            break;
+        };
+        let c = crates.remove(i);
+        let dir = c.dir.display().to_string();
+        let first = stderr
+            .split("\nerror")
+            .skip(1)
+            .map(|e| format!("error{e}"))
+            .find(|e| e.contains(&dir))
+            .map(|e| e.lines().take(2).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|| "(see cargo test --no-run)".into());
+        eprintln!(
+            "cargo lockgraph: warning: {} {} does not compile with lockgraph's locks, so its \
+             locks are not seen in this run: {}",
+            c.name,
+            c.version,
+            first.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+    }
+    Ok(crates)
 }
 
 fn check(options: &Options, root: &Path, dir: &Path) -> Result<u8, Error> {

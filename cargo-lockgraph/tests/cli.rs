@@ -428,3 +428,137 @@ fn the_pictures_parse_and_show_the_cycle_in_red() {
         "{stderr}"
     );
 }
+
+/// A copy of `tests/fixture-instrument` (a crate that never names
+/// lockgraph; its dependency crossbeam-utils keeps std locks inside each
+/// `ShardedLock`) under the target directory, so the runs below cannot
+/// touch the repository's files even if they went wrong.
+fn instrument_fixture() -> PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture-instrument");
+    let to = fixture_target().join("fixture-instrument-src");
+    let _ = fs::remove_dir_all(&to);
+    for dir in ["src", "tests"] {
+        fs::create_dir_all(to.join(dir)).unwrap();
+    }
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src/lib.rs",
+        "tests/transfer.rs",
+    ] {
+        fs::copy(from.join(file), to.join(file)).unwrap();
+    }
+    to
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    run(bin()
+        .arg("lockgraph")
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", fixture_target())
+        .env_remove("LOCKGRAPH_CLASSES")
+        .env_remove("LOCKGRAPH"))
+}
+
+/// One test, not several: the runs share the fixture's Cargo.lock, which
+/// every patched run rewrites and puts back.
+#[test]
+fn instrument_reports_a_dependencys_std_locks_and_leaves_the_users_files_alone() {
+    let dir = instrument_fixture();
+    let manifest = fs::read(dir.join("Cargo.toml")).unwrap();
+    let lockfile = fs::read(dir.join("Cargo.lock")).unwrap();
+    let untouched = |what: &str| {
+        assert_eq!(
+            fs::read(dir.join("Cargo.toml")).unwrap(),
+            manifest,
+            "{what}: Cargo.toml changed"
+        );
+        assert_eq!(
+            fs::read(dir.join("Cargo.lock")).unwrap(),
+            lockfile,
+            "{what}: Cargo.lock changed"
+        );
+    };
+
+    // Without --instrument the dependency's locks are std's: the test
+    // passes, and nothing is seen.
+    let (code, stdout, stderr) = run(Command::new(env!("CARGO"))
+        .arg("test")
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", fixture_target()));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(!stdout.contains("potential deadlock"), "{stdout}");
+    untouched("plain cargo test");
+
+    // With it, the inversion inside crossbeam-utils' locks is reported,
+    // with the user's own frame in the backtrace.
+    let (code, stdout, stderr) = run_in(&dir, &["test", "--instrument", "crossbeam-utils"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("cargo lockgraph: instrumented crossbeam-utils 0.8.21"),
+        "{stderr}"
+    );
+    let output = format!("{stdout}{stderr}");
+    assert!(
+        output.contains("potential deadlock: lock order inversion"),
+        "{output}"
+    );
+    assert!(
+        output.contains("crossbeam-utils-0.8.21/src/sync/sharded_lock.rs"),
+        "{output}"
+    );
+    assert!(
+        output.contains("lockgraph_fixture_instrument::transfer"),
+        "{output}"
+    );
+    untouched("--instrument");
+
+    // The fixed order is clean, instrumented too (and `=` works).
+    let (code, stdout, stderr) = run_in(
+        &dir,
+        &[
+            "test",
+            "--instrument=crossbeam-utils",
+            "--features",
+            "fixed",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    untouched("--instrument, fixed");
+
+    // Bad input: one line each, exit 2, nothing written.
+    for (args, expected) in [
+        (
+            &["test", "--instrument", "no-such-crate"][..],
+            "no crate no-such-crate in the dependency graph",
+        ),
+        (
+            &["test", "--instrument", "crossbeam-utils@0.1.0"][..],
+            "no crate crossbeam-utils 0.1.0 in the dependency graph",
+        ),
+        (
+            &["test", "--instrument", "lockgraph-fixture-instrument"][..],
+            "is a member of this workspace",
+        ),
+        (
+            &["test", "--instrument"][..],
+            "--instrument takes crate names",
+        ),
+        (
+            &["test", "--instrument", ","][..],
+            "--instrument takes crate names",
+        ),
+        (&["test", "--deps"][..], "--deps"),
+    ] {
+        let (code, stdout, stderr) = run_in(&dir, args);
+        assert_eq!(code, 2, "{args:?}: {stdout}\n{stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.lines().filter(|l| l.contains("error")).count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+        untouched(&format!("{args:?}"));
+    }
+}
