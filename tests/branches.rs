@@ -581,3 +581,31 @@ fn a_loader_called_four_times_at_once_is_clean() {
     });
     assert_eq!(calls, 5);
 }
+
+/// One flow taking two locks in both orders (no branches): its edges are
+/// certain — each `lock()` future lives where the one before it did — so
+/// the inversion is reported before it waits, as between two tasks.
+#[test]
+fn one_flow_taking_two_locks_in_both_orders_is_reported_at_once() {
+    setup();
+    for runner in RUNNERS {
+        let report = expect_report(move || {
+            run(
+                runner,
+                Box::pin(async {
+                    let (a, b) = (Mutex::new(0), Mutex::new(0));
+                    {
+                        let _a = a.lock().await;
+                        let _b = b.lock().await;
+                    }
+                    let _b = b.lock().await;
+                    let _a = a.lock().await;
+                }),
+            )
+        });
+        assert!(
+            report.starts_with("potential deadlock: lock order inversion"),
+            "{runner:?}: {report}"
+        );
+    }
+}

@@ -464,6 +464,8 @@ pub mod model {
             access: Access::Exclusive,
             blocking: true,
             asynchronous: true,
+            at: 0,
+            span8: 0,
             site: std::panic::Location::caller(),
         };
         LOCAL.with(|slot| {

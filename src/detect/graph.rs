@@ -518,10 +518,11 @@ fn add_edges_locked(
         if held.id == to || (!fresh && local.known.contains(held.id, to)) {
             continue;
         }
-        // An async lock of this context's, once the context showed that
-        // concurrent branches share its stack, may be another branch's: it
-        // orders nothing.
-        let ambiguous = held.asynchronous;
+        // An async lock of this context's may be a concurrent branch's —
+        // unless this acquisition's future lives where that lock's did (the
+        // same flow). Once the context showed branches, such a lock orders
+        // nothing; before, its edge is drawn, ambiguous.
+        let ambiguous = held.asynchronous && !held.contains(local.acquiring_at());
         if ambiguous && local.held.shows_branches() {
             continue;
         }

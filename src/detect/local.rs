@@ -26,8 +26,47 @@ const NO_ENTRY: Held = Held {
     access: Access::Exclusive,
     blocking: false,
     asynchronous: false,
+    at: 0,
+    span8: 0,
     site: Location::caller(),
 };
+
+/// (tokio) Where a polled acquisition's future lives: its address and size
+/// in 8-byte words; [`Place::NONE`] for any other acquisition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Place {
+    pub(crate) at: usize,
+    pub(crate) span8: u8,
+}
+
+impl Place {
+    pub(crate) const NONE: Place = Place { at: 0, span8: 0 };
+
+    /// The place of a future of type `F` at `future`.
+    #[cfg(feature = "tokio")]
+    #[inline(always)]
+    pub(crate) fn of<F>(future: &F) -> Place {
+        Place {
+            at: future as *const F as usize,
+            span8: (std::mem::size_of::<F>() / 8).min(255) as u8,
+        }
+    }
+}
+
+/// (tokio) What an async acquisition that found its lock held by its own
+/// context became.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Deferred {
+    /// Nothing was deferred.
+    No,
+    /// A relock by the same flow (its future lives where the holder's did),
+    /// unless the guard went to a sibling: reported after a short grace.
+    SameFlow,
+    /// Possibly a concurrent branch waiting its turn: reported only if
+    /// stuck.
+    Branches,
+}
 
 /// One entry of the held stack.
 #[derive(Clone, Copy, Debug)]
@@ -43,6 +82,25 @@ pub(crate) struct Held {
     /// by design, where holding a sync lock is a bug.
     pub(crate) asynchronous: bool,
     pub(crate) site: &'static Location<'static>,
+    /// (tokio) Where the `lock()` future that acquired it lived (0: not a
+    /// polled acquisition), and its size in 8-byte words (at most 255): see
+    /// [`Held::contains`].
+    pub(crate) at: usize,
+    pub(crate) span8: u8,
+}
+
+impl Held {
+    /// Whether the acquisition future at `at` lies inside the memory where
+    /// this entry's own `lock()` future lived — so it belongs to the same
+    /// flow. A future's memory belongs to the flow that awaits it (the
+    /// `async fn`'s state, where consecutive `.await`s reuse one slot and a
+    /// helper awaited there nests inside it); a concurrent sibling's state
+    /// is elsewhere for as long as this flow lives. Unknown addresses (0)
+    /// contain nothing.
+    #[inline]
+    pub(crate) fn contains(&self, at: usize) -> bool {
+        self.at != 0 && at != 0 && at >= self.at && at - self.at < self.span8 as usize * 8
+    }
 }
 
 /// The current thread's detector state.
@@ -81,10 +139,10 @@ pub(crate) struct Local {
     /// future, not `blocking_lock`): a relock of an async lock the context
     /// holds is deferred instead of reported (see `Meta::relock`).
     #[cfg(feature = "tokio")]
-    pub(crate) may_defer: bool,
-    /// (tokio) Set when such a relock was deferred.
+    pub(crate) acquiring: Place,
+    /// (tokio) What became of such a relock.
     #[cfg(feature = "tokio")]
-    pub(crate) deferred: bool,
+    pub(crate) deferred: Deferred,
 }
 
 /// `Local` plus a re-entrancy flag: the detector may be re-entered on the
@@ -458,6 +516,16 @@ pub(crate) fn busy() -> bool {
 }
 
 impl Local {
+    /// (tokio) Where the polled acquisition being checked lives (0: not a
+    /// polled one, or no tokio feature).
+    #[inline(always)]
+    pub(crate) fn acquiring_at(&self) -> usize {
+        #[cfg(feature = "tokio")]
+        return self.acquiring.at;
+        #[cfg(not(feature = "tokio"))]
+        0
+    }
+
     const fn new() -> Self {
         Local {
             held: Stack::new(),
@@ -474,9 +542,9 @@ impl Local {
             sync_holders: Vec::new(),
             inbox: None,
             #[cfg(feature = "tokio")]
-            may_defer: false,
+            acquiring: Place::NONE,
             #[cfg(feature = "tokio")]
-            deferred: false,
+            deferred: Deferred::No,
         }
     }
 
@@ -856,6 +924,8 @@ mod tests {
                 access: Access::Exclusive,
                 blocking: true,
                 asynchronous: false,
+                at: 0,
+                span8: 0,
                 site,
             });
         }
@@ -882,6 +952,8 @@ mod tests {
             access: Access::Exclusive,
             blocking: true,
             asynchronous: false,
+            at: 0,
+            span8: 0,
             site,
         };
         let ids = |s: &Stack| s.released().map(|h| h.id).collect::<Vec<_>>();

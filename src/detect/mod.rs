@@ -204,9 +204,10 @@ mod on {
         /// visit to the thread's state; whether the watchdog or the race
         /// detector needs to hear of the wait and the acquisition
         /// ([`Meta::begin_async_wait`], [`Meta::acquired_async`]); and
-        /// whether the acquisition found the lock already held by its own
-        /// context and, being `polled` (a `lock()` future, where concurrent
-        /// branches of one task can explain it), the verdict was deferred
+        /// and whether the acquisition found the lock already held by its
+        /// own context and, being a polled one (a `lock()` future at
+        /// `place`, where concurrent branches of one task can explain it;
+        /// `Place::NONE` for `blocking_lock`), the verdict was deferred
         /// (`tokio::stuck`). Inside a task, in an already known order and
         /// with neither hook running, the entry goes on the task's stack in
         /// place.
@@ -217,18 +218,18 @@ mod on {
             kind: LockKind,
             access: Access,
             site: &'static Location<'static>,
-            polled: bool,
-        ) -> (u64, bool, bool) {
+            place: local::Place,
+        ) -> (u64, bool, local::Deferred) {
             let state = policy::state();
             if policy::is_active(state) && !policy::has_hooks(state) {
                 let id = self.ident.id();
                 if id != 0
-                    && let Some(task) = local::push_async(self.async_entry(id, access, site))
+                    && let Some(task) = local::push_async(self.async_entry(id, access, site, place))
                 {
-                    return (task, false, false);
+                    return (task, false, local::Deferred::No);
                 }
             }
-            self.acquire_async_slow(kind, access, site, polled)
+            self.acquire_async_slow(kind, access, site, place)
         }
 
         /// [`Meta::acquire_async`] off the hot path.
@@ -239,20 +240,20 @@ mod on {
             kind: LockKind,
             access: Access,
             site: &'static Location<'static>,
-            polled: bool,
-        ) -> (u64, bool, bool) {
+            place: local::Place,
+        ) -> (u64, bool, local::Deferred) {
             let state = policy::state();
             if !policy::is_active(state) {
-                return (super::context::current(), false, false);
+                return (super::context::current(), false, local::Deferred::No);
             }
             let mut owner = 0;
-            let mut deferred = false;
+            let mut deferred = local::Deferred::No;
             let found = local::with(|local| {
                 owner = current_in(local);
-                local.may_defer = polled;
+                local.acquiring = place;
                 let found = self.check_in(local, kind, access, site);
-                local.may_defer = false;
-                deferred = std::mem::take(&mut local.deferred);
+                local.acquiring = local::Place::NONE;
+                deferred = std::mem::replace(&mut local.deferred, local::Deferred::No);
                 found
             });
             if let Some(Some(report)) = found {
@@ -340,6 +341,7 @@ mod on {
             id: super::local::LockId,
             access: Access,
             site: &'static Location<'static>,
+            place: local::Place,
         ) -> Held {
             Held {
                 id,
@@ -347,6 +349,8 @@ mod on {
                 access,
                 blocking: true,
                 asynchronous: true,
+                at: place.at,
+                span8: place.span8,
                 site,
             }
         }
@@ -535,7 +539,7 @@ mod on {
                 return now;
             }
             super::context::post_release(owner, id);
-            let held = self.async_entry(id, access, site);
+            let held = self.async_entry(id, access, site, local::Place::NONE);
             let state = policy::state();
             local::with(|local| {
                 local.held.push(held);
@@ -626,12 +630,15 @@ mod on {
                 local::Scan::Slow => return self.slow_acquire(local, kind, access, site),
                 local::Scan::Push => {}
             }
+            let place = acquiring(local);
             let held = Held {
                 id,
                 slot: self.ident.slot(),
                 access,
                 blocking: true,
                 asynchronous: kind.is_async(),
+                at: place.at,
+                span8: place.span8,
                 site,
             };
             local.held.push(held);
@@ -657,12 +664,15 @@ mod on {
                 graph::add_edges(local, self.target(kind), access, site, false)
             };
             if found.is_none() {
+                let place = acquiring(local);
                 let held = Held {
                     id,
                     slot,
                     access,
                     blocking: true,
                     asynchronous: kind.is_async(),
+                    at: place.at,
+                    span8: place.span8,
                     site,
                 };
                 local.held.push(held);
@@ -680,12 +690,15 @@ mod on {
             access: Access,
             site: &'static Location<'static>,
         ) -> Option<Box<Report>> {
+            let place = acquiring(local);
             let pushed = Held {
                 id: previous.id,
                 slot: previous.slot,
                 access,
                 blocking: true,
                 asynchronous: previous.asynchronous,
+                at: place.at,
+                span8: place.span8,
                 site,
             };
             let kind = match relock(previous.access, access) {
@@ -698,18 +711,24 @@ mod on {
                 Relock::Deadlock => ReportKind::SelfDeadlock,
             };
             #[cfg(feature = "tokio")]
-            if local.may_defer && previous.asynchronous {
+            if place.at != 0 && previous.asynchronous {
                 // A `lock()` future of this context finds the lock held by
                 // this context: a sequential relock (a certain hang), or a
                 // concurrent branch of the same task holding it (correct:
-                // this branch waits its turn). Nothing seen so far tells
-                // them apart, so the verdict waits for evidence: it is
-                // reported only if the acquisition is still waiting, and
-                // the lock unreleased, after the stuck time. Meanwhile the
-                // context's async entries order nothing.
+                // this branch waits its turn). The verdict waits for
+                // evidence: it is reported only if the acquisition is still
+                // waiting, with the lock unreleased, after the stuck time —
+                // a short one when this future lives where the holder's did
+                // (the same flow: only a guard handed to a sibling could
+                // still be released). Otherwise the context has shown
+                // branches, and its async locks order nothing meanwhile.
                 local.held.push(pushed);
-                local.held.branches = true;
-                local.deferred = true;
+                local.deferred = if previous.contains(place.at) {
+                    local::Deferred::SameFlow
+                } else {
+                    local.held.branches = true;
+                    local::Deferred::Branches
+                };
                 return None;
             }
             let report = graph::relock_report(local, previous, access, kind, site);
@@ -740,6 +759,8 @@ mod on {
                     access,
                     blocking: true,
                     asynchronous: kind.is_async(),
+                    at: 0,
+                    span8: 0,
                     site,
                 })
             });
@@ -789,6 +810,8 @@ mod on {
                     access,
                     blocking: false,
                     asynchronous: kind.is_async(),
+                    at: 0,
+                    span8: 0,
                     site,
                 });
                 if policy::has_hooks(state) {
@@ -995,6 +1018,19 @@ mod on {
         }
     }
 
+    /// (tokio) Where the acquisition being checked lives, if it is a polled
+    /// one (see `Local::acquiring`).
+    #[inline(always)]
+    fn acquiring(local: &Local) -> local::Place {
+        #[cfg(feature = "tokio")]
+        return local.acquiring;
+        #[cfg(not(feature = "tokio"))]
+        {
+            let _ = local;
+            local::Place::NONE
+        }
+    }
+
     /// (tokio) The context of the operation running on `local`: its task,
     /// else the thread (ready to receive releases posted from elsewhere).
     #[cfg(feature = "tokio")]
@@ -1091,9 +1127,9 @@ mod off {
             _kind: LockKind,
             _access: Access,
             _site: &'static std::panic::Location<'static>,
-            _polled: bool,
-        ) -> (u64, bool, bool) {
-            (0, false, false)
+            _place: super::local::Place,
+        ) -> (u64, bool, super::local::Deferred) {
+            (0, false, super::local::Deferred::No)
         }
         #[cfg(feature = "tokio")]
         #[inline(always)]

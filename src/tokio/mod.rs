@@ -20,13 +20,18 @@
 //!   relocking a tokio::sync::Mutex already held by this task` — only if it
 //!   is *stuck*: still waiting, with the lock never released, after
 //!   [`stuck_after`] (3 s; `LOCKGRAPH_STUCK=<seconds>`,
-//!   [`set_stuck_after`]). A sequential relock (`let a = m.lock().await; let
-//!   b = m.lock().await;`) and two branches taking two locks in opposite
-//!   orders are such hangs;
-//! - a cycle made only of one context's own edges, one of them from an
-//!   async lock that context held (which may have been a sibling's), is not
-//!   reported as an inversion: if this run hangs on it, the stuck check
-//!   reports it; if it does not, one task's branches cannot hang on it;
+//!   [`set_stuck_after`]), or after a thirtieth of that when the waiting
+//!   future lies inside the memory where the holder's `lock()` future lived
+//!   (the same flow: consecutive `.await`s of an `async fn` reuse one slot).
+//!   A sequential relock (`let a = m.lock().await; let b =
+//!   m.lock().await;`) is reported so after 100 ms; two branches taking two
+//!   locks in opposite orders after the stuck time, as an inversion;
+//! - an edge from an async lock the context holds is certain when the new
+//!   acquisition's future lies inside that lock's (the same flow), else
+//!   ambiguous (it may have been a sibling's); a cycle made only of one
+//!   context's own edges, one of them ambiguous, is not reported as an
+//!   inversion: if this run hangs on it, the stuck check reports it; if it
+//!   does not, one task's branches cannot hang on it;
 //! - once a context showed branches (the first case above), its async locks
 //!   order nothing until it holds nothing, and such edges never enter the
 //!   class graph.

@@ -75,6 +75,14 @@ pub fn set_stuck_after(stuck: Duration) {
     STUCK_MICROS.store(micros(stuck), Ordering::Relaxed);
 }
 
+/// The stuck time of a relock whose waiting future lives where the
+/// holder's did — the same flow, so a certain hang unless the guard was
+/// handed to a sibling that drops it soon: a thirtieth of [`stuck_after`]
+/// (100 ms by default), at least 10 ms.
+pub(crate) fn same_flow_after() -> Duration {
+    (stuck_after() / 30).max(Duration::from_millis(10))
+}
+
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1000)
 }
@@ -100,6 +108,8 @@ pub(crate) struct Suspect {
     site: &'static Location<'static>,
     /// When it started waiting.
     since: Instant,
+    /// How long it may wait with the lock unreleased.
+    stuck: Duration,
     /// The deadline passed and the waiter should look (set by the detector
     /// thread, taken by the waiter's poll).
     due: AtomicBool,
@@ -120,9 +130,8 @@ impl Suspect {
     /// `releases`, handed to the detector thread.
     pub(crate) fn new(
         releases: u32,
-        context: u64,
-        lock: u64,
-        site: &'static Location<'static>,
+        (context, lock, site): (u64, u64, &'static Location<'static>),
+        stuck: Duration,
     ) -> Arc<Suspect> {
         let suspect = Arc::new(Suspect {
             context,
@@ -131,8 +140,9 @@ impl Suspect {
             since: Instant::now(),
             due: AtomicBool::new(false),
             reported: AtomicBool::new(false),
+            stuck,
             state: sync::Mutex::new(State {
-                deadline: Instant::now() + stuck_after(),
+                deadline: Instant::now() + stuck,
                 releases,
                 waker: None,
             }),
@@ -165,7 +175,7 @@ impl Suspect {
             // Released meanwhile (the lock went to someone queued earlier):
             // the holder is not stuck; time again from now.
             state.releases = releases;
-            state.deadline = Instant::now() + stuck_after();
+            state.deadline = Instant::now() + self.stuck;
             drop(state);
             wake_timer();
             return false;

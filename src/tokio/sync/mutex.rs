@@ -40,20 +40,22 @@ pub(super) struct Pending<'a> {
 }
 
 type WaitGuard = crate::watchdog::WaitGuard;
+use crate::detect::local::{Deferred, Place};
 use crate::tokio::stuck::Suspect;
 
 impl<'a> Pending<'a> {
-    /// `polled`: a `lock()` future's first poll (not `blocking_lock`),
-    /// whose relock of a lock its context holds waits for a verdict.
+    /// `place`: where the `lock()` future lives, at its first poll
+    /// (`Place::NONE` for `blocking_lock`): a relock of a lock its context
+    /// holds waits for a verdict.
     #[inline(always)]
     pub(super) fn start(
         meta: &'a Meta,
         kind: LockKind,
         access: Access,
         site: &'static Location<'static>,
-        polled: bool,
+        place: Place,
     ) -> Pending<'a> {
-        let (owner, hooks, deferred) = meta.acquire_async(kind, access, site, polled);
+        let (owner, hooks, deferred) = meta.acquire_async(kind, access, site, place);
         Pending {
             meta,
             owner,
@@ -64,17 +66,30 @@ impl<'a> Pending<'a> {
             } else {
                 None
             },
-            suspect: if deferred {
-                Some(Suspect::new(
-                    meta.watch_releases(),
-                    owner,
-                    meta.lock_id(),
-                    site,
-                ))
-            } else {
-                None
+            suspect: match deferred {
+                Deferred::No => None,
+                Deferred::SameFlow => Some(Pending::suspect(
+                    meta,
+                    (owner, site),
+                    crate::tokio::stuck::same_flow_after(),
+                )),
+                Deferred::Branches => Some(Pending::suspect(
+                    meta,
+                    (owner, site),
+                    crate::tokio::stuck_after(),
+                )),
             },
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn suspect(
+        meta: &Meta,
+        (owner, site): (u64, &'static Location<'static>),
+        stuck: std::time::Duration,
+    ) -> Arc<Suspect> {
+        Suspect::new(meta.watch_releases(), (owner, meta.lock_id(), site), stuck)
     }
 
     /// [`Pending::start`] of a blocking acquisition (`blocking_lock`,
@@ -86,7 +101,7 @@ impl<'a> Pending<'a> {
         access: Access,
         site: &'static Location<'static>,
     ) -> Pending<'a> {
-        Pending::start(meta, kind, access, site, false)
+        Pending::start(meta, kind, access, site, Place::NONE)
     }
 
     /// The lock was busy at this poll: a deferred relock may be stuck now.
@@ -207,6 +222,8 @@ where
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<O> {
+        // Pinned: its address stays until it is dropped.
+        let place = Place::of(&*self);
         let mut this = self.project();
         // Before anything else: a completed acquisition leaves no entry.
         assert!(
@@ -219,7 +236,7 @@ where
                 *this.kind,
                 *this.access,
                 this.site,
-                true,
+                place,
             ));
         }
         let busy = |pending: &Option<Pending<'_>>, cx: &Context<'_>| {
