@@ -110,6 +110,16 @@ fn toml_string(path: &Path) -> String {
     toml::Value::String(path.display().to_string()).to_string()
 }
 
+/// The ids of the packages in the resolved graph (not just the lockfile).
+fn resolved_ids(meta: &Value) -> Vec<&str> {
+    meta["resolve"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|node| node["id"].as_str())
+        .collect()
+}
+
 /// Finds each named crate in the dependency graph and makes its
 /// instrumented copy under `target`.
 pub(crate) fn prepare(
@@ -125,12 +135,7 @@ pub(crate) fn prepare(
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    let resolved: Vec<&str> = meta["resolve"]["nodes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|node| node["id"].as_str())
-        .collect();
+    let resolved = resolved_ids(&meta);
     let mut done = Vec::new();
     for name in names {
         let (name, wanted_version) = match name.split_once('@') {
@@ -237,12 +242,7 @@ pub(crate) fn config_args(crates: &[Instrumented]) -> Vec<String> {
 /// version does not match, saying only "patch was not used").
 pub(crate) fn check_used(root: &Path, crates: &[Instrumented]) -> Result<(), Error> {
     let meta = metadata(root, &config_args(crates))?;
-    let resolved: Vec<&str> = meta["resolve"]["nodes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|node| node["id"].as_str())
-        .collect();
+    let resolved = resolved_ids(&meta);
     for c in crates {
         let dir = c.dir.canonicalize().unwrap_or_else(|_| c.dir.clone());
         let used = meta["packages"].as_array().into_iter().flatten().any(|p| {
