@@ -10,49 +10,139 @@ mod check;
 mod draw;
 mod instrument;
 mod records;
+mod sarif;
 mod suppress;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use clap::error::ErrorKind;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
 use records::Error;
 use suppress::Suppressions;
 
-const USAGE: &str = "\
-cargo lockgraph: the lock order of the whole test suite, recorded by lockgraph in every test process
+/// What `test` and `check` print the findings as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// lockgraph's report text.
+    Text,
+    /// The documented JSON schema (cargo-lockgraph/README.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other CI dashboards.
+    Sarif,
+}
 
-usage:
-    cargo lockgraph [options] test [--instrument CRATE[,CRATE...]] [cargo test arguments]
-        run `cargo test` with recording into a fresh directory under target/lockgraph/,
-        then check it; --instrument swaps the std locks of the named dependencies
-        (from crates.io) for lockgraph's, in a copy under target/lockgraph/instrument/,
-        for this run only (Cargo.toml and Cargo.lock are left as they were)
-    cargo lockgraph [options] check <dir>
-        merge the records in <dir> and report every cycle of lock classes
-    cargo lockgraph [options] graph <dir> -o <file.dot|file.svg|file.html>
-        draw the suite's lock hierarchy (cycle edges in red)
-
-options:
-    --format text|json   how `test` and `check` report (default text; json: see README.md)
-    --github             also print GitHub Actions ::error annotations at each edge's site
-    --allow <file>       accepted cycles (default: lockgraph.toml in the workspace root, if any)
-    -h, --help           this text
-    -V, --version        the version
-
-exit status: 0 clean; 1 a cycle found (or a test failed); 2 bad input or usage";
-
-/// What the command line asked for.
+/// The options every command takes, before or after the command's name.
+#[derive(Args, Debug)]
 struct Options {
-    json: bool,
+    /// How `test` and `check` report: text, json or sarif
+    #[arg(long, value_enum, global = true, value_name = "FORMAT")]
+    format: Option<Format>,
+    /// Also print GitHub Actions ::error annotations at each edge's site
+    #[arg(long, global = true)]
     github: bool,
+    /// Accepted cycles (default: lockgraph.toml in the workspace root, if any)
+    #[arg(long, global = true, value_name = "FILE")]
     allow: Option<PathBuf>,
 }
 
+impl Options {
+    fn format(&self) -> Format {
+        self.format.unwrap_or(Format::Text)
+    }
+}
+
+/// cargo lockgraph: the lock order of the whole test suite, recorded by
+/// lockgraph in every test process.
+///
+/// Exit status: 0 clean; 1 a cycle found (or a test failed); 2 bad input
+/// or usage.
+#[derive(Parser, Debug)]
+#[command(
+    name = "cargo-lockgraph",
+    bin_name = "cargo lockgraph",
+    version,
+    propagate_version = true,
+    after_help = "Examples:\n  cargo lockgraph test --workspace\n  cargo lockgraph test --format sarif -o lockgraph.sarif\n  cargo lockgraph check target/lockgraph/run-1 target/lockgraph/run-2\n  cargo lockgraph graph target/lockgraph/run-1 -o locks.html"
+)]
+struct Cli {
+    #[command(flatten)]
+    options: Options,
+    #[command(subcommand)]
+    command: Verb,
+}
+
+/// `test`'s and `nextest`'s own options; everything else goes to the test
+/// runner (options first, then cargo's; after `--`, the test binaries').
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Swap the std locks of these crates.io dependencies for lockgraph's,
+    /// in a copy under target/lockgraph/instrument/, for this run only
+    #[arg(long, value_name = "CRATE[,CRATE...]")]
+    instrument: Vec<String>,
+    /// The lock_api shim that reaches parking_lot and dashmap locks (not in
+    /// this version yet)
+    #[arg(long)]
+    deps: bool,
+    /// Write the findings (in --format) to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Arguments for the test runner
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    runner: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Verb {
+    /// Run `cargo test` with recording into a fresh directory under
+    /// target/lockgraph/, then check it
+    #[command(
+        after_help = "Examples:\n  cargo lockgraph test --workspace\n  cargo lockgraph test --format sarif -o lockgraph.sarif --workspace\n  cargo lockgraph test --instrument crossbeam-utils -- --nocapture"
+    )]
+    Test(RunArgs),
+    /// Run `cargo nextest run` (each test its own process) with recording,
+    /// then check it
+    #[command(
+        after_help = "Examples:\n  cargo lockgraph nextest --workspace\n  cargo lockgraph nextest --format sarif -o lockgraph.sarif --partition count:1/4"
+    )]
+    Nextest(RunArgs),
+    /// Merge the records in DIRs (and record FILEs) as one suite and report
+    /// every cycle of lock classes
+    #[command(
+        after_help = "Examples:\n  cargo lockgraph check target/lockgraph/run-1\n  cargo lockgraph check shard-1/ shard-2/ --format sarif -o lockgraph.sarif"
+    )]
+    Check {
+        /// Record directories or files (several are merged)
+        #[arg(required = true, value_name = "RECORDS")]
+        records: Vec<PathBuf>,
+        /// Write the findings (in --format) to FILE instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Draw the suite's lock hierarchy (cycle edges in red)
+    #[command(
+        after_help = "Examples:\n  cargo lockgraph graph target/lockgraph/run-1 -o locks.html\n  cargo lockgraph graph shard-1/ shard-2/ -o locks.dot"
+    )]
+    Graph {
+        /// Record directories or files (several are merged)
+        #[arg(required = true, value_name = "RECORDS")]
+        records: Vec<PathBuf>,
+        /// The picture: .dot, .svg or .html
+        #[arg(short, long, required = true, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().collect();
     // `cargo lockgraph ...` runs `cargo-lockgraph lockgraph ...`.
-    if args.first().map(String::as_str) == Some("lockgraph") {
-        args.remove(0);
+    if args.get(1).map(String::as_str) == Some("lockgraph") {
+        args.remove(1);
     }
     match run(args) {
         Ok(code) => ExitCode::from(code),
@@ -67,56 +157,61 @@ fn usage_error(message: &str) -> Error {
     Error(format!("{message} (see cargo lockgraph --help)"))
 }
 
-fn run(args: Vec<String>) -> Result<u8, Error> {
-    let mut options = Options {
-        json: false,
-        github: false,
-        allow: None,
+/// clap's error as one line (its first), naming the bad argument.
+fn clap_error(error: &clap::Error) -> Error {
+    let rendered = error.render().to_string();
+    // The first paragraph: the message, and what it lists (the missing
+    // arguments, say), on one line.
+    let paragraph: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let joined = paragraph.join(" ");
+    let first = if joined.is_empty() {
+        "bad arguments"
+    } else {
+        joined.as_str()
     };
-    let mut rest = args.into_iter();
-    let verb = loop {
-        let Some(arg) = rest.next() else {
-            return Err(usage_error("no command: expected test, check or graph"));
-        };
-        match arg.as_str() {
-            "-h" | "--help" => {
-                println!("{USAGE}");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        || error.kind() == ErrorKind::MissingSubcommand
+    {
+        return usage_error("no command: expected test, nextest, check or graph");
+    }
+    usage_error(first)
+}
+
+fn run(mut args: Vec<String>) -> Result<u8, Error> {
+    // What follows a `--` is the test binaries': kept apart from clap, so
+    // that `test -- --nocapture` reaches them as `cargo test -- --nocapture`.
+    let binaries: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--")
+        .map(|at| args.split_off(at).into_iter().skip(1).collect());
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => match error.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                print!("{}", error.render());
                 return Ok(0);
             }
-            "-V" | "--version" => {
-                println!("cargo-lockgraph {}", env!("CARGO_PKG_VERSION"));
-                return Ok(0);
-            }
-            "--github" => options.github = true,
-            "--format" => match rest.next().as_deref() {
-                Some("json") => options.json = true,
-                Some("text") => options.json = false,
-                other => {
-                    return Err(usage_error(&format!(
-                        "--format takes text or json, not {}",
-                        other.unwrap_or("nothing")
-                    )));
-                }
-            },
-            "--allow" => match rest.next() {
-                Some(path) => options.allow = Some(PathBuf::from(path)),
-                None => return Err(usage_error("--allow takes a file")),
-            },
-            "test" | "check" | "graph" => break arg,
-            other => return Err(usage_error(&format!("unknown argument {other:?}"))),
-        }
+            _ => return Err(clap_error(&error)),
+        },
     };
-    let rest: Vec<String> = rest.collect();
+    let options = cli.options;
     let root = workspace_root();
-    match verb.as_str() {
-        "test" => test(&options, &root, rest),
-        "check" => {
-            let [dir] = &rest[..] else {
-                return Err(usage_error("check takes one directory"));
-            };
-            check(&options, &root, Path::new(dir))
+    match cli.command {
+        Verb::Test(run) => test(&options, &root, Runner::Cargo, run, binaries),
+        Verb::Nextest(run) => test(&options, &root, Runner::Nextest, run, binaries),
+        Verb::Check { records, output } => {
+            if binaries.is_some() {
+                return Err(usage_error("check takes no `--`"));
+            }
+            check(&options, &root, &records, output.as_deref())
         }
-        _ => graph(&options, &root, rest),
+        Verb::Graph { records, output } => graph(&options, &root, &records, &output),
     }
 }
 
@@ -153,47 +248,59 @@ fn suppressions(options: &Options, root: &Path) -> Result<(Suppressions, Option<
     Ok((Suppressions::load(&path)?, Some(path)))
 }
 
-/// `test`'s own options, taken out of the arguments before a `--`; the
-/// rest goes to `cargo test`.
-struct TestArgs {
-    instrument: Vec<String>,
-    cargo: Vec<String>,
+/// The test runner of `test` and `nextest`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Runner {
+    Cargo,
+    Nextest,
 }
 
-fn test_args(args: Vec<String>) -> Result<TestArgs, Error> {
-    let mut instrument = Vec::new();
-    let mut cargo = Vec::new();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        if arg == "--" {
-            cargo.push(arg);
-            cargo.extend(args.by_ref());
-            break;
-        }
-        if arg == "--instrument" {
-            let Some(value) = args.next() else {
-                return Err(usage_error("--instrument takes crate names"));
-            };
-            instrument.extend(instrument::parse_names(&value)?);
-        } else if let Some(value) = arg.strip_prefix("--instrument=") {
-            instrument.extend(instrument::parse_names(value)?);
-        } else if arg == "--deps" {
-            return Err(usage_error(
-                "--deps (the lock_api shim that reaches parking_lot and dashmap locks) is not \
-                 in this version yet; --instrument CRATE swaps a dependency's std locks",
-            ));
-        } else {
-            cargo.push(arg);
+impl Runner {
+    /// The cargo subcommand's words.
+    fn words(self) -> &'static [&'static str] {
+        match self {
+            Runner::Cargo => &["test"],
+            Runner::Nextest => &["nextest", "run"],
         }
     }
-    Ok(TestArgs { instrument, cargo })
 }
 
-fn test(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error> {
-    let TestArgs {
-        instrument: names,
-        cargo: args,
-    } = test_args(args)?;
+fn test(
+    options: &Options,
+    root: &Path,
+    runner: Runner,
+    run: RunArgs,
+    binaries: Option<Vec<String>>,
+) -> Result<u8, Error> {
+    if run.deps {
+        return Err(usage_error(
+            "--deps (the lock_api shim that reaches parking_lot and dashmap locks) is not in this \
+             version yet; --instrument CRATE swaps a dependency's std locks",
+        ));
+    }
+    let mut names = Vec::new();
+    for value in &run.instrument {
+        names.extend(instrument::parse_names(value)?);
+    }
+    let mut args = run.runner;
+    if let Some(binaries) = binaries {
+        args.push("--".into());
+        args.extend(binaries);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    if runner == Runner::Nextest {
+        let found = Command::new(&cargo)
+            .args(["nextest", "--version"])
+            .output()
+            .is_ok_and(|out| out.status.success());
+        if !found {
+            return Err(Error(
+                "cargo-nextest is not installed (cargo install cargo-nextest), so `cargo lockgraph \
+                 nextest` cannot run; `cargo lockgraph test` runs cargo test"
+                    .into(),
+            ));
+        }
+    }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
@@ -221,7 +328,7 @@ fn test(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error> 
     }
     if !crates.is_empty() {
         instrument::check_used(root, &crates)?;
-        crates = build_instrumented(root, &args, crates)?;
+        crates = build_instrumented(root, runner, &args, crates)?;
     }
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -231,24 +338,24 @@ fn test(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error> 
         .join(format!("run-{stamp}-{}", std::process::id()));
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error(format!("{}: cannot create: {e}", dir.display())))?;
+    let command = format!("cargo {}", runner.words().join(" "));
     eprintln!(
-        "cargo lockgraph: running `cargo test{}{}` with LOCKGRAPH_RECORD={}",
+        "cargo lockgraph: running `{command}{}{}` with LOCKGRAPH_RECORD={}",
         if args.is_empty() { "" } else { " " },
         args.join(" "),
         dir.display()
     );
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .args(instrument::config_args(&crates))
-        .arg("test")
+        .args(runner.words())
         .args(&args)
         .env("LOCKGRAPH_RECORD", &dir)
         .status()
-        .map_err(|e| Error(format!("cannot run cargo test: {e}")))?;
+        .map_err(|e| Error(format!("cannot run {command}: {e}")))?;
     let tests_failed = !status.success();
-    let verdict = check(options, root, &dir)?;
+    let verdict = check(options, root, &[dir], run.output.as_deref())?;
     if tests_failed {
-        eprintln!("cargo lockgraph: cargo test failed ({status})");
+        eprintln!("cargo lockgraph: {command} failed ({status})");
         return Ok(1);
     }
     Ok(verdict)
@@ -259,6 +366,7 @@ fn test(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error> 
 /// and left out, and the build tried again without it.
 fn build_instrumented(
     root: &Path,
+    runner: Runner,
     args: &[String],
     mut crates: Vec<instrument::Instrumented>,
 ) -> Result<Vec<instrument::Instrumented>, Error> {
@@ -266,10 +374,15 @@ fn build_instrumented(
     // The arguments before a `--` are cargo's; the test binaries' own
     // arguments do not apply to a build.
     let build_args: Vec<&String> = args.iter().take_while(|a| *a != "--").collect();
+    // Builds the tests without running them.
+    let build: &[&str] = match runner {
+        Runner::Cargo => &["test", "--no-run"],
+        Runner::Nextest => &["nextest", "list"],
+    };
     while !crates.is_empty() {
         let out = Command::new(&cargo)
             .args(instrument::config_args(&crates))
-            .args(["test", "--no-run"])
+            .args(build)
             .args(&build_args)
             .current_dir(root)
             .output()
@@ -306,9 +419,14 @@ fn build_instrumented(
     Ok(crates)
 }
 
-fn check(options: &Options, root: &Path, dir: &Path) -> Result<u8, Error> {
+fn check(
+    options: &Options,
+    root: &Path,
+    records: &[PathBuf],
+    output: Option<&Path>,
+) -> Result<u8, Error> {
     let (suppressions, allow_path) = suppressions(options, root)?;
-    let merged = records::merge_dir(dir)?;
+    let merged = records::merge_paths(records)?;
     for warning in &merged.warnings {
         eprintln!("cargo lockgraph: warning: {warning}");
     }
@@ -325,41 +443,54 @@ fn check(options: &Options, root: &Path, dir: &Path) -> Result<u8, Error> {
             entry.reason
         );
     }
-    if options.json {
-        let json = check::json(&merged, &findings, &suppressions);
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).expect("the JSON output serialises")
-        );
-    } else {
-        for cycle in findings.cycles.iter().filter(|c| c.suppressed.is_none()) {
-            println!("{}", check::cycle_text(&merged, cycle));
+    let mut out = String::new();
+    match options.format() {
+        Format::Json => {
+            let json = check::json(&merged, &findings, &suppressions);
+            out.push_str(&serde_json::to_string_pretty(&json).expect("the JSON output serialises"));
+            out.push('\n');
         }
-        // Accepted cycles: one line per lockgraph.toml entry, with the first
-        // cycle it accepted.
-        for (i, entry) in suppressions.entries.iter().enumerate() {
-            let accepted: Vec<&check::Cycle> = findings
-                .cycles
-                .iter()
-                .filter(|c| c.suppressed.as_ref().is_some_and(|(j, _)| *j == i))
-                .collect();
-            let Some(first) = accepted.first() else {
-                continue;
-            };
-            let chain: Vec<String> = first
-                .classes
-                .iter()
-                .map(|&c| merged.classes[c].label())
-                .collect();
-            println!(
-                "accepted ({}): {} cycle{}, e.g. {} -> {}",
-                entry.reason,
-                accepted.len(),
-                if accepted.len() == 1 { "" } else { "s" },
-                chain.join(" -> "),
-                chain[0]
-            );
+        Format::Sarif => {
+            let log = sarif::log(&merged, &findings, root);
+            out.push_str(&serde_json::to_string_pretty(&log).expect("the SARIF log serialises"));
+            out.push('\n');
         }
+        Format::Text => {
+            for cycle in findings.cycles.iter().filter(|c| c.suppressed.is_none()) {
+                out.push_str(&check::cycle_text(&merged, cycle));
+                out.push('\n');
+            }
+            // Accepted cycles: one line per lockgraph.toml entry, with the
+            // first cycle it accepted.
+            for (i, entry) in suppressions.entries.iter().enumerate() {
+                let accepted: Vec<&check::Cycle> = findings
+                    .cycles
+                    .iter()
+                    .filter(|c| c.suppressed.as_ref().is_some_and(|(j, _)| *j == i))
+                    .collect();
+                let Some(first) = accepted.first() else {
+                    continue;
+                };
+                let chain: Vec<String> = first
+                    .classes
+                    .iter()
+                    .map(|&c| merged.classes[c].label())
+                    .collect();
+                out.push_str(&format!(
+                    "accepted ({}): {} cycle{}, e.g. {} -> {}\n",
+                    entry.reason,
+                    accepted.len(),
+                    if accepted.len() == 1 { "" } else { "s" },
+                    chain.join(" -> "),
+                    chain[0]
+                ));
+            }
+        }
+    }
+    match output {
+        Some(path) => std::fs::write(path, &out)
+            .map_err(|e| Error(format!("{}: cannot write: {e}", path.display())))?,
+        None => print!("{out}"),
     }
     if options.github {
         for cycle in findings.cycles.iter().filter(|c| c.suppressed.is_none()) {
@@ -384,27 +515,15 @@ fn check(options: &Options, root: &Path, dir: &Path) -> Result<u8, Error> {
     Ok(if failing > 0 { 1 } else { 0 })
 }
 
-fn graph(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error> {
-    let mut dir = None;
-    let mut output = None;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-o" | "--output" => output = args.next().map(PathBuf::from),
-            _ if dir.is_none() => dir = Some(PathBuf::from(arg)),
-            other => return Err(usage_error(&format!("unexpected argument {other:?}"))),
-        }
-    }
-    let (Some(dir), Some(output)) = (dir, output) else {
-        return Err(usage_error("graph takes a directory and -o <file>"));
-    };
+fn graph(options: &Options, root: &Path, records: &[PathBuf], output: &Path) -> Result<u8, Error> {
     let (suppressions, _) = suppressions(options, root)?;
-    let merged = records::merge_dir(&dir)?;
+    let merged = records::merge_paths(records)?;
     for warning in &merged.warnings {
         eprintln!("cargo lockgraph: warning: {warning}");
     }
     let findings = check::find_cycles(&merged, &suppressions);
-    let title = format!("lock hierarchy of {}", dir.display());
+    let names: Vec<String> = records.iter().map(|p| p.display().to_string()).collect();
+    let title = format!("lock hierarchy of {}", names.join(", "));
     let text = match output.extension().and_then(|e| e.to_str()) {
         Some("dot") => draw::dot(&merged, &findings),
         Some("svg") => draw::svg(&merged, &findings, &title),
@@ -416,7 +535,7 @@ fn graph(options: &Options, root: &Path, args: Vec<String>) -> Result<u8, Error>
             )));
         }
     };
-    std::fs::write(&output, text)
+    std::fs::write(output, text)
         .map_err(|e| Error(format!("{}: cannot write: {e}", output.display())))?;
     eprintln!(
         "cargo lockgraph: wrote {} ({} classes, {} edges, {} cycles)",

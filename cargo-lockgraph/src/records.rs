@@ -115,11 +115,25 @@ enum Key {
     Site(Site, String),
 }
 
-/// Reads and merges every `*.jsonl` record in `dir`.
-pub fn merge_dir(dir: &Path) -> Result<Merged, Error> {
-    let entries = fs::read_dir(dir).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error(format!("{}: no such directory", dir.display())),
-        _ => Error(format!("{}: cannot read the directory: {e}", dir.display())),
+/// The records a path names: a directory's `*.jsonl` files (sorted), or the
+/// file itself. A missing path or a directory without records is an error
+/// naming it.
+fn record_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
+    let metadata = fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error(format!(
+            "{}: no such directory or record file",
+            path.display()
+        )),
+        _ => Error(format!("{}: cannot read: {e}", path.display())),
+    })?;
+    if metadata.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = fs::read_dir(path).map_err(|e| {
+        Error(format!(
+            "{}: cannot read the directory: {e}",
+            path.display()
+        ))
     })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -131,21 +145,31 @@ pub fn merge_dir(dir: &Path) -> Result<Merged, Error> {
         return Err(Error(format!(
             "{}: no lockgraph records (*.jsonl) in this directory; run the tests with \
              LOCKGRAPH_RECORD={} set, in a build with detection on",
-            dir.display(),
-            dir.display()
+            path.display(),
+            path.display()
         )));
     }
+    Ok(paths)
+}
+
+/// Reads and merges the records of every path (directories of records, or
+/// record files) as one suite: the shards of a suite split across CI jobs.
+pub fn merge_paths(paths: &[PathBuf]) -> Result<Merged, Error> {
     let mut merged = Merged::default();
     let mut keys: BTreeMap<Key, usize> = BTreeMap::new();
-    for path in &paths {
-        merge_file(path, &mut merged, &mut keys)?;
-    }
-    if merged.files == 0 {
-        return Err(Error(format!(
-            "{}: every record is truncated or empty ({})",
-            dir.display(),
-            merged.warnings.join("; ")
-        )));
+    for path in paths {
+        let before = merged.files;
+        let files = record_files(path)?;
+        for file in &files {
+            merge_file(file, &mut merged, &mut keys)?;
+        }
+        if merged.files == before {
+            return Err(Error(format!(
+                "{}: every record is truncated or empty ({})",
+                path.display(),
+                merged.warnings.join("; ")
+            )));
+        }
     }
     Ok(merged)
 }

@@ -317,7 +317,7 @@ fn usage_errors_exit_2() {
     let (code, _, stderr) = run(bin().arg("frobnicate"));
     assert_eq!(code, 2);
     assert!(
-        one_error_line(&stderr).contains("unknown argument"),
+        one_error_line(&stderr).contains("unrecognized subcommand 'frobnicate'"),
         "{stderr}"
     );
     let (code, _, _) = run(bin().arg("check"));
@@ -325,7 +325,7 @@ fn usage_errors_exit_2() {
     let (code, stdout, _) = run(bin().args(["lockgraph", "--help"]));
     assert_eq!(code, 0);
     assert!(
-        stdout.contains("cargo lockgraph [options] test"),
+        stdout.contains("Usage: cargo lockgraph [OPTIONS] <COMMAND>"),
         "{stdout}"
     );
 }
@@ -543,7 +543,7 @@ fn instrument_reports_a_dependencys_std_locks_and_leaves_the_users_files_alone()
         ),
         (
             &["test", "--instrument"][..],
-            "--instrument takes crate names",
+            "a value is required for '--instrument",
         ),
         (
             &["test", "--instrument", ","][..],
@@ -561,4 +561,299 @@ fn instrument_reports_a_dependencys_std_locks_and_leaves_the_users_files_alone()
         );
         untouched(&format!("{args:?}"));
     }
+}
+
+/// `inverted_records` split in two shards: each clean alone.
+fn sharded_records(name: &str) -> (PathBuf, PathBuf) {
+    let all = inverted_records(name);
+    let (one, two) = (all.join("shard-1"), all.join("shard-2"));
+    fs::create_dir_all(&one).unwrap();
+    fs::create_dir_all(&two).unwrap();
+    fs::rename(all.join("a-pool.jsonl"), one.join("a-pool.jsonl")).unwrap();
+    fs::rename(all.join("b-conn.jsonl"), two.join("b-conn.jsonl")).unwrap();
+    (one, two)
+}
+
+#[test]
+fn options_go_before_or_after_the_command() {
+    let dir = inverted_records("after");
+    let (before_code, before, _) = check(&dir, &["--format", "json"]);
+    let (after_code, after, stderr) = run(bin()
+        .args(["lockgraph", "check"])
+        .arg(&dir)
+        .args(["--format", "json"])
+        .current_dir(std::env::temp_dir()));
+    assert_eq!((before_code, after_code), (1, 1), "{stderr}");
+    assert_eq!(before, after);
+    let (code, stdout, _) = run(bin()
+        .args(["lockgraph", "check", "--github"])
+        .arg(&dir)
+        .current_dir(std::env::temp_dir()));
+    assert_eq!(code, 1);
+    assert!(stdout.contains("::error file=src/"), "{stdout}");
+}
+
+#[test]
+fn every_command_has_help_with_examples() {
+    for verb in ["test", "nextest", "check", "graph"] {
+        let (code, stdout, stderr) = run(bin().args(["lockgraph", verb, "--help"]));
+        assert_eq!(code, 0, "{verb}: {stderr}");
+        assert!(stdout.contains("Examples:"), "{verb}: {stdout}");
+        assert!(
+            stdout.contains(&format!("cargo lockgraph {verb}")),
+            "{verb}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn bad_arguments_are_one_line_naming_them_exit_2() {
+    let dir = inverted_records("badargs");
+    let dir = dir.to_str().unwrap();
+    let unwritable = "/nonexistent-dir-of-cargo-lockgraph/out.sarif";
+    for (args, expected) in [
+        (vec!["check", dir, "--frob"], "'--frob'"),
+        (vec!["frob", dir], "'frob'"),
+        (vec!["check", dir, "--format"], "--format"),
+        (vec!["check", dir, "--format", "xml"], "'xml'"),
+        (
+            vec!["check", "--format", "json", dir, "--format", "text"],
+            "cannot be used multiple times",
+        ),
+        (
+            vec!["check", dir, "--format", "sarif", "-o", unwritable],
+            "cannot write",
+        ),
+        (vec!["check"], "RECORDS"),
+        (vec![], "no command"),
+    ] {
+        let (code, stdout, stderr) = run(bin()
+            .arg("lockgraph")
+            .args(&args)
+            .current_dir(std::env::temp_dir()));
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        let line = one_error_line(&stderr);
+        assert!(
+            line.starts_with("cargo lockgraph: error: "),
+            "{args:?}: {line}"
+        );
+        assert!(line.contains(expected), "{args:?}: {line}");
+    }
+}
+
+#[test]
+fn shards_merge_as_one_suite() {
+    let (one, two) = sharded_records("shards");
+    for shard in [&one, &two] {
+        let (code, _, stderr) = check(shard, &[]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let (code, stdout, stderr) = run(bin()
+        .args(["lockgraph", "check"])
+        .args([&one, &two])
+        .current_dir(std::env::temp_dir()));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.contains("src/pool.rs") && stdout.contains("src/conn.rs"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("2 records"), "{stderr}");
+    // Files merge like directories.
+    let (code, _, _) = run(bin()
+        .args(["lockgraph", "check"])
+        .arg(one.join("a-pool.jsonl"))
+        .arg(two.join("b-conn.jsonl"))
+        .current_dir(std::env::temp_dir()));
+    assert_eq!(code, 1);
+    let (code, _, stderr) = run(bin()
+        .args(["lockgraph", "graph"])
+        .args([&one, &two])
+        .arg("-o")
+        .arg(one.join("locks.dot")));
+    assert_eq!(code, 0, "{stderr}");
+    // A missing or empty shard is an error naming it.
+    let empty = one.parent().unwrap().join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    for bad in [one.parent().unwrap().join("missing"), empty] {
+        let (code, _, stderr) = run(bin()
+            .args(["lockgraph", "check"])
+            .arg(&one)
+            .arg(&bad)
+            .current_dir(std::env::temp_dir()));
+        assert_eq!(code, 2);
+        assert!(
+            one_error_line(&stderr).contains(bad.to_str().unwrap()),
+            "{stderr}"
+        );
+    }
+}
+
+fn validator() -> (boon::Schemas, boon::SchemaIndex) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource("sarif-schema-2.1.0.json", schema)
+        .unwrap();
+    let index = compiler
+        .compile("sarif-schema-2.1.0.json", &mut schemas)
+        .unwrap();
+    (schemas, index)
+}
+
+#[test]
+fn the_sarif_output_is_valid_sarif_2_1_0_with_stable_fingerprints() {
+    let (schemas, index) = validator();
+    let dir = inverted_records("sarif");
+    let (code, stdout, stderr) = check(&dir, &["--format", "sarif"]);
+    assert_eq!(code, 1, "{stderr}");
+    let log: Value = serde_json::from_str(&stdout).unwrap();
+    if let Err(error) = schemas.validate(&log, index) {
+        panic!("not SARIF 2.1.0: {error:#}\n{stdout}");
+    }
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    let result = &results[0];
+    assert_eq!(result["ruleId"], "lockgraph/class-order-inversion");
+    assert!(
+        result["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("lock order inversion")
+    );
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "SRCROOT");
+    assert!(
+        location["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("src/")
+    );
+    // Every edge's two sites are related locations; the tests are named.
+    assert_eq!(result["relatedLocations"].as_array().unwrap().len(), 4);
+    let tests = result["properties"]["edges"].to_string();
+    assert!(
+        tests.contains("checkout") && tests.contains("close"),
+        "{tests}"
+    );
+    // The same cycle, recorded again elsewhere (other record order, other
+    // class ids): the same fingerprint.
+    let fingerprint = result["partialFingerprints"]["lockgraphCycle/v1"].clone();
+    let (one, two) = sharded_records("sarif-again");
+    let (_, stdout, _) = run(bin()
+        .args(["lockgraph", "check", "--format", "sarif"])
+        .args([&two, &one])
+        .current_dir(std::env::temp_dir()));
+    let again: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        again["runs"][0]["results"][0]["partialFingerprints"]["lockgraphCycle/v1"],
+        fingerprint
+    );
+    // A clean suite: a valid log with no results; to a file with -o.
+    let clean = one.join("out.sarif");
+    let (code, stdout, _) = run(bin()
+        .args(["lockgraph", "check", "--format", "sarif", "-o"])
+        .arg(&clean)
+        .arg(&one)
+        .current_dir(std::env::temp_dir()));
+    assert_eq!(code, 0);
+    assert!(stdout.is_empty(), "{stdout}");
+    let log: Value = serde_json::from_str(&fs::read_to_string(&clean).unwrap()).unwrap();
+    assert!(schemas.validate(&log, index).is_ok());
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn an_accepted_cycle_is_a_suppressed_sarif_result() {
+    let (schemas, index) = validator();
+    let dir = inverted_records("sarif-allow");
+    let allow = dir.join("lockgraph.toml");
+    fs::write(
+        &allow,
+        "[[allow]]\nclasses = [\"src/pool.rs:3:*\", \"src/conn.rs:4:*\"]\nreason = \"ordered by slot\"\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = check(
+        &dir,
+        &["--format", "sarif", "--allow", allow.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let log: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(schemas.validate(&log, index).is_ok());
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["suppressions"][0]["kind"], "external");
+    assert!(
+        result["suppressions"][0]["justification"]
+            .as_str()
+            .unwrap()
+            .contains("ordered by slot")
+    );
+}
+
+#[test]
+fn test_passes_what_follows_dashes_to_the_test_binaries_and_writes_sarif() {
+    let out = fixture_target().join("fixture.sarif");
+    let _ = fs::remove_file(&out);
+    let (code, stdout, stderr) = run_fixture(&[
+        "test",
+        "--format",
+        "sarif",
+        "-o",
+        out.to_str().unwrap(),
+        "--tests",
+        "--",
+        "--test-threads=1",
+    ]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("running `cargo test --tests -- --test-threads=1`"),
+        "{stderr}"
+    );
+    let log: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    let (schemas, index) = validator();
+    assert!(schemas.validate(&log, index).is_ok());
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 1);
+    let uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"]
+        .as_str()
+        .unwrap();
+    assert_eq!(uri, "src/lib.rs", "relative to the fixture's root");
+}
+
+#[test]
+fn nextest_runs_each_test_in_its_own_process_recorded() {
+    let installed = Command::new(env!("CARGO"))
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !installed {
+        eprintln!("skipped: cargo-nextest is not installed here");
+        return;
+    }
+    let (code, stdout, stderr) = run_fixture(&["nextest"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stderr.contains("running `cargo nextest run`"), "{stderr}");
+    assert!(stdout.contains("lockgraph_fixture::close"), "{stdout}");
+    let (code, stdout, stderr) = run_fixture(&["nextest", "--features", "fixed"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+}
+
+#[test]
+fn nextest_missing_is_a_clear_error() {
+    let (code, _, stderr) = run(bin()
+        .args(["lockgraph", "nextest"])
+        .env("CARGO", "false")
+        .current_dir(std::env::temp_dir()));
+    assert_eq!(code, 2);
+    assert!(
+        one_error_line(&stderr).contains("cargo-nextest is not installed"),
+        "{stderr}"
+    );
 }
