@@ -134,6 +134,38 @@ pub mod thread;
 pub mod tokio;
 pub mod watchdog;
 
+/// The guide's pages (`docs/guide/`), compiled as doc tests so that the
+/// code they show keeps compiling and running.
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../docs/guide/detected.md")]
+    mod detected {}
+    #[doc = include_str!("../docs/guide/sync.md")]
+    mod sync {}
+    #[doc = include_str!("../docs/guide/async.md")]
+    mod async_ {}
+    #[doc = include_str!("../docs/guide/classes.md")]
+    mod classes {}
+    #[doc = include_str!("../docs/guide/cargo-lockgraph.md")]
+    mod cargo_lockgraph {}
+    #[doc = include_str!("../docs/guide/spans.md")]
+    mod spans {}
+    #[doc = include_str!("../docs/guide/examples.md")]
+    mod examples {}
+    #[doc = include_str!("../docs/guide/policies.md")]
+    mod policies {}
+    #[doc = include_str!("../docs/guide/benchmarks.md")]
+    mod benchmarks {}
+    #[doc = include_str!("../docs/guide/watchdog.md")]
+    mod watchdog {}
+    #[doc = include_str!("../docs/guide/race.md")]
+    mod race {}
+    #[doc = include_str!("../docs/guide/internals.md")]
+    mod internals {}
+    #[doc = include_str!("../docs/guide/limitations.md")]
+    mod limitations {}
+}
+
 #[cfg(loom)]
 #[doc(hidden)]
 pub use detect::context::model as __loom_context;
