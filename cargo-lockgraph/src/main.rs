@@ -265,13 +265,75 @@ impl Runner {
     }
 }
 
+/// lockgraph's own options among the test runner's arguments (`test
+/// --workspace --format sarif`: clap hands everything after the first
+/// argument it does not know to the runner). cargo has none of these names;
+/// the test binaries' own `--format` comes after `--`, which never reaches
+/// here.
+fn own_options(options: &mut Options, run: &mut RunArgs) -> Result<(), Error> {
+    let mut rest = Vec::new();
+    let mut args = std::mem::take(&mut run.runner).into_iter();
+    let value =
+        |name: &str, inline: Option<&str>, args: &mut std::vec::IntoIter<String>| match inline {
+            Some(v) => Ok(v.to_owned()),
+            None => args.next().ok_or_else(|| {
+                usage_error(&format!(
+                    "a value is required for '{name}' but none was supplied"
+                ))
+            }),
+        };
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        match name.as_str() {
+            "--format" => {
+                if options.format.is_some() {
+                    return Err(usage_error(
+                        "the argument '--format <FORMAT>' cannot be used multiple times",
+                    ));
+                }
+                let v = value("--format", inline.as_deref(), &mut args)?;
+                options.format = Some(Format::from_str(&v, false).map_err(|_| {
+                    usage_error(&format!(
+                        "invalid value '{v}' for '--format <FORMAT>' (text, json or sarif)"
+                    ))
+                })?);
+            }
+            "--github" if inline.is_none() => options.github = true,
+            "--allow" => {
+                options.allow = Some(value("--allow", inline.as_deref(), &mut args)?.into())
+            }
+            "-o" | "--output" => {
+                run.output = Some(value("--output", inline.as_deref(), &mut args)?.into())
+            }
+            "--instrument" => {
+                run.instrument
+                    .push(value("--instrument", inline.as_deref(), &mut args)?)
+            }
+            "--deps" if inline.is_none() => run.deps = true,
+            _ => rest.push(arg),
+        }
+    }
+    run.runner = rest;
+    Ok(())
+}
+
 fn test(
     options: &Options,
     root: &Path,
     runner: Runner,
-    run: RunArgs,
+    mut run: RunArgs,
     binaries: Option<Vec<String>>,
 ) -> Result<u8, Error> {
+    let mut options = Options {
+        format: options.format,
+        github: options.github,
+        allow: options.allow.clone(),
+    };
+    own_options(&mut options, &mut run)?;
+    let options = &options;
     if run.deps {
         return Err(usage_error(
             "--deps (the lock_api shim that reaches parking_lot and dashmap locks) is not in this \
@@ -345,11 +407,18 @@ fn test(
         args.join(" "),
         dir.display()
     );
-    let status = Command::new(cargo)
+    let mut tests = Command::new(cargo);
+    tests
         .args(instrument::config_args(&crates))
         .args(runner.words())
         .args(&args)
-        .env("LOCKGRAPH_RECORD", &dir)
+        .env("LOCKGRAPH_RECORD", &dir);
+    // JSON or SARIF on standard output stays parseable: the test runner's
+    // own output goes to standard error then.
+    if options.format() != Format::Text && run.output.is_none() {
+        tests.stdout(std::process::Stdio::from(std::io::stderr()));
+    }
+    let status = tests
         .status()
         .map_err(|e| Error(format!("cannot run {command}: {e}")))?;
     let tests_failed = !status.success();

@@ -857,3 +857,15 @@ fn nextest_missing_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn test_with_sarif_on_standard_output_keeps_it_parseable() {
+    let (code, stdout, stderr) = run_fixture(&["test", "--tests", "--format", "sarif"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let log: Value = serde_json::from_str(&stdout).expect("stdout is the SARIF log alone");
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 1);
+    assert!(
+        stderr.contains("test result:"),
+        "the tests' output went to stderr"
+    );
+}
