@@ -505,7 +505,7 @@ fn instrument_reports_a_dependencys_std_locks_and_leaves_the_users_files_alone()
         "{output}"
     );
     assert!(
-        output.contains("crossbeam-utils-0.8.21/src/sync/sharded_lock.rs"),
+        output.contains("crossbeam-utils 0.8.21 src/sync/sharded_lock.rs"),
         "{output}"
     );
     assert!(
