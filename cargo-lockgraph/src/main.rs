@@ -422,6 +422,19 @@ fn test(
         .status()
         .map_err(|e| Error(format!("cannot run {command}: {e}")))?;
     let tests_failed = !status.success();
+    for (file, reports) in records::orphaned_reports(&dir) {
+        eprintln!(
+            "cargo lockgraph: a test process raised {} report{} and died before it could print \
+             {} ({}):",
+            reports.len(),
+            if reports.len() == 1 { "" } else { "s" },
+            if reports.len() == 1 { "it" } else { "them" },
+            file.display()
+        );
+        for report in reports {
+            eprintln!("\n{report}\n");
+        }
+    }
     let verdict = check(options, root, &[dir], run.output.as_deref())?;
     if tests_failed {
         eprintln!("cargo lockgraph: {command} failed ({status})");

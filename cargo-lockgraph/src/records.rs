@@ -363,3 +363,40 @@ mod tests {
         assert_eq!(short_type("(a::B, &c::D)"), "(B, &D)");
     }
 }
+
+/// The line that ends a process's `.reports` file when the process exits
+/// normally (lockgraph's `record::EXITED`).
+const EXITED: &str = "=== lockgraph: the process exited normally ===";
+/// The line that starts each report there (`record::REPORT`).
+const REPORT: &str = "=== lockgraph report ===";
+
+/// The reports of the processes that raised some and then died before
+/// exiting (an abort, a signal): libtest never printed them. Each with its
+/// file, in file order.
+pub fn orphaned_reports(dir: &Path) -> Vec<(PathBuf, Vec<String>)> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "reports"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|path| {
+            let text = fs::read_to_string(&path).ok()?;
+            if text.lines().any(|l| l == EXITED) {
+                return None;
+            }
+            let reports: Vec<String> = text
+                .split(&format!("{REPORT}\n"))
+                .map(str::trim_end)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect();
+            (!reports.is_empty()).then_some((path, reports))
+        })
+        .collect()
+}

@@ -8,8 +8,17 @@
 //!
 //! A pattern names a class by its explicit name, or by its creation site as
 //! `file`, `file:line` or `file:line:column`; `*` matches any run of
-//! characters. An entry accepts a cycle when every class of the cycle
-//! matches one of its patterns.
+//! characters. An entry can also name a dependency, `crate = "tokio"`: a
+//! class created in that crate's sources (cargo's registry, or an
+//! `--instrument` copy: a path through `NAME-VERSION/`) matches it. An entry
+//! accepts a cycle when every class of the cycle matches one of its
+//! patterns or its crate.
+//!
+//! ```toml
+//! [[allow]]
+//! crate = "tokio"
+//! reason = "tokio's own lock order, not ours"
+//! ```
 
 use std::path::Path;
 
@@ -21,7 +30,11 @@ use crate::records::{Class, Error};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
+    #[serde(default)]
     pub classes: Vec<String>,
+    /// A dependency whose classes this entry accepts.
+    #[serde(default, rename = "crate")]
+    pub krate: Option<String>,
     pub reason: String,
 }
 
@@ -48,9 +61,11 @@ impl Suppressions {
             }
         })?;
         for (i, entry) in parsed.entries.iter().enumerate() {
-            if entry.classes.is_empty() || entry.reason.trim().is_empty() {
+            let names_something = !entry.classes.is_empty()
+                || entry.krate.as_deref().is_some_and(|c| !c.trim().is_empty());
+            if !names_something || entry.reason.trim().is_empty() {
                 return Err(Error(format!(
-                    "{}: [[allow]] entry {} needs a non-empty `classes` list and a `reason`",
+                    "{}: [[allow]] entry {} needs a non-empty `classes` list or a `crate`, and a `reason`",
                     path.display(),
                     i + 1
                 )));
@@ -62,11 +77,27 @@ impl Suppressions {
     /// The first entry that accepts a cycle of these classes.
     pub fn matching(&self, classes: &[&Class]) -> Option<usize> {
         self.entries.iter().position(|entry| {
-            classes
-                .iter()
-                .all(|class| entry.classes.iter().any(|p| matches_class(p, class)))
+            classes.iter().all(|class| {
+                entry.classes.iter().any(|p| matches_class(p, class))
+                    || entry
+                        .krate
+                        .as_deref()
+                        .is_some_and(|krate| in_crate(krate, &class.site.file))
+            })
         })
     }
+}
+
+/// Whether `file` lies in the sources of crate `krate`: a path through a
+/// `krate-VERSION/` directory (cargo's registry, an `--instrument` copy).
+fn in_crate(krate: &str, file: &str) -> bool {
+    let file = file.replace('\\', "/");
+    file.split('/').any(|segment| {
+        segment
+            .strip_prefix(krate)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+    })
 }
 
 fn matches_class(pattern: &str, class: &Class) -> bool {
@@ -113,5 +144,34 @@ mod tests {
         assert!(!glob("exact", "exactly"));
         assert!(glob("*", ""));
         assert!(!glob("ab*ba", "aba"));
+    }
+
+    fn class_at(file: &str) -> Class {
+        Class {
+            kind: "Mutex".into(),
+            site: crate::records::Site {
+                file: file.into(),
+                line: 1,
+                column: 1,
+            },
+            data: "u32".into(),
+            name: None,
+        }
+    }
+
+    #[test]
+    fn an_entry_accepts_the_classes_of_a_crate() {
+        let parsed: Suppressions =
+            toml::from_str("[[allow]]\ncrate = \"tokio\"\nreason = \"tokio's own order\"\n")
+                .unwrap();
+        let registry = class_at(
+            "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/tokio-1.54.1/src/sync/mutex.rs",
+        );
+        let copy = class_at("/w/target/lockgraph/instrument/tokio-1.54.1/src/time.rs");
+        let other = class_at("/root/.cargo/registry/src/index/tokio-util-0.7.1/src/lib.rs");
+        let ours = class_at("src/lib.rs");
+        assert_eq!(parsed.matching(&[&registry, &copy]), Some(0));
+        assert_eq!(parsed.matching(&[&registry, &other]), None);
+        assert_eq!(parsed.matching(&[&registry, &ours]), None);
     }
 }

@@ -869,3 +869,20 @@ fn test_with_sarif_on_standard_output_keeps_it_parseable() {
         "the tests' output went to stderr"
     );
 }
+
+#[test]
+fn a_report_survives_a_process_that_aborts() {
+    let (code, stdout, stderr) = run_fixture(&["test", "--features", "abort", "--test", "aborts"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("a test process raised 1 report and died before it could print it"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("potential deadlock: lock order inversion"),
+        "{stderr}"
+    );
+    // A process that exits normally leaves its reports to libtest.
+    let (_, _, stderr) = run_fixture(&["test", "--tests"]);
+    assert!(!stderr.contains("died before it could print"), "{stderr}");
+}

@@ -314,6 +314,9 @@ impl Drop for HandlerScope {
 #[inline(never)]
 #[track_caller]
 pub(crate) fn dispatch(report: Box<Report>) {
+    if super::record::enabled() {
+        super::record::report_raised(&report.to_string());
+    }
     if report.kind() == ReportKind::ClassOrderInversion
         && super::class::mode() != super::class::PANIC
     {
@@ -365,6 +368,9 @@ pub(crate) fn dispatch(report: Box<Report>) {
 /// wait cycle (a certain deadlock) aborts the process so a test or CI run
 /// fails instead of hanging.
 pub(crate) fn dispatch_watchdog(report: Box<Report>) {
+    if super::record::enabled() {
+        super::record::report_raised(&report.to_string());
+    }
     let Some(_scope) = HandlerScope::enter() else {
         return;
     };

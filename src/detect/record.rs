@@ -104,6 +104,13 @@ struct Sink {
     /// Edges taken off `unresolved` whose lines are not written yet.
     in_flight: usize,
     file: Option<File>,
+    /// The record file's path (its reports go beside it, `.reports`).
+    path: Option<PathBuf>,
+    /// The reports raised in this process, as they are raised: libtest
+    /// prints a test's captured output only if the process lives to the
+    /// end of the test, and `cargo lockgraph` prints the reports of a
+    /// process that did not (no `exited` line).
+    reports: Option<File>,
     /// Set once opening the file failed: recording stops, said once.
     failed: bool,
     /// Classes already written to the file.
@@ -229,8 +236,44 @@ fn resolver_loop() {
     }
 }
 
+/// The line that ends a process's `.reports` file when it exits normally.
+pub(crate) const EXITED: &str = "=== lockgraph: the process exited normally ===";
+
+/// The line that starts each report in a `.reports` file.
+pub(crate) const REPORT: &str = "=== lockgraph report ===";
+
+/// A report raised in this process (whatever the policy does with it next):
+/// written at once beside the record file, so that it survives a process
+/// that aborts before libtest prints the test's captured output.
+#[cold]
+#[inline(never)]
+pub(crate) fn report_raised(text: &str) {
+    if !enabled() {
+        return;
+    }
+    let mut sink = SINK.lock();
+    if !sink.opened() {
+        sink.open();
+    }
+    if sink.reports.is_none()
+        && let Some(path) = &sink.path
+    {
+        sink.reports = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path.with_extension("reports"))
+            .ok();
+    }
+    if let Some(file) = sink.reports.as_mut() {
+        let _ = file.write_all(format!("{REPORT}\n{text}\n").as_bytes());
+    }
+}
+
 /// At exit (`process::exit`, the end of `main`): resolve what is left.
 extern "C" fn at_exit() {
+    if let Some(file) = SINK.lock().reports.as_mut() {
+        let _ = file.write_all(format!("{EXITED}\n").as_bytes());
+    }
     resolve_pending();
     // The resolver thread may be half-way through a batch: give it a
     // moment to write it (it dies with the process).
@@ -248,8 +291,9 @@ unsafe extern "C" {
 impl Sink {
     fn open(&mut self) {
         match open() {
-            Ok(file) => {
+            Ok((path, file)) => {
                 self.file = Some(file);
+                self.path = Some(path);
                 // SAFETY: `at_exit` is an `extern "C" fn()` that does not
                 // unwind (it only writes lines, ignoring errors) and stays
                 // valid for the life of the process.
@@ -293,7 +337,7 @@ impl Sink {
 
 /// Creates this process's file, named after the executable, the process id
 /// and the time (a pid may be reused), with the header line.
-fn open() -> Result<File, String> {
+fn open() -> Result<(PathBuf, File), String> {
     let dir = PathBuf::from(std::env::var_os("LOCKGRAPH_RECORD").unwrap_or_default());
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let exe = std::env::current_exe().ok();
@@ -331,7 +375,7 @@ fn open() -> Result<File, String> {
     header.push_str("]}\n");
     file.write_all(header.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(file)
+    Ok((path, file))
 }
 
 fn site_json(out: &mut String, site: &Location<'_>) {
