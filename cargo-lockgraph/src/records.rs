@@ -346,24 +346,6 @@ pub fn short_type(name: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn target_names_drop_cargos_hash() {
-        assert_eq!(target_name("/t/debug/deps/pool-0123456789abcdef"), "pool");
-        assert_eq!(target_name("/t/debug/examples/pool_conn"), "pool_conn");
-        assert_eq!(target_name("a-b-xyz"), "a-b-xyz");
-    }
-
-    #[test]
-    fn short_types_drop_paths() {
-        assert_eq!(short_type("alloc::vec::Vec<u32>"), "Vec<u32>");
-        assert_eq!(short_type("(a::B, &c::D)"), "(B, &D)");
-    }
-}
-
 /// The line that ends a process's `.reports` file when the process exits
 /// normally (lockgraph's `record::EXITED`).
 const EXITED: &str = "=== lockgraph: the process exited normally ===";
@@ -399,4 +381,22 @@ pub fn orphaned_reports(dir: &Path) -> Vec<(PathBuf, Vec<String>)> {
             (!reports.is_empty()).then_some((path, reports))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_names_drop_cargos_hash() {
+        assert_eq!(target_name("/t/debug/deps/pool-0123456789abcdef"), "pool");
+        assert_eq!(target_name("/t/debug/examples/pool_conn"), "pool_conn");
+        assert_eq!(target_name("a-b-xyz"), "a-b-xyz");
+    }
+
+    #[test]
+    fn short_types_drop_paths() {
+        assert_eq!(short_type("alloc::vec::Vec<u32>"), "Vec<u32>");
+        assert_eq!(short_type("(a::B, &c::D)"), "(B, &D)");
+    }
 }
