@@ -609,3 +609,39 @@ fn one_flow_taking_two_locks_in_both_orders_is_reported_at_once() {
         );
     }
 }
+
+/// A lock handed from one branch to a queued sibling: the first branch
+/// then takes `n`, but `m` is the sibling's now — no edge `m -> n` that
+/// another task's `n -> m` could close.
+#[test]
+fn a_lock_passed_to_a_queued_sibling_orders_nothing_for_the_first_branch() {
+    setup();
+    for runner in [Runner::CurrentThread, Runner::MultiThread] {
+        expect_clean(move || {
+            let (m, n) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+            let first = {
+                let (m, n) = (m.clone(), n.clone());
+                Box::pin(async move {
+                    let held = m.lock().await;
+                    yield_once().await;
+                    drop(held); // the sibling queued for it gets it
+                    let _n = n.lock().await;
+                    yield_once().await;
+                }) as Branch
+            };
+            let second = holder(&m);
+            run(
+                runner,
+                combine(Combinator::TokioJoin, vec![first, second], idle),
+            );
+            // Another context, the other order.
+            run(
+                runner,
+                Box::pin(async move {
+                    let _n = n.lock().await;
+                    let _m = m.lock().await;
+                }),
+            );
+        });
+    }
+}

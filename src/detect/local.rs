@@ -650,6 +650,21 @@ impl Stack {
         unsafe { *self.ptr.as_ptr().add(i) }
     }
 
+    /// Forgets where the `lock()` futures of lock `id`'s entries lived:
+    /// once two entries of one lock share the stack (a deferred relock), a
+    /// release cannot tell which of them leaves, so neither place is known.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn forget_places(&mut self, id: LockId) {
+        for i in 0..self.len {
+            // SAFETY: `i < len`, and the first `len` entries are initialised.
+            let entry = unsafe { &mut *self.ptr.as_ptr().add(i) };
+            if entry.id == id {
+                entry.at = 0;
+                entry.span8 = 0;
+            }
+        }
+    }
+
     #[inline(always)]
     pub(crate) fn set_access(&mut self, i: usize, access: Access) {
         assert!(i < self.len);

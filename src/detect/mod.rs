@@ -729,6 +729,9 @@ mod on {
                     local.held.branches = true;
                     local::Deferred::Branches
                 };
+                // Which of the two entries a release removes is not known:
+                // neither may vouch for a flow any more.
+                local.held.forget_places(previous.id);
                 return None;
             }
             let report = graph::relock_report(local, previous, access, kind, site);
