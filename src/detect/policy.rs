@@ -314,9 +314,6 @@ impl Drop for HandlerScope {
 #[inline(never)]
 #[track_caller]
 pub(crate) fn dispatch(report: Box<Report>) {
-    if super::record::enabled() {
-        super::record::report_raised(&report.to_string());
-    }
     if report.kind() == ReportKind::ClassOrderInversion
         && super::class::mode() != super::class::PANIC
     {
@@ -340,8 +337,9 @@ pub(crate) fn dispatch(report: Box<Report>) {
             _ if std::thread::panicking() => {
                 // A second panic while unwinding would abort the process:
                 // print the report instead, and carry on unwinding.
+                let text = raised(&report);
                 eprintln!(
-                    "{report}\n(lockgraph: not raised as a panic: this thread is already unwinding)"
+                    "{text}\n(lockgraph: not raised as a panic: this thread is already unwinding)"
                 );
                 if certain {
                     // Blocking would hang this thread forever, and panicking
@@ -351,7 +349,7 @@ pub(crate) fn dispatch(report: Box<Report>) {
                 }
                 return;
             }
-            _ => std::panic::panic_any(report.to_string()),
+            _ => std::panic::panic_any(raised(&report)),
         },
     }
     if certain {
@@ -368,9 +366,6 @@ pub(crate) fn dispatch(report: Box<Report>) {
 /// wait cycle (a certain deadlock) aborts the process so a test or CI run
 /// fails instead of hanging.
 pub(crate) fn dispatch_watchdog(report: Box<Report>) {
-    if super::record::enabled() {
-        super::record::report_raised(&report.to_string());
-    }
     let Some(_scope) = HandlerScope::enter() else {
         return;
     };
@@ -379,13 +374,24 @@ pub(crate) fn dispatch_watchdog(report: Box<Report>) {
         CALLBACK => call_handler(&report),
         OFF => {}
         _ => {
-            eprintln!("{report}");
+            eprintln!("{}", raised(&report));
             if report.kind() == ReportKind::WaitCycle {
                 eprintln!("lockgraph: aborting: these threads are deadlocked and cannot be woken");
                 std::process::abort();
             }
         }
     }
+}
+
+/// The text of a report the panic policy raises, also written beside the
+/// process's record when recording (`cargo lockgraph` prints it if the
+/// process dies before libtest could): rendered once, for both.
+fn raised(report: &Report) -> String {
+    let text = report.to_string();
+    if super::record::enabled() {
+        super::record::report_raised(&text);
+    }
+    text
 }
 
 /// Calls the user's callback, outside the lock that stores it (so the
