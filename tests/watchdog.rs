@@ -100,7 +100,10 @@ fn a_condvar_wait_holding_a_lock_the_notifier_needs_is_reported() {
             let _guard = cv.wait_while(guard, |ready| !*ready).unwrap();
         })
     };
-    thread::sleep(Duration::from_millis(50));
+    // Long enough for the consumer to be inside the wait even when its
+    // first edge's backtrace waits for another thread's symbol resolution
+    // (the backtrace crate's lock), as under `cargo lockgraph test`.
+    thread::sleep(Duration::from_millis(1000));
     let notifier = {
         let shared = shared.clone();
         named("cv-producer", move || {
