@@ -154,16 +154,8 @@ sync::global! {
 
 /// Starts a detached watchdog from `LOCKGRAPH_WATCHDOG=<seconds>`.
 pub(crate) fn start_from_env() {
-    let Ok(value) = std::env::var("LOCKGRAPH_WATCHDOG") else {
-        return;
-    };
-    match value.trim().parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs.is_finite() => {
-            start(Config::new(Duration::from_secs_f64(secs))).detach();
-        }
-        _ => eprintln!(
-            "lockgraph: ignoring LOCKGRAPH_WATCHDOG={value:?} (expected a number of seconds)"
-        ),
+    if let Some(threshold) = policy::seconds_from_env("LOCKGRAPH_WATCHDOG") {
+        start(Config::new(threshold)).detach();
     }
 }
 

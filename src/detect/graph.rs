@@ -75,30 +75,27 @@ impl Origin {
     }
 }
 
-/// Whether the cycle that `closing` would close, with the path `path` (its
-/// consecutive nodes; `origin_of` gives each edge's origin), is one that
-/// concurrent branches of one context can explain: every edge taken by the
-/// closing edge's context and at least one of them ambiguous. Branches of one
-/// task run one at a time and only switch at an `.await`, so such a cycle is a
-/// hang only if this run actually stalls on it — which the deferred check of
-/// a stuck acquisition reports (`tokio::stuck`) — and no other context takes
-/// part in it.
-fn explained_by_branches<E>(
-    dag: &super::order::Dag<impl Sized, E>,
+/// Whether the cycle that `closing` would close, with the path `path` back
+/// (its consecutive nodes), is one that concurrent branches of one context
+/// can explain: every edge taken by the closing edge's context and at least
+/// one of them ambiguous. Branches of one task run one at a time and only
+/// switch at an `.await`, so such a cycle is a hang only if this run
+/// actually stalls on it — which the deferred check of a stuck acquisition
+/// reports (`tokio::stuck`) — and no other context takes part in it.
+fn explained_by_branches(
+    dag: &super::order::Dag<NodeData, EdgeData>,
     path: &[NodeIndex],
     closing: Origin,
-    origin_of: impl Fn(&E) -> Origin,
 ) -> bool {
     let mut ambiguous = closing.ambiguous;
     for pair in path.windows(2) {
         let Some(edge) = dag.edge(pair[0], pair[1]) else {
             return false;
         };
-        let origin = origin_of(edge);
-        if origin.context != closing.context {
+        if edge.origin.context != closing.context {
             return false;
         }
-        ambiguous |= origin.ambiguous;
+        ambiguous |= edge.origin.ambiguous;
     }
     ambiguous
 }
@@ -522,7 +519,7 @@ fn add_edges_locked(
         // unless this acquisition's future lives where that lock's did (the
         // same flow). Once the context showed branches, such a lock orders
         // nothing; before, its edge is drawn, ambiguous.
-        let ambiguous = held.asynchronous && !held.contains(local.acquiring_at());
+        let ambiguous = held.asynchronous && !held.contains(local.acquiring().at);
         if ambiguous && local.held.shows_branches() {
             continue;
         }
@@ -545,20 +542,19 @@ fn add_edges_locked(
             Added::New(Some(cycle)) if class_cycle.is_none() => {
                 class_cycle = Some((cycle, from.idx, held));
             }
-            Added::Refused
-                if finding.is_none()
-                    && !graph.dag.path(to_end.idx, from.idx).is_some_and(|path| {
-                        explained_by_branches(&graph.dag, &path, origin, |e: &EdgeData| e.origin)
-                    }) =>
-            {
-                finding = inversion_report(
-                    graph,
-                    local,
-                    (&thread, spans_now.clone().flatten()),
-                    edge,
-                    access,
-                )
-                .map(Box::new);
+            Added::Refused if finding.is_none() => {
+                let path = graph.dag.path(to_end.idx, from.idx);
+                if let Some(path) = path.filter(|p| !explained_by_branches(&graph.dag, p, origin)) {
+                    finding = inversion_report(
+                        graph,
+                        local,
+                        (&thread, spans_now.clone().flatten()),
+                        edge,
+                        access,
+                        path,
+                    )
+                    .map(Box::new);
+                }
             }
             _ => {}
         }
@@ -727,7 +723,19 @@ pub(crate) fn event_edges(
         );
         if matches!(added, Added::Refused) && finding.is_none() {
             let spans = spans_now.clone().flatten();
-            finding = inversion_report(graph, local, (&thread, spans), edge, Access::Exclusive)
+            finding = graph
+                .dag
+                .path(edge.1.idx, edge.0.idx)
+                .and_then(|path| {
+                    inversion_report(
+                        graph,
+                        local,
+                        (&thread, spans),
+                        edge,
+                        Access::Exclusive,
+                        path,
+                    )
+                })
                 .map(|mut report| {
                     // The report stands at the wait or the signal.
                     report.location = site;
@@ -739,16 +747,16 @@ pub(crate) fn event_edges(
 }
 
 /// The report for the refused edge `from -> to`: the cycle it closes with
-/// the path already in the graph from `to` back to `from`.
+/// `path`, the path already in the graph from `to` back to `from`.
 fn inversion_report(
     graph: &mut Graph,
     local: &Local,
     (thread, spans): (&Arc<str>, Spans),
     (from, to): (End, End),
     access: Access,
+    path: Vec<NodeIndex>,
 ) -> Option<Report> {
-    let (from_idx, to_idx) = (from.idx, to.idx);
-    let path = graph.dag.path(to_idx, from_idx)?;
+    let from_idx = from.idx;
     // locks: [held, acquiring, intermediate...]; edge j goes j -> j+1.
     let mut cycle = Vec::with_capacity(path.len());
     cycle.push(from_idx);

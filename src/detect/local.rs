@@ -516,14 +516,14 @@ pub(crate) fn busy() -> bool {
 }
 
 impl Local {
-    /// (tokio) Where the polled acquisition being checked lives (0: not a
-    /// polled one, or no tokio feature).
+    /// (tokio) Where the polled acquisition being checked lives
+    /// ([`Place::NONE`]: not a polled one, or no tokio feature).
     #[inline(always)]
-    pub(crate) fn acquiring_at(&self) -> usize {
+    pub(crate) fn acquiring(&self) -> Place {
         #[cfg(feature = "tokio")]
-        return self.acquiring.at;
+        return self.acquiring;
         #[cfg(not(feature = "tokio"))]
-        0
+        Place::NONE
     }
 
     const fn new() -> Self {

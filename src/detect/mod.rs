@@ -204,7 +204,7 @@ mod on {
         /// visit to the thread's state; whether the watchdog or the race
         /// detector needs to hear of the wait and the acquisition
         /// ([`Meta::begin_async_wait`], [`Meta::acquired_async`]); and
-        /// and whether the acquisition found the lock already held by its
+        /// whether the acquisition found the lock already held by its
         /// own context and, being a polled one (a `lock()` future at
         /// `place`, where concurrent branches of one task can explain it;
         /// `Place::NONE` for `blocking_lock`), the verdict was deferred
@@ -630,7 +630,7 @@ mod on {
                 local::Scan::Slow => return self.slow_acquire(local, kind, access, site),
                 local::Scan::Push => {}
             }
-            let place = acquiring(local);
+            let place = local.acquiring();
             let held = Held {
                 id,
                 slot: self.ident.slot(),
@@ -664,7 +664,7 @@ mod on {
                 graph::add_edges(local, self.target(kind), access, site, false)
             };
             if found.is_none() {
-                let place = acquiring(local);
+                let place = local.acquiring();
                 let held = Held {
                     id,
                     slot,
@@ -690,7 +690,7 @@ mod on {
             access: Access,
             site: &'static Location<'static>,
         ) -> Option<Box<Report>> {
-            let place = acquiring(local);
+            let place = local.acquiring();
             let pushed = Held {
                 id: previous.id,
                 slot: previous.slot,
@@ -1018,19 +1018,6 @@ mod on {
                 return Some(false);
             }
             local::with(|local| local.held.find(id).is_some())
-        }
-    }
-
-    /// (tokio) Where the acquisition being checked lives, if it is a polled
-    /// one (see `Local::acquiring`).
-    #[inline(always)]
-    fn acquiring(local: &Local) -> local::Place {
-        #[cfg(feature = "tokio")]
-        return local.acquiring;
-        #[cfg(not(feature = "tokio"))]
-        {
-            let _ = local;
-            local::Place::NONE
         }
     }
 

@@ -383,6 +383,21 @@ pub(crate) fn dispatch_watchdog(report: Box<Report>) {
     }
 }
 
+/// A positive number of seconds from environment variable `name`; a value
+/// that is not one is ignored with a warning naming it.
+pub(crate) fn seconds_from_env(name: &str) -> Option<std::time::Duration> {
+    let value = std::env::var(name).ok()?;
+    match value.trim().parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() => {
+            Some(std::time::Duration::from_secs_f64(secs))
+        }
+        _ => {
+            eprintln!("lockgraph: ignoring {name}={value:?} (expected a number of seconds)");
+            None
+        }
+    }
+}
+
 /// The text of a report the panic policy raises, also written beside the
 /// process's record when recording (`cargo lockgraph` prints it if the
 /// process dies before libtest could): rendered once, for both.

@@ -47,7 +47,8 @@ static STUCK_MICROS: AtomicU64 = AtomicU64::new(0);
 pub fn stuck_after() -> Duration {
     match STUCK_MICROS.load(Ordering::Relaxed) {
         0 => {
-            let stuck = from_env().unwrap_or(DEFAULT);
+            let stuck =
+                crate::detect::policy::seconds_from_env("LOCKGRAPH_STUCK").unwrap_or(DEFAULT);
             // A `set_stuck_after` meanwhile wins.
             let _ = STUCK_MICROS.compare_exchange(
                 0,
@@ -85,19 +86,6 @@ pub(crate) fn same_flow_after() -> Duration {
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1000)
-}
-
-fn from_env() -> Option<Duration> {
-    let value = std::env::var("LOCKGRAPH_STUCK").ok()?;
-    match value.trim().parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs.is_finite() => Some(Duration::from_secs_f64(secs)),
-        _ => {
-            eprintln!(
-                "lockgraph: ignoring LOCKGRAPH_STUCK={value:?} (expected a number of seconds)"
-            );
-            None
-        }
-    }
 }
 
 /// A waiting acquisition whose verdict was deferred.

@@ -68,16 +68,7 @@ impl<'a> Pending<'a> {
             },
             suspect: match deferred {
                 Deferred::No => None,
-                Deferred::SameFlow => Some(Pending::suspect(
-                    meta,
-                    (owner, site),
-                    crate::tokio::stuck::same_flow_after(),
-                )),
-                Deferred::Branches => Some(Pending::suspect(
-                    meta,
-                    (owner, site),
-                    crate::tokio::stuck_after(),
-                )),
+                deferred => Some(Pending::suspect(meta, (owner, site), deferred)),
             },
         }
     }
@@ -87,8 +78,12 @@ impl<'a> Pending<'a> {
     fn suspect(
         meta: &Meta,
         (owner, site): (u64, &'static Location<'static>),
-        stuck: std::time::Duration,
+        deferred: Deferred,
     ) -> Arc<Suspect> {
+        let stuck = match deferred {
+            Deferred::SameFlow => crate::tokio::stuck::same_flow_after(),
+            _ => crate::tokio::stuck_after(),
+        };
         Suspect::new(meta.watch_releases(), (owner, meta.lock_id(), site), stuck)
     }
 
