@@ -15,7 +15,6 @@
 //! a patched build, is put back byte for byte when the run ends.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -46,13 +45,9 @@ pub(crate) fn parse_names(value: &str) -> Result<Vec<String>, Error> {
     Ok(names)
 }
 
-fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
 /// `cargo metadata` of the workspace at `root`, with `config` applied.
 fn metadata(root: &Path, config: &[String]) -> Result<Value, Error> {
-    let out = cargo()
+    let out = crate::cargo()
         .args(["metadata", "--format-version", "1"])
         .args(config)
         .current_dir(root)

@@ -34,7 +34,7 @@ enum Format {
 }
 
 /// The options every command takes, before or after the command's name.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 struct Options {
     /// How `test` and `check` report: text, json or sarif
     #[arg(long, value_enum, global = true, value_name = "FORMAT")]
@@ -215,11 +215,16 @@ fn run(mut args: Vec<String>) -> Result<u8, Error> {
     }
 }
 
+/// A `cargo` command: the cargo that runs this subcommand (`CARGO`), else
+/// the one on the path.
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
 /// The workspace root (where lockgraph.toml lives), or the current
 /// directory.
 fn workspace_root() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let located = Command::new(cargo)
+    let located = cargo()
         .args(["locate-project", "--workspace", "--message-format", "plain"])
         .output();
     match located {
@@ -327,11 +332,7 @@ fn test(
     mut run: RunArgs,
     binaries: Option<Vec<String>>,
 ) -> Result<u8, Error> {
-    let mut options = Options {
-        format: options.format,
-        github: options.github,
-        allow: options.allow.clone(),
-    };
+    let mut options = options.clone();
     own_options(&mut options, &mut run)?;
     let options = &options;
     if run.deps {
@@ -349,9 +350,8 @@ fn test(
         args.push("--".into());
         args.extend(binaries);
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     if runner == Runner::Nextest {
-        let found = Command::new(&cargo)
+        let found = cargo()
             .args(["nextest", "--version"])
             .output()
             .is_ok_and(|out| out.status.success());
@@ -407,7 +407,7 @@ fn test(
         args.join(" "),
         dir.display()
     );
-    let mut tests = Command::new(cargo);
+    let mut tests = cargo();
     tests
         .args(instrument::config_args(&crates))
         .args(runner.words())
@@ -452,7 +452,6 @@ fn build_instrumented(
     args: &[String],
     mut crates: Vec<instrument::Instrumented>,
 ) -> Result<Vec<instrument::Instrumented>, Error> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // The arguments before a `--` are cargo's; the test binaries' own
     // arguments do not apply to a build.
     let build_args: Vec<&String> = args.iter().take_while(|a| *a != "--").collect();
@@ -462,7 +461,7 @@ fn build_instrumented(
         Runner::Nextest => &["nextest", "list"],
     };
     while !crates.is_empty() {
-        let out = Command::new(&cargo)
+        let out = cargo()
             .args(instrument::config_args(&crates))
             .args(build)
             .args(&build_args)

@@ -115,6 +115,17 @@ enum Key {
     Site(Site, String),
 }
 
+/// The files in `dir` with extension `ext`, sorted.
+fn files_ending(dir: &Path, ext: &str) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// The records a path names: a directory's `*.jsonl` files (sorted), or the
 /// file itself. A missing path or a directory without records is an error
 /// naming it.
@@ -129,18 +140,12 @@ fn record_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
     if metadata.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = fs::read_dir(path).map_err(|e| {
+    let paths = files_ending(path, "jsonl").map_err(|e| {
         Error(format!(
             "{}: cannot read the directory: {e}",
             path.display()
         ))
     })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    paths.sort();
     if paths.is_empty() {
         return Err(Error(format!(
             "{}: no lockgraph records (*.jsonl) in this directory; run the tests with \
@@ -356,16 +361,8 @@ const REPORT: &str = "=== lockgraph report ===";
 /// exiting (an abort, a signal): libtest never printed them. Each with its
 /// file, in file order.
 pub fn orphaned_reports(dir: &Path) -> Vec<(PathBuf, Vec<String>)> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "reports"))
-        .collect();
-    files.sort();
-    files
+    files_ending(dir, "reports")
+        .unwrap_or_default()
         .into_iter()
         .filter_map(|path| {
             let text = fs::read_to_string(&path).ok()?;
