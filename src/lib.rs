@@ -118,6 +118,7 @@ pub mod classes;
 mod condvar;
 mod detect;
 mod facade;
+pub mod hooks;
 mod mpsc;
 mod mutex;
 mod once;

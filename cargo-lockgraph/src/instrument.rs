@@ -46,7 +46,7 @@ pub(crate) fn parse_names(value: &str) -> Result<Vec<String>, Error> {
 }
 
 /// `cargo metadata` of the workspace at `root`, with `config` applied.
-fn metadata(root: &Path, config: &[String]) -> Result<Value, Error> {
+pub(crate) fn metadata(root: &Path, config: &[String]) -> Result<Value, Error> {
     let out = crate::cargo()
         .args(["metadata", "--format-version", "1"])
         .args(config)
@@ -84,6 +84,12 @@ fn lockgraph_source(meta: &Value) -> Result<String, Error> {
             }
         }
     }
+    let dir = source_dir()?;
+    Ok(format!("path = {}", toml_string(&dir)))
+}
+
+/// The lockgraph sources this tool was built from (or `LOCKGRAPH_SOURCE`).
+pub(crate) fn source_dir() -> Result<PathBuf, Error> {
     let built_from = std::env::var_os("LOCKGRAPH_SOURCE")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
@@ -92,21 +98,27 @@ fn lockgraph_source(meta: &Value) -> Result<String, Error> {
         std::fs::read_to_string(&manifest).is_ok_and(|text| text.contains("name = \"lockgraph\""));
     if !is_lockgraph {
         return Err(Error(format!(
-            "the workspace does not depend on lockgraph, and {} is not lockgraph's sources: set \
-             LOCKGRAPH_SOURCE to a checkout of lockgraph",
+            "{} is not lockgraph's sources: set LOCKGRAPH_SOURCE to a checkout of lockgraph",
             built_from.display()
         )));
     }
-    let dir = built_from.canonicalize().unwrap_or(built_from);
-    Ok(format!("path = {}", toml_string(&dir)))
+    Ok(built_from.canonicalize().unwrap_or(built_from))
 }
 
-fn toml_string(path: &Path) -> String {
+/// Whether the workspace's graph has a lockgraph of its own.
+pub(crate) fn has_lockgraph(meta: &Value) -> bool {
+    let resolved = resolved_ids(meta);
+    meta["packages"].as_array().into_iter().flatten().any(|p| {
+        p["name"] == "lockgraph" && p["id"].as_str().is_some_and(|id| resolved.contains(&id))
+    })
+}
+
+pub(crate) fn toml_string(path: &Path) -> String {
     toml::Value::String(path.display().to_string()).to_string()
 }
 
 /// The ids of the packages in the resolved graph (not just the lockfile).
-fn resolved_ids(meta: &Value) -> Vec<&str> {
+pub(crate) fn resolved_ids(meta: &Value) -> Vec<&str> {
     meta["resolve"]["nodes"]
         .as_array()
         .into_iter()
@@ -117,13 +129,19 @@ fn resolved_ids(meta: &Value) -> Vec<&str> {
 
 /// Finds each named crate in the dependency graph and makes its
 /// instrumented copy under `target`.
+/// The copies depend on `lockgraph` (a TOML dependency body) if given,
+/// else on the workspace's lockgraph or this tool's sources.
 pub(crate) fn prepare(
     root: &Path,
     target: &Path,
     names: &[String],
+    lockgraph: Option<&str>,
 ) -> Result<Vec<Instrumented>, Error> {
     let meta = metadata(root, &[])?;
-    let lockgraph = lockgraph_source(&meta)?;
+    let lockgraph = match lockgraph {
+        Some(dep) => dep.to_owned(),
+        None => lockgraph_source(&meta)?,
+    };
     let members: Vec<&str> = meta["workspace_members"]
         .as_array()
         .into_iter()
@@ -235,8 +253,14 @@ pub(crate) fn config_args(crates: &[Instrumented]) -> Vec<String> {
 
 /// Whether every copy is in the patched graph (cargo ignores a patch whose
 /// version does not match, saying only "patch was not used").
-pub(crate) fn check_used(root: &Path, crates: &[Instrumented]) -> Result<(), Error> {
-    let meta = metadata(root, &config_args(crates))?;
+pub(crate) fn check_used(
+    root: &Path,
+    crates: &[Instrumented],
+    deps_config: &[String],
+) -> Result<(), Error> {
+    let mut config = deps_config.to_vec();
+    config.extend(config_args(crates));
+    let meta = metadata(root, &config)?;
     let resolved = resolved_ids(&meta);
     for c in crates {
         let dir = c.dir.canonicalize().unwrap_or_else(|_| c.dir.clone());

@@ -7,8 +7,11 @@
 //! annotations, or as a picture. See README.md.
 
 mod check;
+mod deps;
 mod draw;
 mod instrument;
+#[path = "../../src/report/paths.rs"]
+mod paths;
 mod records;
 mod sarif;
 mod suppress;
@@ -81,8 +84,9 @@ struct RunArgs {
     /// in a copy under target/lockgraph/instrument/, for this run only
     #[arg(long, value_name = "CRATE[,CRATE...]")]
     instrument: Vec<String>,
-    /// The lock_api shim that reaches parking_lot and dashmap locks (not in
-    /// this version yet)
+    /// Patch lockgraph's lock_api shim over lock_api for the whole graph, for
+    /// this run only: parking_lot's locks, dashmap's shards and every other
+    /// lock_api lock in the dependencies are checked
     #[arg(long)]
     deps: bool,
     /// Write the findings (in --format) to FILE instead of standard output
@@ -102,7 +106,7 @@ enum Verb {
     /// Run `cargo test` with recording into a fresh directory under
     /// target/lockgraph/, then check it
     #[command(
-        after_help = "Examples:\n  cargo lockgraph test --workspace\n  cargo lockgraph test --format sarif -o lockgraph.sarif --workspace\n  cargo lockgraph test --instrument crossbeam-utils -- --nocapture"
+        after_help = "Examples:\n  cargo lockgraph test --workspace\n  cargo lockgraph test --format sarif -o lockgraph.sarif --workspace\n  cargo lockgraph test --deps\n  cargo lockgraph test --instrument crossbeam-utils -- --nocapture"
     )]
     Test(RunArgs),
     /// Run `cargo nextest run` (each test its own process) with recording,
@@ -335,12 +339,6 @@ fn test(
     let mut options = options.clone();
     own_options(&mut options, &mut run)?;
     let options = &options;
-    if run.deps {
-        return Err(usage_error(
-            "--deps (the lock_api shim that reaches parking_lot and dashmap locks) is not in this \
-             version yet; --instrument CRATE swaps a dependency's std locks",
-        ));
-    }
     let mut names = Vec::new();
     for value in &run.instrument {
         names.extend(instrument::parse_names(value)?);
@@ -372,11 +370,37 @@ fn test(
         root.join(target)
     };
     // Before any patched cargo run: they rewrite Cargo.lock.
-    let _lockfile = (!names.is_empty()).then(|| instrument::LockfileGuard::new(root));
+    let _lockfile = (!names.is_empty() || run.deps).then(|| instrument::LockfileGuard::new(root));
+    let deps = if run.deps {
+        let deps = deps::prepare(root, &target, &instrument::source_dir()?)?;
+        let config = deps.config_args();
+        deps::check_used(root, &deps, &config)?;
+        eprintln!(
+            "cargo lockgraph: --deps: lock_api {} patched with lockgraph's shim for the whole \
+             graph: the locks of {} are checked",
+            deps::LOCK_API_VERSION,
+            deps.users.join(", ")
+        );
+        if instrument::has_lockgraph(&instrument::metadata(root, &[])?) {
+            eprintln!(
+                "cargo lockgraph: --deps: note: this workspace names lockgraph itself; its own \
+                 lockgraph locks and the dependencies' lock_api locks are checked by two \
+                 detectors, each in its own graph"
+            );
+        }
+        Some(deps)
+    } else {
+        None
+    };
     let mut crates = if names.is_empty() {
         Vec::new()
     } else {
-        instrument::prepare(root, &target, &names)?
+        instrument::prepare(
+            root,
+            &target,
+            &names,
+            deps.as_ref().map(|d| d.lockgraph.as_str()),
+        )?
     };
     for c in &crates {
         eprintln!(
@@ -388,9 +412,13 @@ fn test(
             c.dir.display()
         );
     }
+    let deps_config = deps
+        .as_ref()
+        .map(deps::Deps::config_args)
+        .unwrap_or_default();
     if !crates.is_empty() {
-        instrument::check_used(root, &crates)?;
-        crates = build_instrumented(root, runner, &args, crates)?;
+        instrument::check_used(root, &crates, &deps_config)?;
+        crates = build_instrumented(root, runner, &args, &deps_config, crates)?;
     }
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -409,6 +437,7 @@ fn test(
     );
     let mut tests = cargo();
     tests
+        .args(&deps_config)
         .args(instrument::config_args(&crates))
         .args(runner.words())
         .args(&args)
@@ -450,6 +479,7 @@ fn build_instrumented(
     root: &Path,
     runner: Runner,
     args: &[String],
+    deps_config: &[String],
     mut crates: Vec<instrument::Instrumented>,
 ) -> Result<Vec<instrument::Instrumented>, Error> {
     // The arguments before a `--` are cargo's; the test binaries' own
@@ -462,6 +492,7 @@ fn build_instrumented(
     };
     while !crates.is_empty() {
         let out = cargo()
+            .args(deps_config)
             .args(instrument::config_args(&crates))
             .args(build)
             .args(&build_args)
@@ -567,6 +598,11 @@ fn check(
                 ));
             }
         }
+    }
+    if options.format() == Format::Text {
+        // `dashmap 6.1.0 src/lib.rs`, not the registry's path on this
+        // machine, as the test processes' own reports name it.
+        out = paths::dependency_paths(&out);
     }
     match output {
         Some(path) => std::fs::write(path, &out)

@@ -102,13 +102,23 @@ fn in_crate(krate: &str, file: &str) -> bool {
 
 fn matches_class(pattern: &str, class: &Class) -> bool {
     let site = &class.site;
-    let names = [
-        class.name.clone(),
-        Some(site.file.clone()),
-        Some(format!("{}:{}", site.file, site.line)),
-        Some(format!("{}:{}:{}", site.file, site.line, site.column)),
-    ];
-    names.iter().flatten().any(|name| glob(pattern, name))
+    // A dependency's file as this machine's path or as reports show it
+    // (`dashmap 6.1.0 src/lib.rs`, the same on every machine).
+    let shown = crate::paths::dependency_paths(&site.file);
+    let files = [&site.file, &shown];
+    class
+        .name
+        .as_deref()
+        .is_some_and(|name| glob(pattern, name))
+        || files.iter().any(|file| {
+            [
+                (*file).clone(),
+                format!("{file}:{}", site.line),
+                format!("{file}:{}:{}", site.line, site.column),
+            ]
+            .iter()
+            .any(|name| glob(pattern, name))
+        })
 }
 
 /// `*` matches any run of characters; everything else matches itself.

@@ -549,7 +549,10 @@ fn instrument_reports_a_dependencys_std_locks_and_leaves_the_users_files_alone()
             &["test", "--instrument", ","][..],
             "--instrument takes crate names",
         ),
-        (&["test", "--deps"][..], "--deps"),
+        (
+            &["test", "--deps"][..],
+            "no crate in this dependency graph uses lock_api",
+        ),
     ] {
         let (code, stdout, stderr) = run_in(&dir, args);
         assert_eq!(code, 2, "{args:?}: {stdout}\n{stderr}");
@@ -561,6 +564,155 @@ fn instrument_reports_a_dependencys_std_locks_and_leaves_the_users_files_alone()
         );
         untouched(&format!("{args:?}"));
     }
+}
+
+/// A copy of `tests/fixture-deps` (a crate that never names lockgraph and
+/// uses dashmap 6 and parking_lot directly) under the target directory.
+fn deps_fixture() -> PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture-deps");
+    let to = fixture_target().join("fixture-deps-src");
+    let _ = fs::remove_dir_all(&to);
+    for dir in ["src", "tests"] {
+        fs::create_dir_all(to.join(dir)).unwrap();
+    }
+    for file in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "tests/deps.rs"] {
+        fs::copy(from.join(file), to.join(file)).unwrap();
+    }
+    to
+}
+
+/// One test, not several: the runs share the fixture's Cargo.lock, which
+/// every patched run rewrites and puts back. Each `bug_*` test of the
+/// fixture would hang without lockgraph; with it, it panics with the
+/// report before it blocks.
+#[test]
+fn deps_reports_the_locks_inside_dashmap_and_parking_lot() {
+    let dir = deps_fixture();
+    let manifest = fs::read(dir.join("Cargo.toml")).unwrap();
+    let lockfile = fs::read(dir.join("Cargo.lock")).unwrap();
+    let untouched = |what: &str| {
+        assert_eq!(
+            fs::read(dir.join("Cargo.toml")).unwrap(),
+            manifest,
+            "{what}: Cargo.toml changed"
+        );
+        assert_eq!(
+            fs::read(dir.join("Cargo.lock")).unwrap(),
+            lockfile,
+            "{what}: Cargo.lock changed"
+        );
+        assert!(
+            !dir.join("target").exists(),
+            "{what}: wrote into the user's tree"
+        );
+    };
+    let deps = |filter: &[&str]| {
+        let mut args = vec!["test", "--deps", "--"];
+        args.extend_from_slice(filter);
+        run_in(&dir, &args)
+    };
+
+    // Without --deps the clean tests pass and nothing is seen (the bug
+    // tests would hang: they are skipped).
+    let (code, stdout, stderr) = run(Command::new(env!("CARGO"))
+        .args(["test", "--", "--skip", "bug_"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", fixture_target()));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        !format!("{stdout}{stderr}").contains("deadlock"),
+        "{stdout}"
+    );
+    untouched("plain cargo test");
+
+    // A dashmap `Ref` held while inserting into its shard: reported in
+    // dashmap's terms, with the user's frame in the backtrace.
+    let (code, stdout, stderr) = deps(&["bug_ref_held_while_inserting"]);
+    let output = format!("{stdout}{stderr}");
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        stderr.contains("--deps: lock_api 0.4.14 patched") && stderr.contains("dashmap 6.1.0"),
+        "{stderr}"
+    );
+    assert!(
+        output.contains("deadlock: relocking a lock_api::RwLock"),
+        "{output}"
+    );
+    assert!(
+        output.contains("created at dashmap 6.1.0 src/lib.rs:"),
+        "{output}"
+    );
+    assert!(
+        output.contains("lockgraph_fixture_deps::Registry::rename_in_place"),
+        "{output}"
+    );
+    assert!(output.contains("at src/lib.rs:22"), "{output}");
+    untouched("--deps, dashmap relock");
+
+    // parking_lot: a relock and a second read, at the test's own lines.
+    let (code, stdout, stderr) = deps(&["bug_parking_lot"]);
+    let output = format!("{stdout}{stderr}");
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        output.contains("deadlock: relocking a lock_api::Mutex"),
+        "{output}"
+    );
+    assert!(
+        output.contains("created at tests/deps.rs:49:19"),
+        "{output}"
+    );
+    assert!(
+        output.contains("potential deadlock: recursive read of a lock_api::RwLock"),
+        "{output}"
+    );
+    assert!(output.contains("at tests/deps.rs:69:25"), "{output}");
+    untouched("--deps, parking_lot");
+
+    // The twins, and a second read of one dashmap shard (its raw lock
+    // lets readers in while a writer waits): clean.
+    let (code, stdout, stderr) = deps(&["clean_"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("test result: ok. 4 passed"), "{stdout}");
+    assert!(
+        !format!("{stdout}{stderr}").contains("deadlock"),
+        "{stdout}\n{stderr}"
+    );
+
+    // Two maps in opposite orders in two tests: no test hangs, the suite's
+    // lock classes have a cycle, named by crate and version.
+    let (code, stdout, stderr) = deps(&["maps_"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("potential deadlock: lock order inversion between lock classes"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("created at dashmap 6.1.0 src/lib.rs:286"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(bin()
+        .args(["lockgraph", "test", "--deps", "--", "maps_"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", fixture_target())
+        .env("FIXTURE_ORDERED", "1")
+        .env_remove("LOCKGRAPH_CLASSES")
+        .env_remove("LOCKGRAPH"));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    untouched("--deps, classes");
+
+    // A workspace that patches lock_api itself: one line, exit 2.
+    let mut patched = String::from_utf8(manifest.clone()).unwrap();
+    patched.push_str("\n[patch.crates-io]\nlock_api = { path = \"nowhere\" }\n");
+    fs::write(dir.join("Cargo.toml"), &patched).unwrap();
+    let (code, stdout, stderr) = deps(&[]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(stderr.contains("patches lock_api itself"), "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.contains("error")).count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(dir.join("Cargo.toml")).unwrap(), patched);
 }
 
 /// `inverted_records` split in two shards: each clean alone.

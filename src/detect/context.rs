@@ -443,6 +443,9 @@ pub(crate) fn drain_inbox(local: &mut Local) {
         handle.inbox.pending.store(false, Ordering::Relaxed);
         let ids = std::mem::take(&mut *handle.inbox.ids.lock());
         for id in ids {
+            if local.watch.has_published() {
+                crate::watchdog::unpublish(local, id);
+            }
             local.held.remove(id);
         }
     }

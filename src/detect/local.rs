@@ -253,7 +253,6 @@ impl Slot {
             }
             *self.busy.get() = true;
             let local = &mut *self.local.get();
-            #[cfg(feature = "tokio")]
             #[allow(clippy::redundant_pattern_matching)]
             // `is_some` is a call at opt-level 0
             if let Some(_) = local.inbox {
@@ -392,7 +391,16 @@ pub(crate) fn thread_state_releasing<'a>(id: LockId) -> ThreadState<'a> {
             }
         }
         #[cfg(not(feature = "tokio"))]
-        let _ = id;
+        {
+            let _ = id;
+            // Releases posted by other threads (a guard of a hooked lock
+            // dropped elsewhere, see `crate::hooks`).
+            #[allow(clippy::redundant_pattern_matching)]
+            // `is_some` is a call at opt-level 0
+            if let Some(_) = local.inbox {
+                super::context::drain_inbox(local);
+            }
+        }
         ThreadState::Own(Claim { slot, local })
     }
 }

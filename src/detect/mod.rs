@@ -993,6 +993,27 @@ mod on {
             }
         }
 
+        /// (Hooks) The guard acquired by thread `owner` is dropped on this
+        /// one: the release is posted to the owner, which applies it at its
+        /// next detector operation (its stack is its own).
+        #[cold]
+        #[inline(never)]
+        pub(crate) fn release_elsewhere(&self, owner: u64) {
+            let id = self.ident.id();
+            if id != 0 {
+                super::context::post_release(super::context::THREAD | owner, id);
+            }
+        }
+
+        /// (Hooks) Gets this thread ready to receive the releases of its
+        /// guards from other threads. Returns whether it is (not while
+        /// detection is off or the thread's state is gone).
+        #[cold]
+        #[inline(never)]
+        pub(crate) fn open_inbox() -> bool {
+            policy::active() && local::with(super::context::open_inbox).is_some()
+        }
+
         /// The held entry changes mode (upgrade, downgrade) without blocking
         /// on anything this thread holds.
         pub(crate) fn change_access(&self, access: Access) {
@@ -1172,6 +1193,12 @@ mod off {
         pub(crate) fn acquired(&self, _kind: LockKind, _access: Access) {}
         #[inline(always)]
         pub(crate) fn release(&self) {}
+
+        pub(crate) fn release_elsewhere(&self, _owner: u64) {}
+
+        pub(crate) fn open_inbox() -> bool {
+            false
+        }
         #[inline(always)]
         pub(crate) fn change_access(&self, _access: Access) {}
         #[inline(always)]

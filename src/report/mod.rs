@@ -8,6 +8,7 @@ use std::panic::Location;
 use std::sync::{Arc, OnceLock};
 
 mod dot;
+pub(crate) mod paths;
 mod text;
 
 pub(crate) use dot::dot_escape;
@@ -47,6 +48,14 @@ pub enum LockKind {
     TokioMutex,
     /// `lockgraph::tokio::sync::RwLock` (feature `tokio`).
     TokioRwLock,
+    /// A `lock_api::Mutex` under `cargo lockgraph test --deps` (a
+    /// dependency's parking_lot `Mutex` or its own raw mutex).
+    LockApiMutex,
+    /// A `lock_api::RwLock` under `--deps` (parking_lot's `RwLock`,
+    /// dashmap's shards).
+    LockApiRwLock,
+    /// A `lock_api::ReentrantMutex` under `--deps`.
+    LockApiReentrantMutex,
 }
 
 impl LockKind {
@@ -67,6 +76,9 @@ impl LockKind {
             LockKind::Barrier => "Barrier",
             LockKind::TokioMutex => "tokio::sync::Mutex",
             LockKind::TokioRwLock => "tokio::sync::RwLock",
+            LockKind::LockApiMutex => "lock_api::Mutex",
+            LockKind::LockApiRwLock => "lock_api::RwLock",
+            LockKind::LockApiReentrantMutex => "lock_api::ReentrantMutex",
         }
     }
 
@@ -362,6 +374,10 @@ fn hidden_source(file: &std::path::Path) -> bool {
         || file.starts_with("/rustc/")
         || file.contains("/lib/rustlib/src/rust/library/")
         || (file.contains("/registry/src/") && file.contains("/backtrace-0."))
+        // The lock_api shim (`cargo lockgraph test --deps`), in this
+        // repository or copied under target/.
+        || file.contains("/shim/lock_api/src/")
+        || file.contains("/lockgraph/deps/")
         // tokio's runtime, which polls the task: not the user's frames.
         || (file.contains("/registry/src/") && file.contains("/tokio-1."))
 }

@@ -1,0 +1,404 @@
+//! `cargo lockgraph test --deps`: lockgraph's `lock_api` 0.4 shim patched
+//! over `lock_api` for the whole dependency graph, for this run only, so
+//! that parking_lot's locks, dashmap's shards and every other `lock_api`
+//! lock in the tree are checked.
+//!
+//! The shim depends on lockgraph, and lockgraph itself locks with
+//! parking_lot, which depends on `lock_api`: patched as is, the graph would
+//! be a cycle, and the detector would watch its own locks. So lockgraph is
+//! built from a copy whose parking_lot (its lock engine) is a vendored copy
+//! depending on a vendored copy of the real `lock_api`, renamed
+//! (`lockgraph-engine-*`) so that neither the patch nor the user's graph
+//! ever meets them. Everything lives under `<target>/lockgraph/deps/`; the
+//! patch is given with `--config`, so the user's `Cargo.toml` is never
+//! written, and `Cargo.lock` is put back as it was when the run ends
+//! ([`crate::instrument::LockfileGuard`]).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::instrument::{metadata, resolved_ids, toml_string};
+use crate::records::Error;
+
+/// The version of `lock_api` the shim stands in for: the newest 0.4.
+pub(crate) const LOCK_API_VERSION: &str = "0.4.14";
+
+/// The prepared patch.
+pub(crate) struct Deps {
+    /// The shim's copy, patched in as `lock_api`.
+    pub(crate) shim: PathBuf,
+    /// The copy of lockgraph the shim links (a TOML dependency body), which
+    /// `--instrument`ed crates must use too: one detector per process.
+    pub(crate) lockgraph: String,
+    /// The crates of the graph that depend on `lock_api` (`name version`).
+    pub(crate) users: Vec<String>,
+}
+
+impl Deps {
+    /// The `--config` arguments that patch the shim in.
+    pub(crate) fn config_args(&self) -> Vec<String> {
+        vec![
+            "--config".to_owned(),
+            format!("patch.crates-io.lock_api.path={}", toml_string(&self.shim)),
+        ]
+    }
+}
+
+/// Makes the copies under `<target>/lockgraph/deps/` for the workspace at
+/// `root`, whose lockgraph sources are at `source`.
+pub(crate) fn prepare(root: &Path, target: &Path, source: &Path) -> Result<Deps, Error> {
+    refuse_own_patch(root)?;
+    let meta = metadata(root, &[])?;
+    let resolved = resolved_ids(&meta);
+    let mut users = Vec::new();
+    let mut found = false;
+    for package in meta["packages"].as_array().into_iter().flatten() {
+        let Some(id) = package["id"].as_str() else {
+            continue;
+        };
+        if !resolved.contains(&id) {
+            continue;
+        }
+        if package["name"] == "lock_api" {
+            let version = package["version"].as_str().unwrap_or("");
+            if !version.starts_with("0.4.") {
+                continue;
+            }
+            found = true;
+            let source = package["source"].as_str().unwrap_or("");
+            if !is_crates_io(source) {
+                return Err(Error(format!(
+                    "--deps: lock_api {version} in this graph does not come from crates.io \
+                     ({}), so it cannot be patched",
+                    if source.is_empty() {
+                        "a path dependency"
+                    } else {
+                        source
+                    }
+                )));
+            }
+        }
+        let uses_lock_api = package["dependencies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|d| d["name"] == "lock_api" && d["kind"].is_null());
+        if uses_lock_api {
+            users.push(format!(
+                "{} {}",
+                package["name"].as_str().unwrap_or("?"),
+                package["version"].as_str().unwrap_or("?")
+            ));
+        }
+    }
+    if !found {
+        return Err(Error(
+            "--deps: no crate in this dependency graph uses lock_api 0.4 (parking_lot, dashmap \
+             ...), so there is nothing to patch; --instrument CRATE swaps a dependency's std locks"
+                .into(),
+        ));
+    }
+    users.sort();
+    users.dedup();
+    let dir = target.join("lockgraph").join("deps");
+    let lockgraph_dir = dir.join("lockgraph");
+    let prepared = (|| -> Result<(), String> {
+        let engine = vendor_engine(source, &dir)?;
+        copy_lockgraph(source, &lockgraph_dir, &engine)?;
+        copy_shim(source, &dir.join("lock_api"), &lockgraph_dir)
+    })();
+    prepared.map_err(|e| Error(format!("--deps: {e}")))?;
+    let canonical = |p: PathBuf| p.canonicalize().unwrap_or(p);
+    let lockgraph_dir = canonical(lockgraph_dir);
+    Ok(Deps {
+        shim: canonical(dir.join("lock_api")),
+        lockgraph: format!(
+            "path = {}\ndefault-features = false",
+            toml_string(&lockgraph_dir)
+        ),
+        users,
+    })
+}
+
+fn is_crates_io(source: &str) -> bool {
+    source.starts_with("registry+https://github.com/rust-lang/crates.io-index")
+        || source.starts_with("sparse+https://index.crates.io/")
+}
+
+/// A workspace that patches `lock_api` itself would meet two patches.
+fn refuse_own_patch(root: &Path) -> Result<(), Error> {
+    let manifest = root.join("Cargo.toml");
+    let Ok(text) = std::fs::read_to_string(&manifest) else {
+        return Ok(());
+    };
+    let Ok(value) = text.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    let patches = value.get("patch").and_then(toml::Value::as_table);
+    let own = patches.into_iter().flat_map(|p| p.values()).any(|source| {
+        source
+            .as_table()
+            .is_some_and(|crates| crates.contains_key("lock_api"))
+    });
+    if own {
+        return Err(Error(format!(
+            "--deps: {} patches lock_api itself ([patch]), and cargo takes one patch per crate; \
+             remove that patch for the run or drop --deps",
+            manifest.display()
+        )));
+    }
+    Ok(())
+}
+
+fn read_manifest(dir: &Path) -> Result<toml::Table, String> {
+    let path = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.parse::<toml::Table>()
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write_manifest(dir: &Path, manifest: &toml::Table) -> Result<(), String> {
+    let text = format!(
+        "# written by cargo lockgraph test --deps\n{}",
+        toml::to_string(manifest).map_err(|e| e.to_string())?
+    );
+    write_if_changed(&dir.join("Cargo.toml"), text.as_bytes())
+}
+
+/// Copies the directories listed from `from` to `to` (the manifest is
+/// rewritten by the caller), writing only the files whose contents
+/// changed: a second run finds the copies as the last one left them, and
+/// cargo rebuilds nothing.
+fn copy_crate(from: &Path, to: &Path, dirs: &[&str]) -> Result<(), String> {
+    for dir in dirs {
+        if from.join(dir).is_dir() {
+            sync_dir(&from.join(dir), &to.join(dir))?;
+        }
+    }
+    Ok(())
+}
+
+fn sync_dir(from: &Path, to: &Path) -> Result<(), String> {
+    let entries = std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
+        let path = entry.path();
+        if path.is_dir() {
+            sync_dir(&path, &to.join(entry.file_name()))?;
+        } else {
+            sync_file(&path, &to.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
+}
+
+fn sync_file(from: &Path, to: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    write_if_changed(to, &bytes)
+}
+
+/// Writes `bytes` to `path` unless it holds them already (a fresh file is
+/// writable, whatever the registry's copy was).
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    // Replaced, not written through: a registry file copied before may be
+    // read-only.
+    let _ = std::fs::remove_file(path);
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A manifest as a dependency of others: no workspace, dev-dependencies,
+/// benches, examples, tests or lints of its own, and its own workspace root
+/// (it lives under the user's target directory).
+fn as_dependency(manifest: &mut toml::Table) {
+    for key in [
+        "dev-dependencies",
+        "bench",
+        "example",
+        "test",
+        "lints",
+        "workspace",
+        "badges",
+    ] {
+        manifest.remove(key);
+    }
+    if let Some(package) = manifest
+        .get_mut("package")
+        .and_then(toml::Value::as_table_mut)
+    {
+        for key in [
+            "readme",
+            "build",
+            "workspace",
+            "autobenches",
+            "autoexamples",
+            "autotests",
+        ] {
+            package.remove(key);
+        }
+        package.insert("publish".into(), false.into());
+        package.insert("autobenches".into(), false.into());
+        package.insert("autoexamples".into(), false.into());
+        package.insert("autotests".into(), false.into());
+    }
+    manifest.insert("workspace".into(), toml::Table::new().into());
+}
+
+/// The package named `name` from crates.io among `meta`'s packages: its
+/// directory and its manifest's dependency table on `dep` (its features).
+fn registry_package(meta: &Value, name: &str) -> Result<PathBuf, String> {
+    meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == name && p["source"].as_str().is_some_and(is_crates_io))
+        .and_then(|p| p["manifest_path"].as_str())
+        .and_then(|m| Path::new(m).parent().map(Path::to_path_buf))
+        .ok_or_else(|| format!("lockgraph's dependency {name} is not in its graph"))
+}
+
+/// Replaces dependency `key` of `manifest` with the path dependency on the
+/// vendored `package` at `path`, keeping the features it asked for.
+fn vendored(
+    manifest: &mut toml::Table,
+    key: &str,
+    package: &str,
+    path: &Path,
+) -> Result<(), String> {
+    let deps = manifest
+        .get_mut("dependencies")
+        .and_then(toml::Value::as_table_mut)
+        .ok_or_else(|| format!("no [dependencies] where {key} was expected"))?;
+    let mut dep = toml::Table::new();
+    dep.insert("package".into(), package.into());
+    dep.insert("path".into(), path.display().to_string().into());
+    if let Some(features) = deps.get(key).and_then(|d| d.get("features")) {
+        dep.insert("features".into(), features.clone());
+    }
+    deps.insert(key.into(), dep.into());
+    Ok(())
+}
+
+/// Vendors lockgraph's lock engine, parking_lot and the real lock_api
+/// (renamed), into `dir`; returns where parking_lot went.
+fn vendor_engine(source: &Path, dir: &Path) -> Result<PathBuf, String> {
+    let meta = metadata(source, &[]).map_err(|Error(e)| e)?;
+    let parking_lot = registry_package(&meta, "parking_lot")?;
+    let lock_api = registry_package(&meta, "lock_api")?;
+    let engine_lock_api = dir.join("engine-lock_api");
+    let engine_parking_lot = dir.join("engine-parking_lot");
+
+    copy_crate(&lock_api, &engine_lock_api, &["src"])?;
+    let mut manifest = read_manifest(&lock_api)?;
+    as_dependency(&mut manifest);
+    rename(&mut manifest, "lockgraph-engine-lock-api", "lock_api");
+    write_manifest(&engine_lock_api, &manifest)?;
+
+    copy_crate(&parking_lot, &engine_parking_lot, &["src"])?;
+    let mut manifest = read_manifest(&parking_lot)?;
+    as_dependency(&mut manifest);
+    rename(&mut manifest, "lockgraph-engine-parking-lot", "parking_lot");
+    vendored(
+        &mut manifest,
+        "lock_api",
+        "lockgraph-engine-lock-api",
+        &engine_lock_api,
+    )?;
+    write_manifest(&engine_parking_lot, &manifest)?;
+    Ok(engine_parking_lot)
+}
+
+/// lockgraph's sources as a dependency, locking with the vendored engine.
+fn copy_lockgraph(source: &Path, to: &Path, engine: &Path) -> Result<(), String> {
+    copy_crate(source, to, &["src"])?;
+    let mut manifest = read_manifest(source)?;
+    as_dependency(&mut manifest);
+    vendored(
+        &mut manifest,
+        "parking_lot",
+        "lockgraph-engine-parking-lot",
+        engine,
+    )?;
+    // The `[target.'cfg(loom)']` table stays: cargo resolves it but never
+    // builds loom outside `--cfg loom`, a cfg the workspace's lints named.
+    let lints: toml::Table =
+        "[rust]\nunexpected_cfgs = { level = \"warn\", check-cfg = ['cfg(loom)'] }"
+            .parse()
+            .expect("the lints table parses");
+    manifest.insert("lints".into(), lints.into());
+    write_manifest(to, &manifest)
+}
+
+/// Renames a vendored package; its library keeps its name (`lib`), so its
+/// own sources and doc examples read as before.
+fn rename(manifest: &mut toml::Table, package: &str, lib: &str) {
+    if let Some(p) = manifest
+        .get_mut("package")
+        .and_then(toml::Value::as_table_mut)
+    {
+        p.insert("name".into(), package.into());
+    }
+    let lib_table = manifest
+        .entry("lib")
+        .or_insert_with(|| toml::Table::new().into());
+    if let Some(t) = lib_table.as_table_mut() {
+        t.insert("name".into(), lib.into());
+    }
+}
+
+/// The shim, depending on the copy of lockgraph at `lockgraph`.
+fn copy_shim(source: &Path, to: &Path, lockgraph: &Path) -> Result<(), String> {
+    let shim = source.join("shim").join("lock_api");
+    if !shim.join("Cargo.toml").is_file() {
+        return Err(format!(
+            "{} is not lockgraph's lock_api shim: set LOCKGRAPH_SOURCE to a checkout of lockgraph",
+            shim.display()
+        ));
+    }
+    copy_crate(&shim, to, &["src"])?;
+    let mut manifest = read_manifest(&shim)?;
+    as_dependency(&mut manifest);
+    let deps = manifest
+        .get_mut("dependencies")
+        .and_then(toml::Value::as_table_mut)
+        .ok_or("the shim's manifest has no dependencies")?;
+    let mut dep = toml::Table::new();
+    dep.insert("path".into(), lockgraph.display().to_string().into());
+    dep.insert("default-features".into(), false.into());
+    deps.insert("lockgraph".into(), dep.into());
+    write_manifest(to, &manifest)
+}
+
+/// Whether the shim is in the patched graph (cargo ignores a patch it
+/// cannot use, saying only "patch was not used").
+pub(crate) fn check_used(root: &Path, deps: &Deps, config: &[String]) -> Result<(), Error> {
+    let meta = metadata(root, config)?;
+    let resolved = resolved_ids(&meta);
+    let used = meta["packages"].as_array().into_iter().flatten().any(|p| {
+        p["name"] == "lock_api"
+            && p["id"].as_str().is_some_and(|id| resolved.contains(&id))
+            && p["manifest_path"]
+                .as_str()
+                .is_some_and(|m| Path::new(m).starts_with(&deps.shim))
+    });
+    let crates_io = meta["packages"].as_array().into_iter().flatten().any(|p| {
+        p["name"] == "lock_api"
+            && p["id"].as_str().is_some_and(|id| resolved.contains(&id))
+            && p["version"].as_str().is_some_and(|v| v.starts_with("0.4."))
+            && p["source"].as_str().is_some_and(is_crates_io)
+    });
+    if !used || crates_io {
+        return Err(Error(format!(
+            "--deps: the lock_api {LOCK_API_VERSION} patch was not used: cargo kept crates.io's \
+             lock_api, so the dependencies' locks would not be seen (is a lock_api newer than \
+             {LOCK_API_VERSION} pinned?)"
+        )));
+    }
+    Ok(())
+}
