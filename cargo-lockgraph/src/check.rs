@@ -210,6 +210,24 @@ pub fn cycle_text(merged: &Merged, cycle: &Cycle) -> String {
             "      {a} acquired at {}, then {b} at {}",
             first.from, first.to
         );
+        // A dependency's acquisition: where the program's own code called it.
+        if crate::paths::in_dependency(&first.to.file) {
+            let own = first.backtrace.iter().find(|frame| {
+                frame
+                    .file
+                    .as_deref()
+                    .is_some_and(|file| !crate::paths::in_dependency(file))
+            });
+            if let Some(frame) = own {
+                let _ = writeln!(
+                    out,
+                    "      in your code: {}:{}, {}",
+                    frame.file.as_deref().unwrap_or(""),
+                    frame.line.unwrap_or(0),
+                    frame.function
+                );
+            }
+        }
         if first.backtrace.is_empty() {
             let _ = writeln!(out, "      (no backtrace recorded)");
         }

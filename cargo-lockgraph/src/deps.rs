@@ -24,6 +24,18 @@ use crate::records::Error;
 /// The version of `lock_api` the shim stands in for: the newest 0.4.
 pub(crate) const LOCK_API_VERSION: &str = "0.4.14";
 
+/// lockgraph and the crates it symbolizes backtraces with, all in the
+/// graph whenever the shim is.
+const DETECTOR_PACKAGES: [&str; 7] = [
+    "lockgraph",
+    "backtrace",
+    "addr2line",
+    "gimli",
+    "object",
+    "miniz_oxide",
+    "petgraph",
+];
+
 /// The prepared patch.
 pub(crate) struct Deps {
     /// The shim's copy, patched in as `lock_api`.
@@ -33,15 +45,31 @@ pub(crate) struct Deps {
     pub(crate) lockgraph: String,
     /// The crates of the graph that depend on `lock_api` (`name version`).
     pub(crate) users: Vec<String>,
+    /// The lock_api 0.4 versions the workspace's graph resolved to before.
+    pub(crate) locked: Vec<String>,
+    /// Whether the workspace's graph has a lockgraph of its own.
+    pub(crate) own_lockgraph: bool,
 }
 
 impl Deps {
-    /// The `--config` arguments that patch the shim in.
+    /// The `--config` arguments that patch the shim in, and build the
+    /// detector and its backtrace symbolizer optimised and without debug
+    /// information (as `[profile.dev.package.NAME]` would): every test
+    /// binary and doc test links them, and their own frames never show in
+    /// a report. `debug_assertions`, which keeps detection on, is left as
+    /// the profile has it.
     pub(crate) fn config_args(&self) -> Vec<String> {
-        vec![
+        let mut args = vec![
             "--config".to_owned(),
             format!("patch.crates-io.lock_api.path={}", toml_string(&self.shim)),
-        ]
+        ];
+        for package in DETECTOR_PACKAGES {
+            for setting in ["debug=false", "opt-level=2"] {
+                args.push("--config".into());
+                args.push(format!("profile.dev.package.{package}.{setting}"));
+            }
+        }
+        args
     }
 }
 
@@ -52,6 +80,7 @@ pub(crate) fn prepare(root: &Path, target: &Path, source: &Path) -> Result<Deps,
     let meta = metadata(root, &[])?;
     let resolved = resolved_ids(&meta);
     let mut users = Vec::new();
+    let mut locked = Vec::new();
     let mut found = false;
     for package in meta["packages"].as_array().into_iter().flatten() {
         let Some(id) = package["id"].as_str() else {
@@ -66,6 +95,7 @@ pub(crate) fn prepare(root: &Path, target: &Path, source: &Path) -> Result<Deps,
                 continue;
             }
             found = true;
+            locked.push(version.to_owned());
             let source = package["source"].as_str().unwrap_or("");
             if !is_crates_io(source) {
                 return Err(Error(format!(
@@ -104,7 +134,7 @@ pub(crate) fn prepare(root: &Path, target: &Path, source: &Path) -> Result<Deps,
     let dir = target.join("lockgraph").join("deps");
     let lockgraph_dir = dir.join("lockgraph");
     let prepared = (|| -> Result<(), String> {
-        let engine = vendor_engine(source, &dir)?;
+        let engine = vendor_engine(&meta, source, &dir)?;
         copy_lockgraph(source, &lockgraph_dir, &engine)?;
         copy_shim(source, &dir.join("lock_api"), &lockgraph_dir)
     })();
@@ -118,6 +148,8 @@ pub(crate) fn prepare(root: &Path, target: &Path, source: &Path) -> Result<Deps,
             toml_string(&lockgraph_dir)
         ),
         users,
+        locked,
+        own_lockgraph: crate::instrument::has_lockgraph(&meta),
     })
 }
 
@@ -171,6 +203,10 @@ fn write_manifest(dir: &Path, manifest: &toml::Table) -> Result<(), String> {
 /// changed: a second run finds the copies as the last one left them, and
 /// cargo rebuilds nothing.
 fn copy_crate(from: &Path, to: &Path, dirs: &[&str]) -> Result<(), String> {
+    // A build script (lock_api before 0.4.13 finds its `const fn`s so).
+    if from.join("build.rs").is_file() {
+        sync_file(&from.join("build.rs"), &to.join("build.rs"))?;
+    }
     for dir in dirs {
         if from.join(dir).is_dir() {
             sync_dir(&from.join(dir), &to.join(dir))?;
@@ -234,7 +270,6 @@ fn as_dependency(manifest: &mut toml::Table) {
     {
         for key in [
             "readme",
-            "build",
             "workspace",
             "autobenches",
             "autoexamples",
@@ -250,17 +285,24 @@ fn as_dependency(manifest: &mut toml::Table) {
     manifest.insert("workspace".into(), toml::Table::new().into());
 }
 
-/// The package named `name` from crates.io among `meta`'s packages: its
-/// directory and its manifest's dependency table on `dep` (its features).
-fn registry_package(meta: &Value, name: &str) -> Result<PathBuf, String> {
+/// The directory of the package named `name` from crates.io, at a version
+/// starting with `version` (`0.12.`), in `meta`'s resolved graph.
+fn registry_package(meta: &Value, name: &str, version: &str) -> Option<PathBuf> {
+    let resolved = resolved_ids(meta);
     meta["packages"]
         .as_array()
         .into_iter()
         .flatten()
-        .find(|p| p["name"] == name && p["source"].as_str().is_some_and(is_crates_io))
+        .filter(|p| p["id"].as_str().is_some_and(|id| resolved.contains(&id)))
+        .find(|p| {
+            p["name"] == name
+                && p["version"]
+                    .as_str()
+                    .is_some_and(|v| v.starts_with(version))
+                && p["source"].as_str().is_some_and(is_crates_io)
+        })
         .and_then(|p| p["manifest_path"].as_str())
         .and_then(|m| Path::new(m).parent().map(Path::to_path_buf))
-        .ok_or_else(|| format!("lockgraph's dependency {name} is not in its graph"))
 }
 
 /// Replaces dependency `key` of `manifest` with the path dependency on the
@@ -285,12 +327,43 @@ fn vendored(
     Ok(())
 }
 
-/// Vendors lockgraph's lock engine, parking_lot and the real lock_api
-/// (renamed), into `dir`; returns where parking_lot went.
-fn vendor_engine(source: &Path, dir: &Path) -> Result<PathBuf, String> {
-    let meta = metadata(source, &[]).map_err(|Error(e)| e)?;
-    let parking_lot = registry_package(&meta, "parking_lot")?;
-    let lock_api = registry_package(&meta, "lock_api")?;
+/// Vendors lockgraph's lock engine, parking_lot 0.12 and the real lock_api
+/// (renamed), into `dir`; returns where parking_lot went. The versions are
+/// the user's graph's (`user`), where it has them: the engine shares
+/// parking_lot_core and scopeguard with the user's parking_lot, and cargo
+/// keeps one version of each in a lockfile. Else lockgraph's own.
+fn vendor_engine(user: &Value, source: &Path, dir: &Path) -> Result<PathBuf, String> {
+    let mut own = None;
+    // lockgraph's own graph takes a second to resolve: where it was asked
+    // before, its answer is remembered beside the copies.
+    let remembered = dir.join("engine-sources.txt");
+    let mut find = |name: &str, version: &str| -> Result<PathBuf, String> {
+        if let Some(found) = registry_package(user, name, version) {
+            return Ok(found);
+        }
+        let key = format!("{name} {version} ");
+        let known = std::fs::read_to_string(&remembered).unwrap_or_default();
+        let cached = known
+            .lines()
+            .find_map(|line| line.strip_prefix(&key))
+            .map(PathBuf::from)
+            .filter(|dir| dir.join("Cargo.toml").is_file());
+        if let Some(dir) = cached {
+            return Ok(dir);
+        }
+        if own.is_none() {
+            own = Some(metadata(source, &[]).map_err(|Error(e)| e)?);
+        }
+        let found =
+            registry_package(own.as_ref().expect("just set"), name, version).ok_or_else(|| {
+                format!("lockgraph's dependency {name} {version}x is not in its graph")
+            })?;
+        let line = format!("{key}{}\n", found.display());
+        write_if_changed(&remembered, format!("{known}{line}").as_bytes())?;
+        Ok(found)
+    };
+    let parking_lot = find("parking_lot", "0.12.")?;
+    let lock_api = find("lock_api", "0.4.")?;
     let engine_lock_api = dir.join("engine-lock_api");
     let engine_parking_lot = dir.join("engine-parking_lot");
 
@@ -325,8 +398,10 @@ fn copy_lockgraph(source: &Path, to: &Path, engine: &Path) -> Result<(), String>
         "lockgraph-engine-parking-lot",
         engine,
     )?;
-    // The `[target.'cfg(loom)']` table stays: cargo resolves it but never
-    // builds loom outside `--cfg loom`, a cfg the workspace's lints named.
+    // Not its loom models: cargo would resolve loom (never built outside
+    // `--cfg loom`) into the user's graph, where a crate may pin another
+    // loom. The cfg stays known to the lints.
+    manifest.remove("target");
     let lints: toml::Table =
         "[rust]\nunexpected_cfgs = { level = \"warn\", check-cfg = ['cfg(loom)'] }"
             .parse()
@@ -364,6 +439,17 @@ fn copy_shim(source: &Path, to: &Path, lockgraph: &Path) -> Result<(), String> {
     copy_crate(&shim, to, &["src"])?;
     let mut manifest = read_manifest(&shim)?;
     as_dependency(&mut manifest);
+    // lock_api 0.4.14's own edition and rust-version (the sources build
+    // with either edition): cargo's MSRV-aware resolver passes over a patch
+    // that declares a newer rust-version than the user's crate, and picks
+    // an older lock_api from crates.io instead.
+    if let Some(package) = manifest
+        .get_mut("package")
+        .and_then(toml::Value::as_table_mut)
+    {
+        package.insert("edition".into(), "2021".into());
+        package.insert("rust-version".into(), "1.71".into());
+    }
     let deps = manifest
         .get_mut("dependencies")
         .and_then(toml::Value::as_table_mut)
@@ -373,6 +459,35 @@ fn copy_shim(source: &Path, to: &Path, lockgraph: &Path) -> Result<(), String> {
     dep.insert("default-features".into(), false.into());
     deps.insert("lockgraph".into(), dep.into());
     write_manifest(to, &manifest)
+}
+
+/// Points the workspace's lockfile at the shim: cargo keeps a locked
+/// lock_api older than the patch (and ignores the patch) until told to
+/// update it. The lockfile is put back when the run ends.
+pub(crate) fn update_lockfile(root: &Path, deps: &Deps, config: &[String]) -> Result<(), Error> {
+    for version in &deps.locked {
+        if version == LOCK_API_VERSION {
+            continue;
+        }
+        let out = crate::cargo()
+            .args(config)
+            .args(["update", "--quiet", "--package"])
+            .arg(format!("lock_api@{version}"))
+            .current_dir(root)
+            .output()
+            .map_err(|e| Error(format!("cannot run cargo update: {e}")))?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let first = stderr
+                .lines()
+                .find(|l| l.starts_with("error"))
+                .unwrap_or("");
+            return Err(Error(format!(
+                "--deps: cargo update could not move lock_api {version} to the shim: {first}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Whether the shim is in the patched graph (cargo ignores a patch it

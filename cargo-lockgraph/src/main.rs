@@ -374,6 +374,7 @@ fn test(
     let deps = if run.deps {
         let deps = deps::prepare(root, &target, &instrument::source_dir()?)?;
         let config = deps.config_args();
+        deps::update_lockfile(root, &deps, &config)?;
         deps::check_used(root, &deps, &config)?;
         eprintln!(
             "cargo lockgraph: --deps: lock_api {} patched with lockgraph's shim for the whole \
@@ -381,7 +382,7 @@ fn test(
             deps::LOCK_API_VERSION,
             deps.users.join(", ")
         );
-        if instrument::has_lockgraph(&instrument::metadata(root, &[])?) {
+        if deps.own_lockgraph {
             eprintln!(
                 "cargo lockgraph: --deps: note: this workspace names lockgraph itself; its own \
                  lockgraph locks and the dependencies' lock_api locks are checked by two \

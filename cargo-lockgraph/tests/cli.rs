@@ -643,10 +643,11 @@ fn deps_reports_the_locks_inside_dashmap_and_parking_lot() {
         "{output}"
     );
     assert!(
-        output.contains("lockgraph_fixture_deps::Registry::rename_in_place"),
+        output.contains(
+            "in your code: src/lib.rs:22, lockgraph_fixture_deps::Registry::rename_in_place"
+        ),
         "{output}"
     );
-    assert!(output.contains("at src/lib.rs:22"), "{output}");
     untouched("--deps, dashmap relock");
 
     // parking_lot: a relock and a second read, at the test's own lines.
@@ -690,6 +691,14 @@ fn deps_reports_the_locks_inside_dashmap_and_parking_lot() {
         stdout.contains("created at dashmap 6.1.0 src/lib.rs:286"),
         "{stdout}"
     );
+    // The class edges' steps name the user's frame too (the test process's
+    // own report of the second order, on standard output).
+    assert!(
+        stdout.contains(
+            "in your code: src/lib.rs:44, lockgraph_fixture_deps::Registry::name_by_score"
+        ),
+        "{stdout}"
+    );
     let (code, stdout, stderr) = run(bin()
         .args(["lockgraph", "test", "--deps", "--", "maps_"])
         .current_dir(&dir)
@@ -699,6 +708,31 @@ fn deps_reports_the_locks_inside_dashmap_and_parking_lot() {
         .env_remove("LOCKGRAPH"));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     untouched("--deps, classes");
+
+    // The example of the guide (examples/dashmap-cache): a `Ref` alive in
+    // a `match` while the map is written; `--features fixed` is clean.
+    let example = fixture_target().join("example-dashmap-cache");
+    let _ = fs::remove_dir_all(&example);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/dashmap-cache");
+    for dir in ["src", "tests"] {
+        fs::create_dir_all(example.join(dir)).unwrap();
+    }
+    for file in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "tests/cache.rs"] {
+        fs::copy(from.join(file), example.join(file)).unwrap();
+    }
+    let (code, stdout, stderr) = run_in(&example, &["test", "--deps"]);
+    let output = format!("{stdout}{stderr}");
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        output.contains("deadlock: relocking a lock_api::RwLock"),
+        "{output}"
+    );
+    assert!(
+        output.contains("dashmap_cache::Cache::get_or_insert"),
+        "{output}"
+    );
+    let (code, stdout, stderr) = run_in(&example, &["test", "--deps", "--features", "fixed"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
 
     // A workspace that patches lock_api itself: one line, exit 2.
     let mut patched = String::from_utf8(manifest.clone()).unwrap();

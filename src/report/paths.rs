@@ -67,9 +67,30 @@ pub fn dependency_paths(text: &str) -> String {
     out
 }
 
+/// Whether `file` is in a dependency's sources: cargo's registry or git
+/// checkouts, or a copy `cargo lockgraph --instrument` made.
+pub fn in_dependency(file: &str) -> bool {
+    let file = file.replace('\\', "/");
+    file.contains("/registry/src/")
+        || file.contains("/git/checkouts/")
+        || file.contains("/lockgraph/instrument/")
+}
+
 #[cfg(test)]
 mod dependency_path_tests {
     use super::dependency_paths;
+
+    #[test]
+    fn dependency_sources_are_told_from_the_programs_own() {
+        assert!(super::in_dependency(
+            "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/dashmap-6.1.0/src/lib.rs"
+        ));
+        assert!(super::in_dependency(
+            "/w/target/lockgraph/instrument/crossbeam-utils-0.8.21/src/lib.rs"
+        ));
+        assert!(!super::in_dependency("src/lib.rs"));
+        assert!(!super::in_dependency("/home/me/app/tests/cache.rs"));
+    }
 
     #[test]
     fn dependency_sources_are_named_by_crate_and_version() {

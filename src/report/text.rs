@@ -88,6 +88,39 @@ impl Report {
         Ok(())
     }
 
+    /// Where a dependency's acquisition at `site` came from: the first
+    /// frame of `trace` outside dependencies' sources (`in your code:
+    /// src/cache.rs:12, app::Cache::get`). Nothing when `site` is the
+    /// program's own, or no such frame was captured.
+    fn write_own_code(
+        out: &mut String,
+        site: &Location<'_>,
+        trace: Option<&Trace>,
+        indent: &str,
+    ) -> fmt::Result {
+        if !super::paths::in_dependency(site.file()) {
+            return Ok(());
+        }
+        let own = trace.and_then(|trace| {
+            trace.frames().iter().find(|frame| {
+                frame
+                    .file
+                    .as_deref()
+                    .is_some_and(|file| !super::paths::in_dependency(file))
+            })
+        });
+        match own {
+            Some(frame) => writeln!(
+                out,
+                "{indent}in your code: {}:{}, {}",
+                frame.file.as_deref().unwrap_or(""),
+                frame.line.unwrap_or(0),
+                frame.function
+            ),
+            None => Ok(()),
+        }
+    }
+
     fn write_trace(out: &mut String, trace: Option<&Trace>, indent: &str) -> fmt::Result {
         let Some(trace) = trace else {
             return writeln!(out, "{indent}(no backtrace captured)");
@@ -115,6 +148,7 @@ impl Report {
         out.push_str("    ");
         self.write_lock(out, self.acquiring)?;
         writeln!(out, "\n    at {}", self.location)?;
+        Self::write_own_code(out, self.location, self.trace.as_ref(), "    ")?;
         writeln!(out, "while holding")?;
         out.push_str("    ");
         self.write_lock(out, holding)?;
@@ -337,7 +371,8 @@ impl Report {
             writeln!(
                 out,
                 "      {from_label} acquired at {first}, then {to_label} at {second}"
-            )
+            )?;
+            Self::write_own_code(out, second, edge.trace.as_ref(), "      ")
         }
     }
 
@@ -455,6 +490,7 @@ impl Report {
         out.push_str("    ");
         self.write_lock(out, self.acquiring)?;
         writeln!(out, "\n    at {}", self.location)?;
+        Self::write_own_code(out, self.location, self.trace.as_ref(), "    ")?;
         if let Some(previous) = &self.previous {
             writeln!(
                 out,
