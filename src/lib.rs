@@ -149,6 +149,8 @@ mod guide {
     mod classes {}
     #[doc = include_str!("../docs/guide/cargo-lockgraph.md")]
     mod cargo_lockgraph {}
+    #[doc = include_str!("../docs/guide/deps.md")]
+    mod deps {}
     #[doc = include_str!("../docs/guide/spans.md")]
     mod spans {}
     #[doc = include_str!("../docs/guide/examples.md")]

@@ -21,6 +21,7 @@
 //! Everything else is std's own.
 
 use std::io;
+use std::panic::Location;
 use std::sync::Arc;
 
 pub use std::thread::{
@@ -31,10 +32,18 @@ pub use std::thread::{
 use crate::detect::clock::{self, VClock};
 use crate::facade as sync;
 
-type ExitClock = Arc<sync::Mutex<Option<VClock>>>;
+/// What a spawned thread leaves its `JoinHandle`: its final clock (race
+/// detection) and, while a watchdog runs, its publication.
+#[derive(Default)]
+struct Exit {
+    clock: sync::Mutex<Option<VClock>>,
+    thread: crate::watchdog::Joined,
+}
+
+type ExitClock = Arc<Exit>;
 
 fn new_exit() -> ExitClock {
-    Arc::new(sync::Mutex::new(None))
+    Arc::new(Exit::default())
 }
 
 /// Runs `f` in the child with the parent's clock, and leaves the child's
@@ -46,7 +55,7 @@ where
     struct Publish(ExitClock);
     impl Drop for Publish {
         fn drop(&mut self) {
-            *self.0.lock() = clock::hand_over();
+            *self.0.clock.lock() = clock::hand_over();
         }
     }
     let start = clock::hand_over();
@@ -54,13 +63,33 @@ where
         if let Some(start) = &start {
             clock::absorb(start);
         }
+        *exit.thread.lock() = crate::watchdog::this_thread();
         let _publish = Publish(exit);
         f()
     }
 }
 
+/// While a watchdog runs, says that this thread waits in a join for the
+/// thread spawned at `spawned` (unless it has finished already).
+#[track_caller]
+fn joining(
+    finished: bool,
+    spawned: &'static Location<'static>,
+    exit: &ExitClock,
+) -> Option<crate::watchdog::WaitGuard> {
+    if finished {
+        return None;
+    }
+    crate::watchdog::begin_join(
+        "join of the thread spawned",
+        spawned,
+        Location::caller(),
+        &exit.thread,
+    )
+}
+
 fn absorb_exit(exit: &ExitClock) {
-    if let Some(final_clock) = exit.lock().take() {
+    if let Some(final_clock) = exit.clock.lock().take() {
         clock::absorb(&final_clock);
     }
 }
@@ -69,6 +98,7 @@ fn absorb_exit(exit: &ExitClock) {
 ///
 /// # Panics
 /// If the OS fails to create a thread, as std's.
+#[track_caller]
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
@@ -104,17 +134,24 @@ impl Builder {
     }
 
     /// Spawns the thread.
+    #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        let spawned = Location::caller();
         let exit = new_exit();
         let inner = self.0.spawn(instrument(f, exit.clone()))?;
-        Ok(JoinHandle { inner, exit })
+        Ok(JoinHandle {
+            inner,
+            exit,
+            spawned,
+        })
     }
 
     /// Spawns a scoped thread.
+    #[track_caller]
     pub fn spawn_scoped<'scope, 'env, F, T>(
         self,
         scope: &'scope Scope<'scope, 'env>,
@@ -124,11 +161,16 @@ impl Builder {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
+        let spawned = Location::caller();
         let exit = scope.register();
         let inner = self
             .0
             .spawn_scoped(&scope.inner, instrument(f, exit.clone()))?;
-        Ok(ScopedJoinHandle { inner, exit })
+        Ok(ScopedJoinHandle {
+            inner,
+            exit,
+            spawned,
+        })
     }
 }
 
@@ -136,6 +178,8 @@ impl Builder {
 pub struct JoinHandle<T> {
     inner: std::thread::JoinHandle<T>,
     exit: ExitClock,
+    /// Where the thread was spawned, for the watchdog.
+    spawned: &'static Location<'static>,
 }
 
 impl<T> std::fmt::Debug for JoinHandle<T> {
@@ -152,8 +196,11 @@ impl<T> std::fmt::Debug for ScopedJoinHandle<'_, T> {
 
 impl<T> JoinHandle<T> {
     /// Waits for the thread to finish; what it did happens before what the
-    /// caller does next.
+    /// caller does next. While a watchdog runs, a join that waits names the
+    /// thread's spawn site.
+    #[track_caller]
     pub fn join(self) -> Result<T> {
+        let _blocked = joining(self.inner.is_finished(), self.spawned, &self.exit);
         let result = self.inner.join();
         absorb_exit(&self.exit);
         result
@@ -199,6 +246,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     }
 
     /// Spawns a scoped thread, as [`std::thread::Scope::spawn`].
+    #[track_caller]
     pub fn spawn<F, T>(&'scope self, f: F) -> ScopedJoinHandle<'scope, T>
     where
         F: FnOnce() -> T + Send + 'scope,
@@ -245,12 +293,17 @@ where
 pub struct ScopedJoinHandle<'scope, T> {
     inner: std::thread::ScopedJoinHandle<'scope, T>,
     exit: ExitClock,
+    /// Where the thread was spawned, for the watchdog.
+    spawned: &'static Location<'static>,
 }
 
 impl<T> ScopedJoinHandle<'_, T> {
     /// Waits for the thread to finish; what it did happens before what the
-    /// caller does next.
+    /// caller does next. While a watchdog runs, a join that waits names the
+    /// thread's spawn site.
+    #[track_caller]
     pub fn join(self) -> Result<T> {
+        let _blocked = joining(self.inner.is_finished(), self.spawned, &self.exit);
         let result = self.inner.join();
         absorb_exit(&self.exit);
         result

@@ -197,7 +197,13 @@ struct PubWait {
     spans: Spans,
     /// A wait outside locks and Condvars: what, and where it was created.
     blocked: Option<(&'static str, &'static Location<'static>)>,
+    /// (A join) The thread waited for, once it has published its record.
+    joins: Option<Joined>,
 }
+
+/// Where a spawned thread leaves its publication for its `JoinHandle`
+/// (filled when the thread starts, which may be after a join began).
+pub(crate) type Joined = Arc<sync::Mutex<Option<Weak<ThreadRecord>>>>;
 
 sync::global! {
     static REGISTRY: sync::Mutex<Vec<Weak<ThreadRecord>>> = lazy sync::Mutex::new(Vec::new());
@@ -337,6 +343,7 @@ struct WaitOn {
     lock: Option<(LockId, u32)>,
     mutex: Option<(LockId, u32)>,
     blocked: Option<(&'static str, &'static Location<'static>)>,
+    joins: Option<Joined>,
 }
 
 /// Publishes this thread's wait until the guard is dropped.
@@ -355,6 +362,7 @@ fn register(wait: WaitOn, site: &'static Location<'static>) -> WaitGuard {
             since: Instant::now(),
             spans: capture_spans(),
             blocked: wait.blocked,
+            joins: wait.joins,
         });
     }
     WaitGuard { record }
@@ -373,6 +381,7 @@ pub(crate) fn begin_wait(
         lock,
         mutex,
         blocked: None,
+        joins: None,
     };
     register(wait, site)
 }
@@ -394,6 +403,42 @@ pub(crate) fn begin_blocked(
         lock: None,
         mutex: None,
         blocked: Some((what, created)),
+        joins: None,
+    };
+    Some(register(wait, site))
+}
+
+/// This thread's publication, made now if a watchdog runs: a spawned
+/// thread hands it to its `JoinHandle`, so that a join waiting for it can
+/// be followed to what the thread itself waits for.
+pub(crate) fn this_thread() -> Option<Weak<ThreadRecord>> {
+    if !policy::is_watching(policy::state()) {
+        return None;
+    }
+    crate::detect::local::with(|local| {
+        let name = local.thread_name();
+        Arc::downgrade(local.watch.record(name))
+    })
+}
+
+/// [`begin_blocked`] for a join of the thread whose publication is
+/// `joined`: threads waiting on each other through joins and locks are a
+/// deadlock the watchdog sees (`deadlock: threads waiting on each other`).
+#[inline]
+pub(crate) fn begin_join(
+    what: &'static str,
+    created: &'static Location<'static>,
+    site: &'static Location<'static>,
+    joined: &Joined,
+) -> Option<WaitGuard> {
+    if !policy::is_watching(policy::state()) {
+        return None;
+    }
+    let wait = WaitOn {
+        lock: None,
+        mutex: None,
+        blocked: Some((what, created)),
+        joins: Some(joined.clone()),
     };
     Some(register(wait, site))
 }
@@ -402,6 +447,8 @@ pub(crate) fn begin_blocked(
 
 /// A copy of one thread's publication.
 struct Snapshot {
+    /// The record's address (what a join names).
+    key: usize,
     name: Arc<str>,
     held: Vec<PubHeld>,
     wait: Option<PubWait>,
@@ -415,6 +462,7 @@ fn snapshot() -> Vec<Snapshot> {
         .map(|r| {
             let state = r.state.lock();
             Snapshot {
+                key: Arc::as_ptr(r) as usize,
                 name: r.name.clone(),
                 held: state.held.clone(),
                 wait: state.wait.clone(),
@@ -462,10 +510,17 @@ fn find(threads: &[Snapshot], threshold: Duration, reported: &mut HashSet<u64>) 
         let mut cycle_from = None;
         loop {
             let t = *chain.last().unwrap();
-            let Some(lock) = threads[t].wait.as_ref().and_then(|w| w.lock) else {
-                break;
+            let Some(wait) = &threads[t].wait else { break };
+            // A lock's holder, or the thread a join waits for.
+            let next = match (wait.lock, &wait.joins) {
+                (Some(lock), _) => holders(threads, lock, t).first().copied(),
+                (None, Some(joined)) => {
+                    let key = joined.lock().as_ref().map(|w| w.as_ptr() as usize);
+                    key.and_then(|key| threads.iter().position(|s| s.key == key))
+                }
+                (None, None) => None,
             };
-            let Some(&next) = holders(threads, lock, t).first() else {
+            let Some(next) = next else {
                 break;
             };
             if let Some(pos) = chain.iter().position(|&c| c == next) {

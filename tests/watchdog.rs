@@ -602,3 +602,70 @@ fn a_task_awaiting_a_tokio_lock_held_by_a_suspended_task_is_reported_with_the_ho
     });
     dog.stop();
 }
+
+#[test]
+fn a_join_under_a_lock_the_joined_thread_needs_is_a_wait_cycle() {
+    if !lockgraph::ENABLED {
+        return;
+    }
+    let recorder = Recorder::start();
+    let dog = watchdog::start(Config::new(THRESHOLD));
+    let state = Arc::new(Mutex::named("join-state", 0));
+    // The parent really deadlocks (it stays blocked until the process
+    // exits): it joins, holding `state`, a child that needs `state`.
+    let spawn_line = Arc::new(StdMutex::new(0));
+    {
+        let (state, spawn_line) = (state.clone(), spawn_line.clone());
+        named("join-parent", move || {
+            let _guard = state.lock().unwrap();
+            let child = {
+                let state = state.clone();
+                *spawn_line.lock().unwrap() = line!() + 3;
+                lockgraph::thread::Builder::new()
+                    .name("join-child".into())
+                    .spawn(move || *state.lock().unwrap() += 1)
+                    .unwrap()
+            };
+            let _ = child.join();
+        });
+    }
+    let (report, _) = recorder
+        .wait_for("join-child", THRESHOLD + Duration::from_secs(2))
+        .expect("reported");
+    assert_eq!(report.kind(), ReportKind::WaitCycle, "{report}");
+    let wait = &report.waits()[0];
+    assert_eq!(wait.thread(), "join-child", "{report}");
+    let holder = wait.holder().expect("the parent holds the lock");
+    assert_eq!(holder.thread(), "join-parent", "{report}");
+    match holder.state() {
+        HolderState::Blocked {
+            what, created_at, ..
+        } => {
+            assert_eq!(*what, "join of the thread spawned", "{report}");
+            assert_eq!(created_at.line(), *spawn_line.lock().unwrap(), "{report}");
+        }
+        other => panic!("the parent is blocked in the join, not {other:?}:\n{report}"),
+    }
+
+    // The twin: the parent drops the guard before it joins (a lock of its
+    // own: `state` stays held by the deadlocked parent).
+    {
+        let state = Arc::new(Mutex::named("join2-state", 0));
+        named("join2-parent", move || {
+            let child = {
+                let state = state.clone();
+                let guard = state.lock();
+                drop(guard);
+                lockgraph::thread::Builder::new()
+                    .name("join2-child".into())
+                    .spawn(move || thread::sleep(THRESHOLD * 2))
+                    .unwrap()
+            };
+            child.join().unwrap();
+        })
+        .join()
+        .unwrap();
+    }
+    assert!(recorder.about("join2-").is_empty());
+    dog.stop();
+}

@@ -89,6 +89,12 @@ struct RunArgs {
     /// lock_api lock in the dependencies are checked
     #[arg(long)]
     deps: bool,
+    /// The watchdog's threshold in the test processes: a thread blocked this
+    /// long (on a lock, a join, a channel...) is reported with what it waits
+    /// for, and a deadlock fails its test instead of hanging; `off` turns it
+    /// off. Default 10 (seconds), unless LOCKGRAPH_WATCHDOG is set
+    #[arg(long, value_name = "SECS|off")]
+    watchdog: Option<String>,
     /// Write the findings (in --format) to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -106,7 +112,7 @@ enum Verb {
     /// Run `cargo test` with recording into a fresh directory under
     /// target/lockgraph/, then check it
     #[command(
-        after_help = "Examples:\n  cargo lockgraph test --workspace\n  cargo lockgraph test --format sarif -o lockgraph.sarif --workspace\n  cargo lockgraph test --deps\n  cargo lockgraph test --instrument crossbeam-utils -- --nocapture"
+        after_help = "Examples:\n  cargo lockgraph test --workspace\n  cargo lockgraph test --format sarif -o lockgraph.sarif --workspace\n  cargo lockgraph test --deps\n  cargo lockgraph test --instrument crossbeam-utils -- --nocapture\n  cargo lockgraph test --watchdog off"
     )]
     Test(RunArgs),
     /// Run `cargo nextest run` (each test its own process) with recording,
@@ -322,6 +328,7 @@ fn own_options(options: &mut Options, run: &mut RunArgs) -> Result<(), Error> {
                     .push(value("--instrument", inline.as_deref(), &mut args)?)
             }
             "--deps" if inline.is_none() => run.deps = true,
+            "--watchdog" => run.watchdog = Some(value("--watchdog", inline.as_deref(), &mut args)?),
             _ => rest.push(arg),
         }
     }
@@ -339,6 +346,7 @@ fn test(
     let mut options = options.clone();
     own_options(&mut options, &mut run)?;
     let options = &options;
+    let watchdog = watchdog_setting(run.watchdog.as_deref())?;
     let mut names = Vec::new();
     for value in &run.instrument {
         names.extend(instrument::parse_names(value)?);
@@ -431,10 +439,16 @@ fn test(
         .map_err(|e| Error(format!("{}: cannot create: {e}", dir.display())))?;
     let command = format!("cargo {}", runner.words().join(" "));
     eprintln!(
-        "cargo lockgraph: running `{command}{}{}` with LOCKGRAPH_RECORD={}",
+        "cargo lockgraph: running `{command}{}{}` with LOCKGRAPH_RECORD={}{}",
         if args.is_empty() { "" } else { " " },
         args.join(" "),
-        dir.display()
+        dir.display(),
+        match &watchdog {
+            Watchdog::Seconds(secs) => format!(" and LOCKGRAPH_WATCHDOG={secs}"),
+            Watchdog::Inherited(secs) =>
+                format!(" (LOCKGRAPH_WATCHDOG={secs} from the environment)"),
+            Watchdog::Off => String::new(),
+        }
     );
     let mut tests = cargo();
     tests
@@ -443,6 +457,15 @@ fn test(
         .args(runner.words())
         .args(&args)
         .env("LOCKGRAPH_RECORD", &dir);
+    match &watchdog {
+        Watchdog::Seconds(secs) => {
+            tests.env("LOCKGRAPH_WATCHDOG", secs);
+        }
+        Watchdog::Inherited(_) => {}
+        Watchdog::Off => {
+            tests.env_remove("LOCKGRAPH_WATCHDOG");
+        }
+    }
     // JSON or SARIF on standard output stays parseable: the test runner's
     // own output goes to standard error then.
     if options.format() != Format::Text && run.output.is_none() {
@@ -471,6 +494,35 @@ fn test(
         return Ok(1);
     }
     Ok(verdict)
+}
+
+/// The watchdog of the test processes (`--watchdog`).
+enum Watchdog {
+    /// Started by `cargo lockgraph`, at this many seconds.
+    Seconds(String),
+    /// Left as the environment has it (`LOCKGRAPH_WATCHDOG` set).
+    Inherited(String),
+    Off,
+}
+
+/// The default threshold: far above any lock a correct test holds while
+/// another thread waits for it, far below CI's timeouts.
+const WATCHDOG_SECS: &str = "10";
+
+fn watchdog_setting(value: Option<&str>) -> Result<Watchdog, Error> {
+    match value {
+        Some("off") => Ok(Watchdog::Off),
+        Some(secs) => match secs.parse::<f64>() {
+            Ok(s) if s > 0.0 && s.is_finite() => Ok(Watchdog::Seconds(secs.to_owned())),
+            _ => Err(usage_error(&format!(
+                "invalid value '{secs}' for '--watchdog <SECS|off>' (seconds above 0, or off)"
+            ))),
+        },
+        None => Ok(match std::env::var("LOCKGRAPH_WATCHDOG") {
+            Ok(secs) if !secs.is_empty() => Watchdog::Inherited(secs),
+            _ => Watchdog::Seconds(WATCHDOG_SECS.to_owned()),
+        }),
+    }
 }
 
 /// Builds the tests with the instrumented crates patched in; a crate that

@@ -566,6 +566,40 @@ fn instrument_reports_a_dependencys_std_locks_and_leaves_the_users_files_alone()
     }
 }
 
+#[test]
+fn the_watchdog_ends_a_hanging_test_with_its_report() {
+    // A join under a lock the joined thread needs: without the watchdog
+    // this test would hang until CI's timeout.
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = run_fixture(&[
+        "test",
+        "--features",
+        "hang",
+        "--test",
+        "hangs",
+        "--watchdog",
+        "1",
+    ]);
+    let output = format!("{stdout}{stderr}");
+    assert_eq!(code, 1, "{output}");
+    assert!(stderr.contains("and LOCKGRAPH_WATCHDOG=1"), "{stderr}");
+    assert!(
+        output.contains("deadlock: threads waiting on each other"),
+        "{output}"
+    );
+    assert!(
+        output.contains("is blocked in join of the thread spawned (created at tests/hangs.rs:"),
+        "{output}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(120));
+    // Bad values: one line, exit 2.
+    for bad in ["0", "soon"] {
+        let (code, _, stderr) = run_fixture(&["test", "--watchdog", bad]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("'--watchdog <SECS|off>'"), "{stderr}");
+    }
+}
+
 /// A copy of `tests/fixture-deps` (a crate that never names lockgraph and
 /// uses dashmap 6 and parking_lot directly) under the target directory.
 fn deps_fixture() -> PathBuf {
