@@ -60,6 +60,9 @@ struct EdgeData {
 pub(crate) struct Origin {
     pub(crate) context: u64,
     pub(crate) ambiguous: bool,
+    /// (tokio) Where the acquiring future lived: the flow that took the
+    /// edge ([`Place::NONE`] for any other acquisition).
+    pub(crate) flow: super::local::Place,
 }
 
 impl Origin {
@@ -71,14 +74,21 @@ impl Origin {
         } else {
             super::context::THREAD | crate::facade::current_thread_id()
         };
-        Origin { context, ambiguous }
+        Origin {
+            context,
+            ambiguous,
+            flow: local.acquiring(),
+        }
     }
 }
 
 /// Whether the cycle that `closing` would close, with the path `path` back
 /// (its consecutive nodes), is one that concurrent branches of one context
-/// can explain: every edge taken by the closing edge's context and at least
-/// one of them ambiguous. Branches of one task run one at a time and only
+/// can explain: every edge taken by the closing edge's context, and at
+/// least one of them ambiguous or taken by another flow of it (a future
+/// living apart from the closing acquisition's: a sibling branch, such as
+/// two `join_all` branches that happened to run one after the other;
+/// consecutive `.await`s of one flow reuse its place). Branches of one task run one at a time and only
 /// switch at an `.await`, so such a cycle is a hang only if this run
 /// actually stalls on it — which the deferred check of a stuck acquisition
 /// reports (`tokio::stuck`) — and no other context takes part in it.
@@ -95,7 +105,7 @@ fn explained_by_branches(
         if edge.origin.context != closing.context {
             return false;
         }
-        ambiguous |= edge.origin.ambiguous;
+        ambiguous |= edge.origin.ambiguous || edge.origin.flow.apart_from(closing.flow);
     }
     ambiguous
 }

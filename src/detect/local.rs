@@ -42,6 +42,16 @@ pub(crate) struct Place {
 impl Place {
     pub(crate) const NONE: Place = Place { at: 0, span8: 0 };
 
+    /// Whether this place and `other` are both known and neither holds the
+    /// other: two futures that may live side by side (sibling branches).
+    #[inline]
+    pub(crate) fn apart_from(self, other: Place) -> bool {
+        let holds = |outer: Place, inner: Place| {
+            inner.at >= outer.at && inner.at - outer.at < outer.span8 as usize * 8
+        };
+        self.at != 0 && other.at != 0 && !holds(self, other) && !holds(other, self)
+    }
+
     /// The place of a future of type `F` at `future`.
     #[cfg(feature = "tokio")]
     #[inline(always)]
