@@ -358,16 +358,52 @@ fn rust_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The visibility (`pub(crate) `, or empty) of a line that is a glob import
+/// of all of std: `use std::*;`, `pub(crate) use ::std::*;`.
+fn glob_of_std(line: &str) -> Option<&str> {
+    let trimmed = line.trim();
+    let (visibility, rest) = match trimmed.find("use ") {
+        Some(at) => (&trimmed[..at], &trimmed[at + "use ".len()..]),
+        None => return None,
+    };
+    let visible =
+        visibility.is_empty() || (visibility.starts_with("pub") && visibility.ends_with(' '));
+    let rest = rest.trim_start_matches("::");
+    (visible && rest == "std::*;").then_some(visibility)
+}
+
 /// `std::sync::` → `lockgraph::sync::` (and `use std::sync;`) on every line
 /// that is not a comment (doc examples use the crate as its users do), where
 /// `std` starts a path (`::std::sync::` too).
 pub(crate) fn swap_paths(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 64);
+    // The attribute line before the current one (a `#[cfg(...)]`).
+    let mut attribute: Option<&str> = None;
     for line in text.split_inclusive('\n') {
         if line.trim_start().starts_with("//") {
             out.push_str(line);
             continue;
         }
+        // A facade of all of std (`pub(crate) use std::*;`, as tracing-core's
+        // `stdlib`): a `sync` module of lockgraph's beside the glob shadows
+        // std's (an item beats a glob import), under the same attribute.
+        if let Some(visibility) = glob_of_std(line) {
+            out.push_str(line);
+            if !line.ends_with('\n') {
+                out.push('\n');
+            }
+            if let Some(attribute) = attribute {
+                out.push_str(attribute.trim_end());
+                out.push('\n');
+            }
+            out.push_str(&format!(
+                "{visibility}mod sync {{ pub use lockgraph::sync::*; }} // added by cargo lockgraph --instrument\n"
+            ));
+            attribute = None;
+            continue;
+        }
+        let trimmed = line.trim();
+        attribute = (trimmed.starts_with("#[") && trimmed.ends_with(']')).then_some(line);
         let mut rest = line;
         while let Some(at) = find_std_sync(rest) {
             out.push_str(&rest[..at]);
@@ -458,5 +494,25 @@ mod tests {
              let n = mystd::sync::X; let o = core::std::sync::Y;\n\
              pub use lockgraph::sync::*;\n"
         );
+    }
+
+    #[test]
+    fn a_facade_of_all_of_std_gets_lockgraphs_sync_beside_it() {
+        let text = "#[cfg(feature = \"std\")]\n\
+                    pub(crate) use std::*;\n\
+                    use crate::stdlib::sync::Mutex;\n";
+        assert_eq!(
+            swap_paths(text),
+            "#[cfg(feature = \"std\")]\n\
+             pub(crate) use std::*;\n\
+             #[cfg(feature = \"std\")]\n\
+             pub(crate) mod sync { pub use lockgraph::sync::*; } // added by cargo lockgraph --instrument\n\
+             use crate::stdlib::sync::Mutex;\n"
+        );
+        assert_eq!(
+            swap_paths("use ::std::*;\n"),
+            "use ::std::*;\nmod sync { pub use lockgraph::sync::*; } // added by cargo lockgraph --instrument\n"
+        );
+        assert_eq!(swap_paths("use std::fmt::*;\n"), "use std::fmt::*;\n");
     }
 }
