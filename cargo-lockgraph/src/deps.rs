@@ -362,6 +362,7 @@ fn vendor_engine(user: &Value, source: &Path, dir: &Path) -> Result<PathBuf, Str
         write_if_changed(&remembered, format!("{known}{line}").as_bytes())?;
         Ok(found)
     };
+    let users_parking_lot = registry_package(user, "parking_lot", "0.12.").is_some();
     let parking_lot = find("parking_lot", "0.12.")?;
     let lock_api = find("lock_api", "0.4.")?;
     let engine_lock_api = dir.join("engine-lock_api");
@@ -383,6 +384,12 @@ fn vendor_engine(user: &Value, source: &Path, dir: &Path) -> Result<PathBuf, Str
         "lockgraph-engine-lock-api",
         &engine_lock_api,
     )?;
+    if !users_parking_lot {
+        // lockgraph's own parking_lot asks for a recent parking_lot_core
+        // 0.9, which the user's lockfile (through dashmap, say) may pin
+        // older: any 0.9 will do for the engine.
+        relax(&mut manifest, "parking_lot_core", "0.9");
+    }
     write_manifest(&engine_parking_lot, &manifest)?;
     Ok(engine_parking_lot)
 }
@@ -408,6 +415,21 @@ fn copy_lockgraph(source: &Path, to: &Path, engine: &Path) -> Result<(), String>
             .expect("the lints table parses");
     manifest.insert("lints".into(), lints.into());
     write_manifest(to, &manifest)
+}
+
+/// Sets the version requirement of dependency `key` to `version`.
+fn relax(manifest: &mut toml::Table, key: &str, version: &str) {
+    let dep = manifest
+        .get_mut("dependencies")
+        .and_then(toml::Value::as_table_mut)
+        .and_then(|deps| deps.get_mut(key));
+    match dep {
+        Some(toml::Value::Table(table)) => {
+            table.insert("version".into(), version.into());
+        }
+        Some(other) => *other = version.into(),
+        None => {}
+    }
 }
 
 /// Renames a vendored package; its library keeps its name (`lib`), so its

@@ -767,6 +767,16 @@ fn deps_reports_the_locks_inside_dashmap_and_parking_lot() {
     );
     let (code, stdout, stderr) = run_in(&example, &["test", "--deps", "--features", "fixed"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
+    // A lockfile pinning an older parking_lot_core (through dashmap) than
+    // lockgraph's own parking_lot asks for: the vendored engine takes it.
+    let (code, stdout, stderr) = run(Command::new(env!("CARGO"))
+        .args(["update", "-p", "parking_lot_core", "--precise", "0.9.9"])
+        .current_dir(&example));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let pinned = fs::read(example.join("Cargo.lock")).unwrap();
+    let (code, stdout, stderr) = run_in(&example, &["test", "--deps", "--features", "fixed"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(fs::read(example.join("Cargo.lock")).unwrap(), pinned);
 
     // A workspace that patches lock_api itself: one line, exit 2.
     let mut patched = String::from_utf8(manifest.clone()).unwrap();
