@@ -144,7 +144,7 @@ pub(crate) fn prepare(root: &Path, target: &Path, source: &Path) -> Result<Deps,
     Ok(Deps {
         shim: canonical(dir.join("lock_api")),
         lockgraph: format!(
-            "path = {}\ndefault-features = false",
+            "package = \"{COPY_PACKAGE}\"\npath = {}\ndefault-features = false",
             toml_string(&lockgraph_dir)
         ),
         users,
@@ -394,11 +394,17 @@ fn vendor_engine(user: &Value, source: &Path, dir: &Path) -> Result<PathBuf, Str
     Ok(engine_parking_lot)
 }
 
+/// The copy's package name: a workspace that names lockgraph itself has a
+/// `lockgraph` 0.1.0 of its own, and cargo writes one package per name and
+/// version in a lockfile. Its library keeps the name `lockgraph`.
+const COPY_PACKAGE: &str = "lockgraph-under-deps";
+
 /// lockgraph's sources as a dependency, locking with the vendored engine.
 fn copy_lockgraph(source: &Path, to: &Path, engine: &Path) -> Result<(), String> {
     copy_crate(source, to, &["src"])?;
     let mut manifest = read_manifest(source)?;
     as_dependency(&mut manifest);
+    rename(&mut manifest, COPY_PACKAGE, "lockgraph");
     vendored(
         &mut manifest,
         "parking_lot",
@@ -477,6 +483,7 @@ fn copy_shim(source: &Path, to: &Path, lockgraph: &Path) -> Result<(), String> {
         .and_then(toml::Value::as_table_mut)
         .ok_or("the shim's manifest has no dependencies")?;
     let mut dep = toml::Table::new();
+    dep.insert("package".into(), COPY_PACKAGE.into());
     dep.insert("path".into(), lockgraph.display().to_string().into());
     dep.insert("default-features".into(), false.into());
     deps.insert("lockgraph".into(), dep.into());

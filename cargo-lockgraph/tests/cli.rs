@@ -778,6 +778,48 @@ fn deps_reports_the_locks_inside_dashmap_and_parking_lot() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(fs::read(example.join("Cargo.lock")).unwrap(), pinned);
 
+    // A workspace that names lockgraph itself (tests/fixture): its own
+    // lockgraph and the copy the shim links are two packages, both built;
+    // its class cycle is still found, its fixed order clean.
+    // A copy: the patched runs rewrite a lockfile the other tests' runs of
+    // tests/fixture read at the same time.
+    let named = fixture_target().join("fixture-names-lockgraph");
+    let _ = fs::remove_dir_all(&named);
+    for dir in ["src", "tests"] {
+        fs::create_dir_all(named.join(dir)).unwrap();
+    }
+    for entry in ["Cargo.lock", "src/lib.rs"]
+        .into_iter()
+        .map(String::from)
+        .chain(
+            fs::read_dir(fixture().join("tests"))
+                .unwrap()
+                .map(|e| format!("tests/{}", e.unwrap().file_name().to_string_lossy())),
+        )
+    {
+        fs::copy(fixture().join(&entry), named.join(&entry)).unwrap();
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap();
+    let manifest_text = fs::read_to_string(fixture().join("Cargo.toml"))
+        .unwrap()
+        .replace(
+            "path = \"../../..\"",
+            &format!("path = {:?}", repo.display().to_string()),
+        );
+    fs::write(named.join("Cargo.toml"), manifest_text).unwrap();
+    let (code, stdout, stderr) = run_in(&named, &["test", "--deps", "--features", "fixed"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stderr.contains("names lockgraph itself"), "{stderr}");
+    let (code, stdout, stderr) = run_in(&named, &["test", "--deps"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("potential deadlock: lock order inversion between lock classes"),
+        "{stdout}"
+    );
+
     // A workspace that patches lock_api itself: one line, exit 2.
     let mut patched = String::from_utf8(manifest.clone()).unwrap();
     patched.push_str("\n[patch.crates-io]\nlock_api = { path = \"nowhere\" }\n");
