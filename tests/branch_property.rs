@@ -225,6 +225,12 @@ fn setup() {
             REPORTS.lock().unwrap().push(report.to_string());
         }));
         lockgraph::tokio::set_stuck_after(Duration::from_millis(200));
+        // Every case makes its mutexes at the same three sites, so their
+        // classes gather the orders of unrelated cases; the first class
+        // finding's report, rendered inside a case (backtraces resolved on
+        // the spot, a second in a debug build), outlasted the case's 500 ms
+        // and failed it as hung. This test judges instance findings only.
+        lockgraph::classes::set_mode(lockgraph::classes::Mode::Off);
     });
 }
 
