@@ -436,19 +436,27 @@ fn the_pictures_parse_and_show_the_cycle_in_red() {
 fn instrument_fixture() -> PathBuf {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture-instrument");
     let to = fixture_target().join("fixture-instrument-src");
-    let _ = fs::remove_dir_all(&to);
-    for dir in ["src", "tests"] {
-        fs::create_dir_all(to.join(dir)).unwrap();
-    }
-    for file in [
-        "Cargo.toml",
-        "Cargo.lock",
-        "src/lib.rs",
-        "tests/transfer.rs",
-    ] {
-        fs::copy(from.join(file), to.join(file)).unwrap();
-    }
+    copy_files(
+        &from,
+        &to,
+        &[
+            "Cargo.toml",
+            "Cargo.lock",
+            "src/lib.rs",
+            "tests/transfer.rs",
+        ],
+    );
     to
+}
+
+/// A fresh `to` holding `files` (paths relative to `from`) copied from `from`.
+fn copy_files(from: &Path, to: &Path, files: &[&str]) {
+    let _ = fs::remove_dir_all(to);
+    for file in files {
+        let dest = to.join(file);
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::copy(from.join(file), dest).unwrap();
+    }
 }
 
 fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
@@ -605,13 +613,11 @@ fn the_watchdog_ends_a_hanging_test_with_its_report() {
 fn deps_fixture() -> PathBuf {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture-deps");
     let to = fixture_target().join("fixture-deps-src");
-    let _ = fs::remove_dir_all(&to);
-    for dir in ["src", "tests"] {
-        fs::create_dir_all(to.join(dir)).unwrap();
-    }
-    for file in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "tests/deps.rs"] {
-        fs::copy(from.join(file), to.join(file)).unwrap();
-    }
+    copy_files(
+        &from,
+        &to,
+        &["Cargo.toml", "Cargo.lock", "src/lib.rs", "tests/deps.rs"],
+    );
     to
 }
 
@@ -746,14 +752,12 @@ fn deps_reports_the_locks_inside_dashmap_and_parking_lot() {
     // The example of the guide (examples/dashmap-cache): a `Ref` alive in
     // a `match` while the map is written; `--features fixed` is clean.
     let example = fixture_target().join("example-dashmap-cache");
-    let _ = fs::remove_dir_all(&example);
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/dashmap-cache");
-    for dir in ["src", "tests"] {
-        fs::create_dir_all(example.join(dir)).unwrap();
-    }
-    for file in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "tests/cache.rs"] {
-        fs::copy(from.join(file), example.join(file)).unwrap();
-    }
+    copy_files(
+        &from,
+        &example,
+        &["Cargo.toml", "Cargo.lock", "src/lib.rs", "tests/cache.rs"],
+    );
     let (code, stdout, stderr) = run_in(&example, &["test", "--deps"]);
     let output = format!("{stdout}{stderr}");
     assert_eq!(code, 1, "{output}");
@@ -784,21 +788,13 @@ fn deps_reports_the_locks_inside_dashmap_and_parking_lot() {
     // A copy: the patched runs rewrite a lockfile the other tests' runs of
     // tests/fixture read at the same time.
     let named = fixture_target().join("fixture-names-lockgraph");
-    let _ = fs::remove_dir_all(&named);
-    for dir in ["src", "tests"] {
-        fs::create_dir_all(named.join(dir)).unwrap();
-    }
-    for entry in ["Cargo.lock", "src/lib.rs"]
-        .into_iter()
-        .map(String::from)
-        .chain(
-            fs::read_dir(fixture().join("tests"))
-                .unwrap()
-                .map(|e| format!("tests/{}", e.unwrap().file_name().to_string_lossy())),
-        )
-    {
-        fs::copy(fixture().join(&entry), named.join(&entry)).unwrap();
-    }
+    let tests: Vec<String> = fs::read_dir(fixture().join("tests"))
+        .unwrap()
+        .map(|e| format!("tests/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    let mut files = vec!["Cargo.lock", "src/lib.rs"];
+    files.extend(tests.iter().map(String::as_str));
+    copy_files(&fixture(), &named, &files);
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .canonicalize()

@@ -44,6 +44,8 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+use lockgraph::hooks::{Access, LockKind, Owner, Record};
+
 mod mutex;
 #[cfg(feature = "atomic_usize")]
 mod remutex;
@@ -71,6 +73,38 @@ impl core::fmt::Debug for LockedPlaceholder {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("<locked>")
     }
+}
+
+/// Releases the guard's lock through `unlock` (the detector first) while
+/// `f` runs, then acquires it again through `relock` — also when `f`
+/// unwinds — updating the guard's `owner`.
+#[inline]
+fn unlocked_with<U>(
+    record: &Record,
+    owner: &mut Owner,
+    unlock: impl FnOnce(),
+    mut relock: impl FnMut() -> Owner,
+    f: impl FnOnce() -> U,
+) -> U {
+    record.unlock(*owner);
+    unlock();
+    let _relock = Relock(|| *owner = relock());
+    f()
+}
+
+/// A bump: a release and a blocking re-acquisition (in mode `access`, of a
+/// lock of `kind`) for the detector, around the raw lock's own bump.
+#[inline]
+#[track_caller]
+fn bump(
+    record: &Record,
+    owner: &mut Owner,
+    kind: LockKind,
+    access: Access,
+    raw_bump: impl FnOnce(),
+) {
+    record.unlock(*owner);
+    *owner = record.lock(kind, access, || false, raw_bump);
 }
 
 /// Runs a closure when dropped: the re-acquisition after `unlocked`, which

@@ -17,7 +17,7 @@ use owning_ref::StableAddress;
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{LockedPlaceholder, Relock};
+use crate::{LockedPlaceholder, unlocked_with};
 
 const KIND: LockKind = LockKind::LockApiMutex;
 
@@ -659,12 +659,14 @@ impl<'a, R: RawMutex + 'a, T: ?Sized + 'a> MutexGuard<'a, R, T> {
         F: FnOnce() -> U,
     {
         let mutex = s.mutex;
-        mutex.record.unlock(s.owner);
-        // SAFETY: the guard holds the lock.
-        unsafe { mutex.raw.unlock() };
-        let owner = &mut s.owner;
-        let _relock = Relock(|| *owner = mutex.acquire());
-        f()
+        unlocked_with(
+            &mutex.record,
+            &mut s.owner,
+            // SAFETY: the guard holds the lock.
+            || unsafe { mutex.raw.unlock() },
+            || mutex.acquire(),
+            f,
+        )
     }
 
     /// Leaks the mutex guard and returns a mutable reference to the data
@@ -717,12 +719,14 @@ impl<'a, R: RawMutexFair + 'a, T: ?Sized + 'a> MutexGuard<'a, R, T> {
         F: FnOnce() -> U,
     {
         let mutex = s.mutex;
-        mutex.record.unlock(s.owner);
-        // SAFETY: the guard holds the lock.
-        unsafe { mutex.raw.unlock_fair() };
-        let owner = &mut s.owner;
-        let _relock = Relock(|| *owner = mutex.acquire());
-        f()
+        unlocked_with(
+            &mutex.record,
+            &mut s.owner,
+            // SAFETY: the guard holds the lock.
+            || unsafe { mutex.raw.unlock_fair() },
+            || mutex.acquire(),
+            f,
+        )
     }
 
     /// Temporarily yields the mutex to a waiting thread if there is one.
@@ -733,22 +737,16 @@ impl<'a, R: RawMutexFair + 'a, T: ?Sized + 'a> MutexGuard<'a, R, T> {
     #[inline]
     #[track_caller]
     pub fn bump(s: &mut Self) {
-        bump(&s.mutex.raw, &s.mutex.record, &mut s.owner);
-    }
-}
-
-/// A bump: a release and a blocking re-acquisition for the detector.
-#[inline]
-#[track_caller]
-fn bump<R: RawMutexFair>(raw: &R, record: &Record, owner: &mut Owner) {
-    record.unlock(*owner);
-    *owner = record.lock(
-        KIND,
-        Access::Exclusive,
-        || false,
+        let mutex = s.mutex;
         // SAFETY: the guard holds the lock.
-        || unsafe { raw.bump() },
-    );
+        crate::bump(
+            &mutex.record,
+            &mut s.owner,
+            KIND,
+            Access::Exclusive,
+            || unsafe { mutex.raw.bump() },
+        );
+    }
 }
 
 impl<'a, R: RawMutex + 'a, T: ?Sized + 'a> Deref for MutexGuard<'a, R, T> {
@@ -861,12 +859,14 @@ impl<R: RawMutex, T: ?Sized> ArcMutexGuard<R, T> {
         F: FnOnce() -> U,
     {
         let mutex = &*s.mutex;
-        mutex.record.unlock(s.owner);
-        // SAFETY: the guard holds the lock.
-        unsafe { mutex.raw.unlock() };
-        let owner = &mut s.owner;
-        let _relock = Relock(|| *owner = mutex.acquire());
-        f()
+        unlocked_with(
+            &mutex.record,
+            &mut s.owner,
+            // SAFETY: the guard holds the lock.
+            || unsafe { mutex.raw.unlock() },
+            || mutex.acquire(),
+            f,
+        )
     }
 }
 
@@ -905,12 +905,14 @@ impl<R: RawMutexFair, T: ?Sized> ArcMutexGuard<R, T> {
         F: FnOnce() -> U,
     {
         let mutex = &*s.mutex;
-        mutex.record.unlock(s.owner);
-        // SAFETY: the guard holds the lock.
-        unsafe { mutex.raw.unlock_fair() };
-        let owner = &mut s.owner;
-        let _relock = Relock(|| *owner = mutex.acquire());
-        f()
+        unlocked_with(
+            &mutex.record,
+            &mut s.owner,
+            // SAFETY: the guard holds the lock.
+            || unsafe { mutex.raw.unlock_fair() },
+            || mutex.acquire(),
+            f,
+        )
     }
 
     /// Temporarily yields the mutex to a waiting thread if there is one.
@@ -920,7 +922,15 @@ impl<R: RawMutexFair, T: ?Sized> ArcMutexGuard<R, T> {
     #[inline]
     #[track_caller]
     pub fn bump(s: &mut Self) {
-        bump(&s.mutex.raw, &s.mutex.record, &mut s.owner);
+        let mutex = &*s.mutex;
+        // SAFETY: the guard holds the lock.
+        crate::bump(
+            &mutex.record,
+            &mut s.owner,
+            KIND,
+            Access::Exclusive,
+            || unsafe { mutex.raw.bump() },
+        );
     }
 }
 

@@ -17,7 +17,7 @@ use owning_ref::StableAddress;
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{LockedPlaceholder, Relock};
+use crate::{LockedPlaceholder, unlocked_with};
 
 const KIND: LockKind = LockKind::LockApiRwLock;
 
@@ -1454,34 +1454,10 @@ macro_rules! release {
     }};
 }
 
-/// Releases in mode `unlock` while `f` runs, then acquires again through
-/// `relock` (which also when `f` unwinds), updating `owner`.
-#[inline]
-fn unlocked_with<U>(
-    record: &Record,
-    owner: &mut Owner,
-    unlock: impl FnOnce(),
-    mut relock: impl FnMut() -> Owner,
-    f: impl FnOnce() -> U,
-) -> U {
-    record.unlock(*owner);
-    unlock();
-    let _relock = Relock(|| *owner = relock());
-    f()
-}
-
-/// A bump: a release and a blocking re-acquisition for the detector.
-#[inline]
-#[track_caller]
-fn bump(record: &Record, owner: &mut Owner, access: Access, raw_bump: impl FnOnce()) {
-    record.unlock(*owner);
-    *owner = record.lock(KIND, access, || false, raw_bump);
-}
-
 /// Deref, Debug, Display (and StableAddress) of a guard whose data is at
 /// `$data` (an expression of `self`).
 macro_rules! guard_deref {
-    ([$($gen:tt)*] $guard:ty, $bound:path, |$s:ident| $data:expr) => {
+    ([$($gen:tt)*] $guard:ty, |$s:ident| $data:expr) => {
         impl<$($gen)*> Deref for $guard {
             type Target = T;
             #[inline]
@@ -1706,16 +1682,17 @@ impl<'a, R: RawRwLockFair + 'a, T: ?Sized + 'a> RwLockReadGuard<'a, R, T> {
     pub fn bump(s: &mut Self) {
         let rwlock = s.rwlock;
         // SAFETY: the guard holds a shared lock.
-        bump(
+        crate::bump(
             &rwlock.record,
             &mut s.owner,
+            KIND,
             read_access::<R>(),
             || unsafe { rwlock.raw.bump_shared() },
         );
     }
 }
 
-guard_deref!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] RwLockReadGuard<'a, R, T>, RawRwLock, |s| s.rwlock.data.get());
+guard_deref!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] RwLockReadGuard<'a, R, T>, |s| s.rwlock.data.get());
 stable_address!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] RwLockReadGuard<'a, R, T>);
 
 impl<'a, R: RawRwLock + 'a, T: ?Sized + 'a> Drop for RwLockReadGuard<'a, R, T> {
@@ -1848,9 +1825,10 @@ impl<R: RawRwLockFair, T: ?Sized> ArcRwLockReadGuard<R, T> {
     pub fn bump(s: &mut Self) {
         let rwlock = &*s.rwlock;
         // SAFETY: the guard holds a shared lock.
-        bump(
+        crate::bump(
             &rwlock.record,
             &mut s.owner,
+            KIND,
             read_access::<R>(),
             || unsafe { rwlock.raw.bump_shared() },
         );
@@ -1858,7 +1836,7 @@ impl<R: RawRwLockFair, T: ?Sized> ArcRwLockReadGuard<R, T> {
 }
 
 #[cfg(feature = "arc_lock")]
-guard_deref!([R: RawRwLock, T: ?Sized] ArcRwLockReadGuard<R, T>, RawRwLock, |s| s.rwlock.data.get());
+guard_deref!([R: RawRwLock, T: ?Sized] ArcRwLockReadGuard<R, T>, |s| s.rwlock.data.get());
 
 #[cfg(feature = "arc_lock")]
 impl<R: RawRwLock, T: ?Sized> Drop for ArcRwLockReadGuard<R, T> {
@@ -2093,13 +2071,17 @@ impl<'a, R: RawRwLockFair + 'a, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
     pub fn bump(s: &mut Self) {
         let rwlock = s.rwlock;
         // SAFETY: the guard holds the exclusive lock.
-        bump(&rwlock.record, &mut s.owner, Access::Exclusive, || unsafe {
-            rwlock.raw.bump_exclusive()
-        });
+        crate::bump(
+            &rwlock.record,
+            &mut s.owner,
+            KIND,
+            Access::Exclusive,
+            || unsafe { rwlock.raw.bump_exclusive() },
+        );
     }
 }
 
-guard_deref!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] RwLockWriteGuard<'a, R, T>, RawRwLock, |s| s.rwlock.data.get());
+guard_deref!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] RwLockWriteGuard<'a, R, T>, |s| s.rwlock.data.get());
 stable_address!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] RwLockWriteGuard<'a, R, T>);
 
 impl<'a, R: RawRwLock + 'a, T: ?Sized + 'a> DerefMut for RwLockWriteGuard<'a, R, T> {
@@ -2268,14 +2250,18 @@ impl<R: RawRwLockFair, T: ?Sized> ArcRwLockWriteGuard<R, T> {
     pub fn bump(s: &mut Self) {
         let rwlock = &*s.rwlock;
         // SAFETY: the guard holds the exclusive lock.
-        bump(&rwlock.record, &mut s.owner, Access::Exclusive, || unsafe {
-            rwlock.raw.bump_exclusive()
-        });
+        crate::bump(
+            &rwlock.record,
+            &mut s.owner,
+            KIND,
+            Access::Exclusive,
+            || unsafe { rwlock.raw.bump_exclusive() },
+        );
     }
 }
 
 #[cfg(feature = "arc_lock")]
-guard_deref!([R: RawRwLock, T: ?Sized] ArcRwLockWriteGuard<R, T>, RawRwLock, |s| s.rwlock.data.get());
+guard_deref!([R: RawRwLock, T: ?Sized] ArcRwLockWriteGuard<R, T>, |s| s.rwlock.data.get());
 
 #[cfg(feature = "arc_lock")]
 impl<R: RawRwLock, T: ?Sized> DerefMut for ArcRwLockWriteGuard<R, T> {
@@ -2462,9 +2448,10 @@ impl<'a, R: RawRwLockUpgradeFair + 'a, T: ?Sized + 'a> RwLockUpgradableReadGuard
     pub fn bump(s: &mut Self) {
         let rwlock = s.rwlock;
         // SAFETY: the guard holds the upgradable lock.
-        bump(
+        crate::bump(
             &rwlock.record,
             &mut s.owner,
+            KIND,
             Access::Upgradable,
             || unsafe { rwlock.raw.bump_upgradable() },
         );
@@ -2636,7 +2623,7 @@ impl<'a, R: RawRwLockUpgradeTimed + RawRwLockUpgradeDowngrade + 'a, T: ?Sized + 
     }
 }
 
-guard_deref!(['a, R: RawRwLockUpgrade + 'a, T: ?Sized + 'a] RwLockUpgradableReadGuard<'a, R, T>, RawRwLockUpgrade, |s| s.rwlock.data.get());
+guard_deref!(['a, R: RawRwLockUpgrade + 'a, T: ?Sized + 'a] RwLockUpgradableReadGuard<'a, R, T>, |s| s.rwlock.data.get());
 stable_address!(['a, R: RawRwLockUpgrade + 'a, T: ?Sized + 'a] RwLockUpgradableReadGuard<'a, R, T>);
 
 impl<'a, R: RawRwLockUpgrade + 'a, T: ?Sized + 'a> Drop for RwLockUpgradableReadGuard<'a, R, T> {
@@ -2792,9 +2779,10 @@ impl<R: RawRwLockUpgradeFair, T: ?Sized> ArcRwLockUpgradableReadGuard<R, T> {
     pub fn bump(s: &mut Self) {
         let rwlock = &*s.rwlock;
         // SAFETY: the guard holds the upgradable lock.
-        bump(
+        crate::bump(
             &rwlock.record,
             &mut s.owner,
+            KIND,
             Access::Upgradable,
             || unsafe { rwlock.raw.bump_upgradable() },
         );
@@ -2979,7 +2967,7 @@ impl<R: RawRwLockUpgradeTimed + RawRwLockUpgradeDowngrade, T: ?Sized>
 }
 
 #[cfg(feature = "arc_lock")]
-guard_deref!([R: RawRwLockUpgrade, T: ?Sized] ArcRwLockUpgradableReadGuard<R, T>, RawRwLockUpgrade, |s| s.rwlock.data.get());
+guard_deref!([R: RawRwLockUpgrade, T: ?Sized] ArcRwLockUpgradableReadGuard<R, T>, |s| s.rwlock.data.get());
 
 #[cfg(feature = "arc_lock")]
 impl<R: RawRwLockUpgrade, T: ?Sized> Drop for ArcRwLockUpgradableReadGuard<R, T> {
@@ -3130,7 +3118,7 @@ impl<'a, R: RawRwLockFair + 'a, T: ?Sized + 'a> MappedRwLockReadGuard<'a, R, T> 
     }
 }
 
-guard_deref!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] MappedRwLockReadGuard<'a, R, T>, RawRwLock, |s| s.data);
+guard_deref!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] MappedRwLockReadGuard<'a, R, T>, |s| s.data);
 stable_address!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] MappedRwLockReadGuard<'a, R, T>);
 
 impl<'a, R: RawRwLock + 'a, T: ?Sized + 'a> Drop for MappedRwLockReadGuard<'a, R, T> {
@@ -3279,7 +3267,7 @@ impl<'a, R: RawRwLockFair + 'a, T: ?Sized + 'a> MappedRwLockWriteGuard<'a, R, T>
     }
 }
 
-guard_deref!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] MappedRwLockWriteGuard<'a, R, T>, RawRwLock, |s| s.data);
+guard_deref!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] MappedRwLockWriteGuard<'a, R, T>, |s| s.data);
 stable_address!(['a, R: RawRwLock + 'a, T: ?Sized + 'a] MappedRwLockWriteGuard<'a, R, T>);
 
 impl<'a, R: RawRwLock + 'a, T: ?Sized + 'a> DerefMut for MappedRwLockWriteGuard<'a, R, T> {
