@@ -87,7 +87,7 @@ impl Barrier {
     ///
     /// let barrier = Arc::new(Barrier::new(2));
     /// let log = Arc::new(Mutex::new(Vec::<&str>::new()));
-    /// let party = {
+    /// let _party = {
     ///     let (barrier, log) = (barrier.clone(), log.clone());
     ///     // This party logs, then arrives: Barrier -> log.
     ///     std::thread::spawn(move || {
@@ -95,22 +95,35 @@ impl Barrier {
     ///         barrier.wait();
     ///     })
     /// };
-    /// barrier.wait();
-    /// party.join().unwrap();
-    /// // The next round, this party arrives holding the log: log -> Barrier.
+    /// while log.lock().unwrap().is_empty() {} // the party logged, and
+    /// std::thread::sleep(std::time::Duration::from_millis(50)); // arrived
+    /// // This party arrives holding the log: log -> Barrier.
     /// let _log = log.lock().unwrap();
     /// barrier.wait(); // panics: "a thread waits at a Barrier holding a lock ..."
     /// ```
+    ///
+    /// What a party did before an earlier round is ordered before what
+    /// every party does after it (happens-before, carried by the barrier,
+    /// not by the lock): had this thread arrived at a first round after
+    /// the party logged, holding the log at the second would be clean.
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
         #[cfg(any(debug_assertions, feature = "always"))]
         if policy::active() {
             let (parties, ref meta) = self.parties;
-            if parties > 1 {
+            // An arrival signals the other parties (what this party took on
+            // its way here is ordered after the barrier) and waits for them
+            // (what it holds now is ordered before it); every arrival of a
+            // round happens before every party's leaving.
+            let stamp = if parties > 1 {
                 meta.signal_event(LockKind::Barrier, false);
+                let stamp = Meta::arrive();
                 meta.wait_event(LockKind::Barrier, None);
-            }
-            let round = clock::barrier_arrive(self.key(), parties);
+                stamp
+            } else {
+                None
+            };
+            let round = clock::barrier_arrive(self.key(), parties, &stamp);
             let blocked = crate::watchdog::begin_blocked(
                 "Barrier::wait",
                 meta.created(),
@@ -118,7 +131,7 @@ impl Barrier {
             );
             let result = self.inner.wait();
             drop(blocked);
-            clock::barrier_leave(self.key(), parties, round);
+            Meta::absorb(&clock::barrier_leave(self.key(), parties, round));
             return result;
         }
         self.inner.wait()

@@ -88,6 +88,12 @@ pub(crate) fn poll_budget(cx: &mut std::task::Context<'_>) -> std::task::Poll<()
     std::pin::pin!(::tokio::task::consume_budget()).poll(cx)
 }
 
+/// tokio's `task` module, for `lockgraph::tokio::task`.
+#[cfg(feature = "tokio")]
+pub(crate) mod tokio_task {
+    pub use ::tokio::task::*;
+}
+
 /// tokio's `sync` module, for `lockgraph::tokio::sync`.
 #[cfg(feature = "tokio")]
 pub(crate) mod tokio_sync {

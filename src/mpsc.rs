@@ -36,19 +36,72 @@ mod stamp {
 
     use std::sync::Arc;
 
+    use crate::detect::Meta;
     use crate::detect::clock::{self, VClock};
+    use crate::detect::waits::{self, Event};
     use crate::facade as sync;
+    use crate::report::LockKind;
 
-    /// The sender's clock at `send`, when race detection is on.
-    pub(super) type Stamp = Option<VClock>;
+    /// The sender's clock at `send`, when race detection is on, and its
+    /// wait clock.
+    pub(super) type Stamp = (Option<VClock>, waits::Stamp);
 
-    pub(super) fn now() -> Stamp {
-        clock::hand_over()
+    /// A message goes out on `chan`: the locks the sender holds or took on
+    /// its way here are ordered after the channel's message event.
+    #[track_caller]
+    pub(super) fn now(chan: &Chan) -> Stamp {
+        let waits = chan.message.meta.produce(LockKind::Channel);
+        (clock::hand_over(), waits)
     }
 
     pub(super) fn take(stamp: Stamp) {
-        if let Some(history) = stamp {
+        if let Some(history) = stamp.0 {
             clock::absorb(&history);
+        }
+        Meta::absorb(&stamp.1);
+    }
+
+    /// A channel's events: a message (what `recv` waits for) and, for a
+    /// bounded channel, room (what a `send` on a full one waits for).
+    pub(super) struct Events {
+        message: Event,
+        room: Option<Event>,
+    }
+
+    pub(super) type Chan = Arc<Events>;
+
+    #[track_caller]
+    pub(super) fn chan(bounded: bool) -> Chan {
+        Arc::new(Events {
+            message: Event::new(LockKind::Channel),
+            room: bounded.then(|| Event::new(LockKind::ChannelRoom)),
+        })
+    }
+
+    /// A blocking `recv` begins: it makes room (the locks taken on the way
+    /// are ordered after it), and waits for a message while holding the
+    /// locks it holds.
+    #[track_caller]
+    pub(super) fn wait_message(chan: &Chan) {
+        if let Some(room) = &chan.room {
+            room.meta.signal_event(LockKind::ChannelRoom, true);
+        }
+        chan.message.meta.wait_event(LockKind::Channel, None);
+    }
+
+    /// A non-blocking or timed `recv`: it still makes room.
+    #[track_caller]
+    pub(super) fn make_room(chan: &Chan) {
+        if let Some(room) = &chan.room {
+            room.meta.signal_event(LockKind::ChannelRoom, true);
+        }
+    }
+
+    /// A `send` found the channel full and waits for room.
+    #[track_caller]
+    pub(super) fn wait_room(chan: &Chan) {
+        if let Some(room) = &chan.room {
+            room.meta.wait_event(LockKind::ChannelRoom, None);
         }
     }
 
@@ -73,19 +126,15 @@ mod stamp {
         }
     }
 
-    /// Where the channel was created, for the watchdog.
-    pub(super) type Site = &'static std::panic::Location<'static>;
-
-    #[track_caller]
-    pub(super) fn site() -> Site {
-        std::panic::Location::caller()
-    }
-
     /// While a watchdog runs, says where this thread blocks (see
-    /// `watchdog::begin_blocked`).
+    /// `watchdog::begin_blocked`), naming the channel's creation site.
     #[track_caller]
-    pub(super) fn blocked(what: &'static str, created: Site) -> Option<crate::watchdog::WaitGuard> {
-        crate::watchdog::begin_blocked(what, created, std::panic::Location::caller())
+    pub(super) fn blocked(what: &'static str, chan: &Chan) -> Option<crate::watchdog::WaitGuard> {
+        crate::watchdog::begin_blocked(
+            what,
+            chan.message.meta.created(),
+            std::panic::Location::caller(),
+        )
     }
 }
 
@@ -94,10 +143,19 @@ mod stamp {
     //! Detection compiled out: messages carry nothing.
 
     pub(super) type Stamp = ();
+    pub(super) type Chan = ();
     #[inline(always)]
-    pub(super) fn now() -> Stamp {}
+    pub(super) fn now(_chan: &Chan) -> Stamp {}
     #[inline(always)]
     pub(super) fn take(_stamp: Stamp) {}
+    #[inline(always)]
+    pub(super) fn chan(_bounded: bool) -> Chan {}
+    #[inline(always)]
+    pub(super) fn wait_message(_chan: &Chan) {}
+    #[inline(always)]
+    pub(super) fn make_room(_chan: &Chan) {}
+    #[inline(always)]
+    pub(super) fn wait_room(_chan: &Chan) {}
     pub(super) type Ack = ();
     #[inline(always)]
     pub(super) fn ack(_rendezvous: bool) -> Ack {}
@@ -105,14 +163,11 @@ mod stamp {
     pub(super) fn before_recv(_ack: &Ack) {}
     #[inline(always)]
     pub(super) fn after_send(_ack: &Ack) {}
-    pub(super) type Site = ();
-    #[inline(always)]
-    pub(super) fn site() -> Site {}
     /// Nothing registered (a type that is not `Copy`, like the guard it
     /// stands for).
     pub(super) struct NoWait;
     #[inline(always)]
-    pub(super) fn blocked(_what: &'static str, _created: Site) -> Option<NoWait> {
+    pub(super) fn blocked(_what: &'static str, _chan: &Chan) -> Option<NoWait> {
         None
     }
 }
@@ -123,10 +178,11 @@ struct Msg<T> {
     stamp: stamp::Stamp,
 }
 
-fn msg<T>(value: T) -> Msg<T> {
+#[track_caller]
+fn msg<T>(value: T, chan: &stamp::Chan) -> Msg<T> {
     Msg {
         value,
-        stamp: stamp::now(),
+        stamp: stamp::now(chan),
     }
 }
 
@@ -141,12 +197,16 @@ fn open<T>(msg: Msg<T>) -> T {
 #[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let (tx, rx) = std_mpsc::channel();
+    let chan = stamp::chan(false);
     (
-        Sender { inner: tx },
+        Sender {
+            inner: tx,
+            chan: chan.clone(),
+        },
         Receiver {
             inner: rx,
             ack: stamp::ack(false),
-            created: stamp::site(),
+            chan,
         },
     )
 }
@@ -159,17 +219,17 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
     let (tx, rx) = std_mpsc::sync_channel(bound);
     let ack = stamp::ack(bound == 0);
-    let created = stamp::site();
+    let chan = stamp::chan(true);
     (
         SyncSender {
             inner: tx,
             ack: ack.clone(),
-            created,
+            chan: chan.clone(),
         },
         Receiver {
             inner: rx,
             ack,
-            created,
+            chan,
         },
     )
 }
@@ -177,13 +237,20 @@ pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
 /// The sending half of [`channel`].
 pub struct Sender<T> {
     inner: std_mpsc::Sender<Msg<T>>,
+    chan: stamp::Chan,
 }
 
 impl<T> Sender<T> {
     /// Sends `t`; `Err` with it if the receiver is gone. Never blocks.
+    ///
+    /// For the deadlock detector a send produces what a `recv` waits for:
+    /// the locks the sender holds, or took since its last wait or send,
+    /// are ordered after the message — a receiver waiting while holding
+    /// one of them is reported.
+    #[track_caller]
     pub fn send(&self, t: T) -> Result<(), SendError<T>> {
         self.inner
-            .send(msg(t))
+            .send(msg(t, &self.chan))
             .map_err(|SendError(m)| SendError(m.value))
     }
 }
@@ -192,6 +259,7 @@ impl<T> Clone for Sender<T> {
     fn clone(&self) -> Sender<T> {
         Sender {
             inner: self.inner.clone(),
+            chan: self.chan.clone(),
         }
     }
 }
@@ -206,20 +274,33 @@ impl<T> fmt::Debug for Sender<T> {
 pub struct SyncSender<T> {
     inner: std_mpsc::SyncSender<Msg<T>>,
     ack: stamp::Ack,
-    created: stamp::Site,
+    chan: stamp::Chan,
 }
 
 impl<T> SyncSender<T> {
     /// Sends `t`, waiting while the channel is full; `Err` with it if the
     /// receiver is gone.
+    ///
+    /// A send that finds the channel full waits for the receiver: the
+    /// locks held now are ordered before the channel's room, which the
+    /// receiver's `recv` makes — a receiver that takes one of them before
+    /// receiving is reported.
     #[track_caller]
     pub fn send(&self, t: T) -> Result<(), SendError<T>> {
-        let blocked = stamp::blocked("send on a full sync_channel", self.created);
-        let sent = self
-            .inner
-            .send(msg(t))
-            .map_err(|SendError(m)| SendError(m.value));
-        drop(blocked);
+        let sent = match self.inner.try_send(msg(t, &self.chan)) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Disconnected(m)) => Err(SendError(m.value)),
+            Err(TrySendError::Full(m)) => {
+                stamp::wait_room(&self.chan);
+                let blocked = stamp::blocked("send on a full sync_channel", &self.chan);
+                let sent = self
+                    .inner
+                    .send(m)
+                    .map_err(|SendError(m)| SendError(m.value));
+                drop(blocked);
+                sent
+            }
+        };
         if sent.is_ok() {
             stamp::after_send(&self.ack);
         }
@@ -227,11 +308,15 @@ impl<T> SyncSender<T> {
     }
 
     /// Sends `t` if there is room, without waiting.
+    #[track_caller]
     pub fn try_send(&self, t: T) -> Result<(), TrySendError<T>> {
-        let sent = self.inner.try_send(msg(t)).map_err(|e| match e {
-            TrySendError::Full(m) => TrySendError::Full(m.value),
-            TrySendError::Disconnected(m) => TrySendError::Disconnected(m.value),
-        });
+        let sent = self
+            .inner
+            .try_send(msg(t, &self.chan))
+            .map_err(|e| match e {
+                TrySendError::Full(m) => TrySendError::Full(m.value),
+                TrySendError::Disconnected(m) => TrySendError::Disconnected(m.value),
+            });
         if sent.is_ok() {
             stamp::after_send(&self.ack);
         }
@@ -244,7 +329,7 @@ impl<T> Clone for SyncSender<T> {
         SyncSender {
             inner: self.inner.clone(),
             ack: self.ack.clone(),
-            created: self.created,
+            chan: self.chan.clone(),
         }
     }
 }
@@ -259,32 +344,63 @@ impl<T> fmt::Debug for SyncSender<T> {
 pub struct Receiver<T> {
     inner: std_mpsc::Receiver<Msg<T>>,
     ack: stamp::Ack,
-    created: stamp::Site,
+    chan: stamp::Chan,
 }
 
 impl<T> Receiver<T> {
     /// Waits for a message; `Err` once every sender is gone and the channel
     /// is empty.
+    ///
+    /// For the deadlock detector the wait is on the senders: the locks held
+    /// now are ordered before the channel's messages, and a sender that
+    /// takes one of them on its way to `send` is reported — whether or not
+    /// this run's timing hangs:
+    ///
+    /// ```should_panic
+    /// use std::sync::Arc;
+    /// use lockgraph::{Mutex, sync::mpsc, thread};
+    /// # if !lockgraph::ENABLED { panic!("detection is off in this build") }
+    ///
+    /// let state = Arc::new(Mutex::new(0));
+    /// let (tx, rx) = mpsc::channel();
+    /// let worker = {
+    ///     let state = state.clone();
+    ///     thread::spawn(move || {
+    ///         *state.lock().unwrap() += 1; // state, then the send
+    ///         tx.send("done").unwrap();
+    ///     })
+    /// };
+    /// while !worker.is_finished() {
+    ///     std::thread::yield_now();
+    /// }
+    /// let _state = state.lock().unwrap();
+    /// rx.recv().unwrap(); // panics: "a receiver waits holding a lock its sender needs ..."
+    /// ```
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         stamp::before_recv(&self.ack);
-        let blocked = stamp::blocked("recv on a channel", self.created);
+        stamp::wait_message(&self.chan);
+        let blocked = stamp::blocked("recv on a channel", &self.chan);
         let received = self.inner.recv();
         drop(blocked);
         received.map(open)
     }
 
     /// A message if one is waiting, without blocking.
+    #[track_caller]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         stamp::before_recv(&self.ack);
+        stamp::make_room(&self.chan);
         self.inner.try_recv().map(open)
     }
 
-    /// Waits at most `timeout` for a message.
+    /// Waits at most `timeout` for a message. A timeout ends the wait by
+    /// itself, so it is never reported, as a timed lock acquisition is not.
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         stamp::before_recv(&self.ack);
-        let blocked = stamp::blocked("recv_timeout on a channel", self.created);
+        stamp::make_room(&self.chan);
+        let blocked = stamp::blocked("recv_timeout on a channel", &self.chan);
         let received = self.inner.recv_timeout(timeout);
         drop(blocked);
         received.map(open)

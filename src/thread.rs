@@ -29,25 +29,43 @@ pub use std::thread::{
     park, park_timeout, sleep, yield_now,
 };
 
-use crate::detect::clock::{self, VClock};
-use crate::facade as sync;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// What a spawned thread leaves its `JoinHandle`: its final clock (race
-/// detection) and, while a watchdog runs, its publication.
-#[derive(Default)]
+use crate::detect::Meta;
+use crate::detect::clock::{self, VClock};
+use crate::detect::waits::{Event, Stamp};
+use crate::facade as sync;
+use crate::report::LockKind;
+
+/// What a spawned thread shares with its `JoinHandle`: the event its end
+/// is (joins wait for it; the thread's locks come before it), what it
+/// leaves behind — its final clocks (race detection, waits) — and, while a
+/// watchdog runs, its publication.
 struct Exit {
+    event: Arc<Event>,
     clock: sync::Mutex<Option<VClock>>,
+    stamp: sync::Mutex<Stamp>,
     thread: crate::watchdog::Joined,
+    /// Joined through its handle (a scope's end then waits for it no more).
+    joined: AtomicBool,
 }
 
 type ExitClock = Arc<Exit>;
 
+#[track_caller]
 fn new_exit() -> ExitClock {
-    Arc::new(Exit::default())
+    Arc::new(Exit {
+        event: Event::shared(LockKind::Thread),
+        clock: sync::Mutex::new(None),
+        stamp: sync::Mutex::new(None),
+        thread: Default::default(),
+        joined: AtomicBool::new(false),
+    })
 }
 
-/// Runs `f` in the child with the parent's clock, and leaves the child's
-/// final clock in `exit` (also when `f` panics).
+/// Runs `f` in the child with the parent's clocks and its end as the
+/// child's root event, and leaves the child's final clocks in `exit` (also
+/// when `f` panics).
 fn instrument<F, T>(f: F, exit: ExitClock) -> impl FnOnce() -> T
 where
     F: FnOnce() -> T,
@@ -56,42 +74,47 @@ where
     impl Drop for Publish {
         fn drop(&mut self) {
             *self.0.clock.lock() = clock::hand_over();
+            *self.0.stamp.lock() = Meta::stamp();
+            Meta::end_root(&self.0.event);
         }
     }
     let start = clock::hand_over();
+    let stamp = Meta::stamp();
     move || {
         if let Some(start) = &start {
             clock::absorb(start);
         }
+        Meta::absorb(&stamp);
+        Meta::begin_root(&exit.event);
         *exit.thread.lock() = crate::watchdog::this_thread();
         let _publish = Publish(exit);
         f()
     }
 }
 
-/// While a watchdog runs, says that this thread waits in a join for the
-/// thread spawned at `spawned` (unless it has finished already).
-#[track_caller]
+/// A join of the thread behind `exit` begins at `site`: the locks held now
+/// are ordered before its end (a cycle is reported before blocking), and
+/// while a watchdog runs the wait names the spawn site unless the thread
+/// has finished already.
 fn joining(
     finished: bool,
     spawned: &'static Location<'static>,
     exit: &ExitClock,
+    site: &'static Location<'static>,
 ) -> Option<crate::watchdog::WaitGuard> {
+    exit.joined.store(true, Ordering::Relaxed);
+    exit.event.meta.wait_event_at(LockKind::Thread, None, site);
     if finished {
         return None;
     }
-    crate::watchdog::begin_join(
-        "join of the thread spawned",
-        spawned,
-        Location::caller(),
-        &exit.thread,
-    )
+    crate::watchdog::begin_join("join of the thread spawned", spawned, site, &exit.thread)
 }
 
 fn absorb_exit(exit: &ExitClock) {
     if let Some(final_clock) = exit.clock.lock().take() {
         clock::absorb(&final_clock);
     }
+    Meta::absorb(&exit.stamp.lock().take());
 }
 
 /// Spawns a thread, as [`std::thread::spawn`].
@@ -200,7 +223,12 @@ impl<T> JoinHandle<T> {
     /// thread's spawn site.
     #[track_caller]
     pub fn join(self) -> Result<T> {
-        let _blocked = joining(self.inner.is_finished(), self.spawned, &self.exit);
+        let _blocked = joining(
+            self.inner.is_finished(),
+            self.spawned,
+            &self.exit,
+            Location::caller(),
+        );
         let result = self.inner.join();
         absorb_exit(&self.exit);
         result
@@ -235,6 +263,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         self as *const Self as usize
     }
 
+    #[track_caller]
     fn register(&self) -> ExitClock {
         let exit = new_exit();
         SCOPES
@@ -267,10 +296,12 @@ impl std::fmt::Debug for Scope<'_, '_> {
 /// Creates a scope for spawning borrowing threads, as
 /// [`std::thread::scope`]; when it returns, everything the scope's threads
 /// did happens before what the caller does next.
+#[track_caller]
 pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
 {
+    let site = Location::caller();
     let mut key = 0;
     let result = std::thread::scope(|inner| {
         // SAFETY: `Scope` is `repr(transparent)` over `std::thread::Scope`,
@@ -278,7 +309,24 @@ where
         let scope: &Scope<'_, 'env> =
             unsafe { &*(inner as *const std::thread::Scope<'_, 'env> as *const Scope<'_, 'env>) };
         key = scope.key();
-        f(scope)
+        let result = f(scope);
+        // The scope's end joins every thread not joined yet: a join under
+        // whatever the caller holds.
+        let waiting: Vec<ExitClock> = SCOPES
+            .lock()
+            .get(&key)
+            .map(|exits| {
+                exits
+                    .iter()
+                    .filter(|exit| !exit.joined.load(Ordering::Relaxed))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        for exit in &waiting {
+            exit.event.meta.wait_event_at(LockKind::Thread, None, site);
+        }
+        result
     });
     // Every thread of the scope has finished: take in their histories.
     let exits = SCOPES.lock().remove(&key).unwrap_or_default();
@@ -303,7 +351,12 @@ impl<T> ScopedJoinHandle<'_, T> {
     /// thread's spawn site.
     #[track_caller]
     pub fn join(self) -> Result<T> {
-        let _blocked = joining(self.inner.is_finished(), self.spawned, &self.exit);
+        let _blocked = joining(
+            self.inner.is_finished(),
+            self.spawned,
+            &self.exit,
+            Location::caller(),
+        );
         let result = self.inner.join();
         absorb_exit(&self.exit);
         result

@@ -299,15 +299,24 @@ fn a_barrier_party_holding_what_another_needs_before_arriving_is_reported() {
         let party = {
             let (barrier, log) = (barrier.clone(), log.clone());
             thread::spawn(move || {
+                barrier.wait();
+                // Round two: the log, then the arrival (Barrier -> log).
                 log.lock().unwrap().push("ready");
                 barrier.wait();
             })
         };
         barrier.wait();
-        party.join().unwrap();
-        // Next round: arriving while holding the log.
+        // Once the party logged (seen through the log itself, which orders
+        // nothing here) and had time to arrive, arrive holding the log. (A
+        // party that logged before round one, which this thread passed
+        // since, would be clean: the barrier orders that use before.)
+        while log.lock().unwrap().is_empty() {
+            thread::sleep(std::time::Duration::from_millis(1));
+        }
+        thread::sleep(std::time::Duration::from_millis(20));
         let _log = log.lock().unwrap();
         barrier.wait();
+        drop(party);
     });
     let title =
         "potential deadlock: a thread waits at a Barrier holding a lock another party needs";

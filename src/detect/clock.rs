@@ -363,7 +363,16 @@ pub(crate) fn fence(acquire: bool, release: bool) {
 #[derive(Default)]
 struct BarrierClocks {
     arrived: u64,
-    rounds: HashMap<u64, (VClock, usize)>,
+    rounds: HashMap<u64, Round>,
+}
+
+/// One round of a `Barrier`: the joined race-detector history of its
+/// arrivals, their joined wait clocks, and how many parties have left.
+#[derive(Default)]
+struct Round {
+    history: VClock,
+    waits: super::waits::WaitClock,
+    left: usize,
 }
 
 sync::global! {
@@ -373,39 +382,44 @@ sync::global! {
 /// Before `Barrier::wait`: counts the arrival (detection off or on, so the
 /// rounds stay aligned) and, with race detection on, adds this thread's
 /// history to its round's. Returns the round.
-pub(crate) fn barrier_arrive(barrier: usize, parties: usize) -> u64 {
+pub(crate) fn barrier_arrive(barrier: usize, parties: usize, stamp: &super::waits::Stamp) -> u64 {
     let history = hand_over();
     let mut all = BARRIER_CLOCKS.lock();
     let state = all.entry(barrier).or_default();
     let round = state.arrived / parties.max(1) as u64;
     state.arrived += 1;
-    if let Some(history) = history {
-        state.rounds.entry(round).or_default().0.join(&history);
+    if history.is_some() || stamp.is_some() {
+        let this = state.rounds.entry(round).or_default();
+        if let Some(history) = history {
+            this.history.join(&history);
+        }
+        if let Some(stamp) = stamp {
+            this.waits.absorb(stamp);
+        }
     }
     round
 }
 
 /// After `Barrier::wait` returns: every arrival of the round happened
-/// before what this thread does next.
-pub(crate) fn barrier_leave(barrier: usize, parties: usize, round: u64) {
-    let history = {
+/// before what this thread does next. Returns the round's joined wait
+/// clocks, for the waits detector to take in.
+pub(crate) fn barrier_leave(barrier: usize, parties: usize, round: u64) -> super::waits::Stamp {
+    let (history, stamp) = {
         let mut all = BARRIER_CLOCKS.lock();
-        let Some(state) = all.get_mut(&barrier) else {
-            return;
-        };
-        let Some((history, left)) = state.rounds.get_mut(&round) else {
-            return;
-        };
-        *left += 1;
-        let history = history.clone();
-        if *left >= parties {
+        let state = all.get_mut(&barrier)?;
+        let this = state.rounds.get_mut(&round)?;
+        this.left += 1;
+        let history = this.history.clone();
+        let stamp = this.waits.stamp();
+        if this.left >= parties {
             state.rounds.remove(&round);
         }
-        history
+        (history, stamp)
     };
     if policy::is_racing(policy::state()) {
         absorb(&history);
     }
+    stamp
 }
 
 /// A `Barrier` was dropped.

@@ -63,6 +63,10 @@ pub(crate) struct Origin {
     /// (tokio) Where the acquiring future lived: the flow that took the
     /// edge ([`Place::NONE`] for any other acquisition).
     pub(crate) flow: super::local::Place,
+    /// (An edge from an event to a lock) the producing context's number and
+    /// tick when it took the lock (see `detect::waits::WaitClock`); `(0, 0)`
+    /// for any other edge.
+    pub(crate) by: (u32, u32),
 }
 
 impl Origin {
@@ -78,6 +82,7 @@ impl Origin {
             context,
             ambiguous,
             flow: local.acquiring(),
+            by: (0, 0),
         }
     }
 }
@@ -710,18 +715,37 @@ pub(crate) fn event_edges(
     let event_end = End { idx, id, site };
     let mut spans_now = None;
     let mut finding = None;
+    // A producer edge records where its context stands (see `waits`), and
+    // is cached under a key salted with that: after the context's next
+    // signal it is taken once more and its position brought up to date.
+    let by = match toward {
+        Toward::Locks => local.held.waits.position(),
+        Toward::Event => (0, 0),
+    };
     for lock in locks {
         let Some(lock_end) = graph.end(lock) else {
             continue;
         };
-        let edge = match toward {
-            Toward::Event => (lock_end, event_end),
-            Toward::Locks => (event_end, lock_end),
+        let (edge, key) = match toward {
+            Toward::Event => ((lock_end, event_end), (lock.id, id)),
+            Toward::Locks => ((event_end, lock_end), (local.held.waits.salt(id), lock.id)),
         };
-        if local.known.contains(edge.0.id, edge.1.id) {
+        if local.known.contains(key.0, key.1) {
             continue;
         }
-        let origin = Origin::of(local, false);
+        if let Some(data) = graph.dag.edge_mut(edge.0.idx, edge.1.idx) {
+            if data.origin.by.0 == by.0 {
+                data.origin.by.1 = data.origin.by.1.max(by.1);
+            } else if by.0 != 0 {
+                // Another producer took it too: the latest one is what a
+                // waiter must have seen finished.
+                data.origin.by = by;
+            }
+            local.known.insert(key.0, key.1);
+            continue;
+        }
+        let mut origin = Origin::of(local, false);
+        origin.by = by;
         let added = add_edge(
             graph,
             local,
@@ -731,29 +755,48 @@ pub(crate) fn event_edges(
             false,
             false,
         );
+        if !matches!(added, Added::Refused) {
+            local.known.insert(key.0, key.1);
+        }
         if matches!(added, Added::Refused) && finding.is_none() {
+            let Some(path) = graph.dag.path(edge.1.idx, edge.0.idx) else {
+                continue;
+            };
+            if toward == Toward::Event && seen_finished(graph, local, &path) {
+                continue;
+            }
             let spans = spans_now.clone().flatten();
-            finding = graph
-                .dag
-                .path(edge.1.idx, edge.0.idx)
-                .and_then(|path| {
-                    inversion_report(
-                        graph,
-                        local,
-                        (&thread, spans),
-                        edge,
-                        Access::Exclusive,
-                        path,
-                    )
-                })
-                .map(|mut report| {
-                    // The report stands at the wait or the signal.
-                    report.location = site;
-                    Box::new(report)
-                });
+            finding = inversion_report(
+                graph,
+                local,
+                (&thread, spans),
+                edge,
+                Access::Exclusive,
+                path,
+            )
+            .map(|mut report| {
+                // The report stands at the wait or the signal.
+                report.location = site;
+                Box::new(report)
+            });
         }
     }
     finding
+}
+
+/// Whether the cycle a wait would close runs back through an acquisition
+/// the waiting context knows is over: `path` leaves the event by an edge
+/// its producer took at a tick the waiter has seen passed (a signal sent
+/// after it reached the waiter by spawn, message, join or barrier), so
+/// the event waited for now does not wait for it.
+fn seen_finished(graph: &Graph, local: &Local, path: &[NodeIndex]) -> bool {
+    let [event, first, ..] = path else {
+        return false;
+    };
+    graph
+        .dag
+        .edge(*event, *first)
+        .is_some_and(|data| local.held.waits.knows(data.origin.by))
 }
 
 /// The report for the refused edge `from -> to`: the cycle it closes with
@@ -774,22 +817,15 @@ fn inversion_report(
     let n = cycle.len();
     let locks: Vec<LockInfo> = cycle.iter().map(|&idx| graph.info(idx)).collect();
 
-    let (kind, title) = if locks.iter().any(|lock| lock.kind == LockKind::Condvar) {
-        (
+    let (kind, title) = match locks.iter().find(|lock| lock.kind.is_event()) {
+        Some(event) => (
             ReportKind::BlockedWakeup,
-            "potential deadlock: a Condvar waiter holds a lock its notifier needs before notifying",
-        )
-    } else if locks.iter().any(|lock| lock.kind == LockKind::Barrier) {
-        (
-            ReportKind::BlockedWakeup,
-            "potential deadlock: a thread waits at a Barrier holding a lock another party needs \
-             before arriving",
-        )
-    } else {
-        (
+            crate::report::waits::words(event.kind).title,
+        ),
+        None => (
             ReportKind::LockOrderInversion,
             "potential deadlock: lock order inversion",
-        )
+        ),
     };
     let mut report = cycle_report(
         kind,

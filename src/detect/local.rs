@@ -524,6 +524,10 @@ pub(crate) fn scan(held: &Stack, known: &EdgeSet, id: LockId) -> Scan {
         }
         i += 1;
     }
+    // A root's edge to a lock taken with nothing held (see `Stack::root`).
+    if n == 0 && held.root_key != 0 && !known.contains(held.root_key, id) {
+        missing = true;
+    }
     if missing { Scan::Slow } else { Scan::Push }
 }
 
@@ -625,6 +629,17 @@ pub(crate) struct Stack {
     /// `tokio` feature there is no flag, and releases do not clear one.
     #[cfg(feature = "tokio")]
     pub(crate) branches: bool,
+    /// The event this context's end is (a thread or task spawned through
+    /// lockgraph), which every lock it takes with nothing held is ordered
+    /// after (see `detect::waits`).
+    pub(crate) root: super::waits::Root,
+    /// The key under which the root's edges are cached in the known set
+    /// (its id salted with the context's tick); `u64::MAX` while the root
+    /// is not registered, 0 without a root. An empty stack's acquisition
+    /// looks it up, so a context without a root pays one compare.
+    pub(crate) root_key: LockId,
+    /// The context's wait clock.
+    pub(crate) waits: super::waits::WaitClock,
 }
 
 impl Default for Stack {
@@ -647,6 +662,9 @@ impl Stack {
             cap: 0,
             #[cfg(feature = "tokio")]
             branches: false,
+            root: None,
+            root_key: 0,
+            waits: super::waits::WaitClock::new(),
         }
     }
 

@@ -15,6 +15,7 @@ pub(crate) mod local;
 mod order;
 pub(crate) mod policy;
 pub(crate) mod record;
+pub(crate) mod waits;
 
 use std::panic::Location;
 
@@ -65,7 +66,7 @@ mod on {
     use super::clock;
     use super::graph::{self, Identity, NewLock, Toward};
     use super::local::{self, Held, Local};
-    use super::{Relock, TypeName, policy, relock};
+    use super::{Relock, TypeName, policy, relock, waits};
     use crate::facade as sync;
     use crate::report::{Access, LockKind, Report, ReportKind};
     use crate::watchdog;
@@ -675,6 +676,12 @@ mod on {
                     span8: place.span8,
                     site,
                 };
+                if local.held.is_empty() && local.held.root_key != 0 {
+                    let found = root_edge(local, held);
+                    if found.is_some() {
+                        return found;
+                    }
+                }
                 local.held.push(held);
             }
             found
@@ -913,10 +920,19 @@ mod on {
         /// timeout ends a wait by itself.
         #[track_caller]
         pub(crate) fn wait_event(&self, kind: LockKind, except: Option<&Meta>) {
+            self.wait_event_at(kind, except, Location::caller());
+        }
+
+        /// [`Meta::wait_event`] at an explicit site.
+        pub(crate) fn wait_event_at(
+            &self,
+            kind: LockKind,
+            except: Option<&Meta>,
+            site: &'static Location<'static>,
+        ) {
             if !policy::active() {
                 return;
             }
-            let site = Location::caller();
             let except = except.map_or(0, |meta| meta.ident.id());
             let found = local::with(|local| {
                 local.start_window();
@@ -953,44 +969,149 @@ mod on {
                 return;
             }
             let site = Location::caller();
-            let found = local::with(|local| {
-                let id = self.ident.id();
-                // Released since the last wait or signal (and, for a
-                // Condvar, held now): blocking acquisitions only.
-                let before = &local.held_at_window;
-                let holding = &local.held;
-                let released = |lock: &Held| {
-                    lock.blocking
-                        && !before.contains(&lock.id)
-                        && (held || holding.find(lock.id).is_none())
-                };
-                let held_now = |lock: &Held| held && lock.blocking;
-                let unknown = |lock: &Held| id == 0 || !local.known.contains(id, lock.id);
-                // Without allocating, unless an edge is new.
-                let missing = holding.released().any(|l| released(&l) && unknown(&l))
-                    || (0..holding.len()).any(|i| {
-                        let lock = holding.get(i);
-                        held_now(&lock) && unknown(&lock)
-                    });
-                let mut locks = Vec::new();
-                if missing {
-                    locks.extend(holding.released().filter(released));
-                    for i in 0..holding.len() {
-                        let lock = holding.get(i);
-                        if held_now(&lock) && !locks.iter().any(|l| l.id == lock.id) {
-                            locks.push(lock);
-                        }
+            let found = local::with(|local| self.signal_in(local, kind, held, site));
+            if let Some(Some(report)) = found {
+                policy::dispatch(report);
+            }
+        }
+
+        /// [`Meta::signal_event`] on this context's state.
+        fn signal_in(
+            &self,
+            local: &mut Local,
+            kind: LockKind,
+            held: bool,
+            site: &'static Location<'static>,
+        ) -> Option<Box<Report>> {
+            let id = self.ident.id();
+            // Released since the last wait or signal (and, for a
+            // Condvar, held now): blocking acquisitions only.
+            let before = &local.held_at_window;
+            let holding = &local.held;
+            let released = |lock: &Held| {
+                lock.blocking
+                    && !before.contains(&lock.id)
+                    && (held || holding.find(lock.id).is_none())
+            };
+            let held_now = |lock: &Held| held && lock.blocking;
+            let key = local.held.waits.salt(id);
+            let unknown = |lock: &Held| id == 0 || !local.known.contains(key, lock.id);
+            // Without allocating, unless an edge is new.
+            let missing = holding.released().any(|l| released(&l) && unknown(&l))
+                || (0..holding.len()).any(|i| {
+                    let lock = holding.get(i);
+                    held_now(&lock) && unknown(&lock)
+                });
+            let mut locks = Vec::new();
+            if missing {
+                locks.extend(holding.released().filter(released));
+                for i in 0..holding.len() {
+                    let lock = holding.get(i);
+                    if held_now(&lock) && !locks.iter().any(|l| l.id == lock.id) {
+                        locks.push(lock);
                     }
                 }
-                local.start_window();
-                if !missing {
-                    return None;
-                }
-                graph::event_edges(local, self.target(kind), site, Toward::Locks, &locks)
+            }
+            local.start_window();
+            if !missing {
+                return None;
+            }
+            graph::event_edges(local, self.target(kind), site, Toward::Locks, &locks)
+        }
+
+        /// (Waits) This context produces the event — sends a message, ends
+        /// a wait of another context: as [`Meta::signal_event`] with the
+        /// locks held now counted, then its wait clock ticks. Returns what
+        /// the receiving side takes in ([`Meta::absorb`]).
+        #[track_caller]
+        pub(crate) fn produce(&self, kind: LockKind) -> waits::Stamp {
+            self.produce_at(kind, Location::caller())
+        }
+
+        /// [`Meta::produce`] at an explicit site.
+        pub(crate) fn produce_at(
+            &self,
+            kind: LockKind,
+            site: &'static Location<'static>,
+        ) -> waits::Stamp {
+            if !policy::active() {
+                return None;
+            }
+            let mut stamp = None;
+            let found = local::with(|local| {
+                let found = self.signal_in(local, kind, true, site);
+                tick(local);
+                stamp = local.held.waits.stamp();
+                found
             });
             if let Some(Some(report)) = found {
                 policy::dispatch(report);
             }
+            stamp
+        }
+
+        /// (Waits) A signal that is not an event of its own goes out (an
+        /// arrival at a Barrier, whose edges `signal_event` took): the wait
+        /// clock ticks. Returns what the other side takes in.
+        pub(crate) fn arrive() -> waits::Stamp {
+            if !policy::active() {
+                return None;
+            }
+            local::with(|local| {
+                tick(local);
+                local.held.waits.stamp()
+            })
+            .flatten()
+        }
+
+        /// (Waits) What this context has heard of, for a signal that
+        /// carries no event of its own (a spawn).
+        pub(crate) fn stamp() -> waits::Stamp {
+            if !policy::active() {
+                return None;
+            }
+            local::with(|local| local.held.waits.stamp()).flatten()
+        }
+
+        /// (Waits) Takes in what a received signal carried: what its sender
+        /// did before it happened before what this context does next.
+        pub(crate) fn absorb(stamp: &waits::Stamp) {
+            if let Some(stamp) = stamp {
+                local::with(|local| local.held.waits.absorb(stamp));
+            }
+        }
+
+        /// (Waits) This context's end is `event` (a spawned thread or task,
+        /// at its start): every lock it takes with nothing held is ordered
+        /// after it, until [`Meta::end_root`].
+        pub(crate) fn begin_root(event: &std::sync::Arc<waits::Event>) {
+            if !policy::active() {
+                return;
+            }
+            local::with(|local| {
+                local.held.root = Some(event.clone());
+                local.held.root_key = u64::MAX;
+            });
+        }
+
+        /// (Waits) The context's end: its root `event` is withdrawn (and
+        /// dropped outside the detector's state, since its record may go
+        /// with it). Run elsewhere (a task's future dropped by another
+        /// context), it changes nothing.
+        pub(crate) fn end_root(event: &std::sync::Arc<waits::Event>) {
+            let root = local::with(|local| {
+                let mine = local
+                    .held
+                    .root
+                    .as_ref()
+                    .is_some_and(|root| std::sync::Arc::ptr_eq(root, event));
+                if !mine {
+                    return None;
+                }
+                local.held.root_key = 0;
+                local.held.root.take()
+            });
+            drop(root);
         }
 
         /// (Hooks) The guard acquired by thread `owner` is dropped on this
@@ -1052,6 +1173,40 @@ mod on {
         }
         super::context::open_inbox(local);
         super::context::THREAD | sync::current_thread_id()
+    }
+
+    /// A signal goes out from this context: its wait clock ticks, and its
+    /// root's edges are cached under the new tick's key.
+    fn tick(local: &mut Local) {
+        local.held.waits.tick();
+        if let Some(root) = &local.held.root {
+            let id = root.meta.ident.id();
+            local.held.root_key = if id == 0 {
+                u64::MAX
+            } else {
+                local.held.waits.salt(id)
+            };
+        }
+    }
+
+    /// A rooted context takes `lock` with nothing held: the edge from its
+    /// root (its own end, which a join waits for) to the lock, once per
+    /// tick of the context's wait clock. A cycle through it is a join under
+    /// a lock this context needs, reported here, before it blocks.
+    #[cold]
+    #[inline(never)]
+    fn root_edge(local: &mut Local, lock: Held) -> Option<Box<Report>> {
+        let root = local.held.root.clone()?;
+        let event = &root.meta;
+        let found = graph::event_edges(
+            local,
+            event.target(root.kind),
+            event.created,
+            Toward::Locks,
+            &[lock],
+        );
+        local.held.root_key = local.held.waits.salt(event.ident.id());
+        found
     }
 
     /// Before a release: withdraw the watchdog's publication, publish the
@@ -1212,7 +1367,41 @@ mod off {
         #[inline(always)]
         pub(crate) fn wait_event(&self, _kind: LockKind, _except: Option<&Meta>) {}
         #[inline(always)]
+        pub(crate) fn wait_event_at(
+            &self,
+            _kind: LockKind,
+            _except: Option<&Meta>,
+            _site: &'static std::panic::Location<'static>,
+        ) {
+        }
+        #[inline(always)]
         pub(crate) fn signal_event(&self, _kind: LockKind, _held: bool) {}
+        #[inline(always)]
+        pub(crate) fn produce(&self, _kind: LockKind) -> super::waits::Stamp {
+            None
+        }
+        #[inline(always)]
+        pub(crate) fn produce_at(
+            &self,
+            _kind: LockKind,
+            _site: &'static std::panic::Location<'static>,
+        ) -> super::waits::Stamp {
+            None
+        }
+        #[inline(always)]
+        pub(crate) fn stamp() -> super::waits::Stamp {
+            None
+        }
+        #[inline(always)]
+        pub(crate) fn arrive() -> super::waits::Stamp {
+            None
+        }
+        #[inline(always)]
+        pub(crate) fn absorb(_stamp: &super::waits::Stamp) {}
+        #[inline(always)]
+        pub(crate) fn begin_root(_event: &std::sync::Arc<super::waits::Event>) {}
+        #[inline(always)]
+        pub(crate) fn end_root(_event: &std::sync::Arc<super::waits::Event>) {}
         #[inline(always)]
         pub(crate) fn publish_clock(&self) {}
         #[inline(always)]

@@ -76,6 +76,11 @@ impl<N, E> Dag<N, E> {
         self.graph.find_edge(from, to).map(|e| &self.graph[e])
     }
 
+    pub(crate) fn edge_mut(&mut self, from: NodeIndex, to: NodeIndex) -> Option<&mut E> {
+        let edge = self.graph.find_edge(from, to)?;
+        self.graph.edge_weight_mut(edge)
+    }
+
     fn pos(&self, idx: NodeIndex) -> u64 {
         self.graph[idx].pos
     }

@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 mod dot;
 pub(crate) mod paths;
 mod text;
+pub(crate) mod waits;
 
 pub(crate) use dot::dot_escape;
 pub(crate) use text::type_label;
@@ -56,6 +57,25 @@ pub enum LockKind {
     LockApiRwLock,
     /// A `lock_api::ReentrantMutex` under `--deps`.
     LockApiReentrantMutex,
+    /// The end of a thread spawned through [`crate::thread`]: a `join`
+    /// waits for it, and everything the thread takes comes before it.
+    Thread,
+    /// A message on a [`crate::sync::mpsc`] channel: `recv` waits for it,
+    /// the locks taken on the way to `send` come before it.
+    Channel,
+    /// Room in a full [`crate::sync::mpsc::sync_channel`]: its `send`
+    /// waits for it, the receiver's `recv` makes it.
+    ChannelRoom,
+    /// The end of a task spawned through `lockgraph::tokio::task`.
+    Task,
+    /// A value on a `lockgraph::tokio::sync::oneshot` channel.
+    Oneshot,
+    /// A message on a `lockgraph::tokio::sync::mpsc` channel.
+    TokioChannel,
+    /// A notification of a `lockgraph::tokio::sync::Notify`.
+    Notify,
+    /// A permit of a `lockgraph::tokio::sync::Semaphore`.
+    Semaphore,
 }
 
 impl LockKind {
@@ -79,6 +99,14 @@ impl LockKind {
             LockKind::LockApiMutex => "lock_api::Mutex",
             LockKind::LockApiRwLock => "lock_api::RwLock",
             LockKind::LockApiReentrantMutex => "lock_api::ReentrantMutex",
+            LockKind::Thread => "thread",
+            LockKind::Channel => "mpsc channel",
+            LockKind::ChannelRoom => "sync_channel",
+            LockKind::Task => "task",
+            LockKind::Oneshot => "oneshot channel",
+            LockKind::TokioChannel => "tokio mpsc channel",
+            LockKind::Notify => "Notify",
+            LockKind::Semaphore => "Semaphore",
         }
     }
 
@@ -99,7 +127,19 @@ impl LockKind {
     /// Whether this is something threads wait for and signal (a Condvar,
     /// a Barrier) rather than a lock they hold.
     pub(crate) fn is_event(self) -> bool {
-        matches!(self, LockKind::Condvar | LockKind::Barrier)
+        matches!(
+            self,
+            LockKind::Condvar
+                | LockKind::Barrier
+                | LockKind::Thread
+                | LockKind::Channel
+                | LockKind::ChannelRoom
+                | LockKind::Task
+                | LockKind::Oneshot
+                | LockKind::TokioChannel
+                | LockKind::Notify
+                | LockKind::Semaphore
+        )
     }
 
     pub(crate) fn article(self) -> &'static str {

@@ -4,6 +4,7 @@
 use std::fmt::{self, Write as _};
 
 use super::*;
+use crate::report::waits::words;
 
 impl Report {
     /// The short label of lock `i`: its name, else its class name, else its
@@ -38,7 +39,11 @@ impl Report {
         if let (Some(class), Some(_)) = (&lock.class, &lock.name) {
             write!(out, " (class {class:?})")?;
         }
-        write!(out, " created at {}", lock.created_at)?;
+        let created = match lock.kind {
+            LockKind::Thread | LockKind::Task => "spawned",
+            _ => "created",
+        };
+        write!(out, " {created} at {}", lock.created_at)?;
         if let (true, Some(first)) = (lock.created_in_std(), lock.first_locked_at) {
             write!(out, ", first locked at {first}")?;
         }
@@ -302,11 +307,11 @@ impl Report {
             (signalled, _) if signalled.is_event() => [
                 String::new(),
                 format!("lock({to_label})  <- blocks"),
-                format!("{}({from_label})  (never reached)", signal_verb(signalled)),
+                format!("{}({from_label})  (never reached)", words(signalled).signal),
             ],
             (_, waited) if waited.is_event() => [
                 format!("lock({from_label})"),
-                format!("wait({to_label})  <- blocks"),
+                format!("{}({to_label})  <- blocks", words(waited).wait),
                 String::new(),
             ],
             _ => [
@@ -355,17 +360,13 @@ impl Report {
             writeln!(
                 out,
                 "      {to_label} acquired at {second}, then {} {from_label} at {first}",
-                signal_past(from.kind)
+                words(from.kind).signalled
             )
         } else if to.kind.is_event() {
-            let on = if to.kind == LockKind::Barrier {
-                "at"
-            } else {
-                "on"
-            };
             writeln!(
                 out,
-                "      {from_label} acquired at {first}, then waited {on} {to_label} at {second}"
+                "      {from_label} acquired at {first}, then {} {to_label} at {second}",
+                words(to.kind).waited
             )
         } else {
             writeln!(
@@ -387,7 +388,7 @@ impl Report {
                 out,
                 "\n{} is {}",
                 actor(&self.thread),
-                signal_ing(from.kind)
+                words(from.kind).signalling
             )?;
             out.push_str("    ");
             self.write_lock(out, closing.from)?;
@@ -397,12 +398,10 @@ impl Report {
             self.write_lock(out, closing.to)?;
             writeln!(out, "\n    at {}", closing.to_acquired_at)?;
         } else {
-            let doing = if to.kind == LockKind::Barrier {
-                "waiting at".to_owned()
-            } else if to.kind.is_event() {
-                "waiting on".to_owned()
+            let doing = if to.kind.is_event() {
+                words(to.kind).waiting
             } else {
-                "acquiring".to_owned()
+                "acquiring"
             };
             writeln!(out, "\n{} is {doing}", actor(&self.thread))?;
             out.push_str("    ");
@@ -447,6 +446,7 @@ impl Report {
         } else {
             format!(" (which, through the orders above, waits for {held})")
         };
+        let said = words(event.kind);
         if event.kind == LockKind::Barrier {
             writeln!(
                 out,
@@ -454,7 +454,7 @@ impl Report {
                  before it arrives, so it blocks and never arrives: every party waits forever.\n\
                  lockgraph saw both orders, not necessarily at the same time, so this run did not hang."
             )?;
-        } else {
+        } else if event.kind == LockKind::Condvar {
             writeln!(
                 out,
                 "\nA thread waits on {event_label} holding {held} (a wait releases only the Condvar's own mutex);\n\
@@ -462,21 +462,23 @@ impl Report {
                  never notifies: both wait forever. lockgraph saw both orders, not necessarily at the same\n\
                  time, so this run did not hang."
             )?;
-        }
-        self.write_scenario(out)?;
-        self.write_held(out)?;
-        if event.kind == LockKind::Barrier {
-            writeln!(
-                out,
-                "\nfix: release {held} before Barrier::wait, or do not take {needed} before arriving."
-            )
         } else {
             writeln!(
                 out,
-                "\nfix: release {held} before waiting (drop its guard, or wait first and lock it after), or\n     \
-                 notify without taking {needed} first."
-            )
+                "\n{} {event_label} holding {held};\n\
+                 {} must acquire {needed}{chain} first, so it blocks and never {}:\n\
+                 both wait forever. lockgraph saw both orders, not necessarily at the same time, so this\n\
+                 run did not hang (or the report ended the wait).",
+                said.waiter, said.producer, said.never
+            )?;
         }
+        self.write_scenario(out)?;
+        self.write_held(out)?;
+        writeln!(
+            out,
+            "\nfix: {}",
+            crate::report::waits::fix(event.kind, &held, &needed)
+        )
     }
 
     fn write_self_deadlock(&self, out: &mut String) -> fmt::Result {
@@ -807,30 +809,6 @@ impl Report {
 }
 
 /// The scenario's name for signalling a Condvar or Barrier.
-fn signal_verb(kind: LockKind) -> &'static str {
-    if kind == LockKind::Barrier {
-        "arrive"
-    } else {
-        "notify"
-    }
-}
-
-fn signal_past(kind: LockKind) -> &'static str {
-    if kind == LockKind::Barrier {
-        "arrived at"
-    } else {
-        "notified"
-    }
-}
-
-fn signal_ing(kind: LockKind) -> &'static str {
-    if kind == LockKind::Barrier {
-        "arriving at"
-    } else {
-        "notifying"
-    }
-}
-
 /// Who did something, as a report says it: `thread \`main\``, or for a
 /// tokio task its context name (`task 12 on thread \`worker\``).
 pub(crate) fn actor(name: &str) -> String {

@@ -40,6 +40,7 @@
 
 mod stuck;
 pub mod sync;
+pub mod task;
 pub use stuck::{set_stuck_after, stuck_after};
 
 use std::future::Future;

@@ -131,6 +131,19 @@ mod mutex;
 #[cfg(any(debug_assertions, feature = "always"))]
 mod rwlock;
 #[cfg(any(debug_assertions, feature = "always"))]
+mod waits;
+#[cfg(any(debug_assertions, feature = "always"))]
+pub use waits::{
+    AcquireError, Notify, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+    oneshot,
+};
+
+/// The named futures of `tokio::sync`: [`Notify`]'s, checked.
+#[cfg(any(debug_assertions, feature = "always"))]
+pub mod futures {
+    pub use super::waits::{Notified, OwnedNotified};
+}
+#[cfg(any(debug_assertions, feature = "always"))]
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard};
 #[cfg(any(debug_assertions, feature = "always"))]
 pub use rwlock::{

@@ -1,0 +1,273 @@
+//! (tokio) Waits as lock-order dependencies: awaiting a task's
+//! `JoinHandle`, a oneshot, a Notify, a Semaphore permit or an mpsc message
+//! while holding a lock the other side needs, reported from a run that does
+//! not hang; each with a clean twin.
+#![cfg(feature = "tokio")]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lockgraph::tokio::sync::Mutex;
+use lockgraph::tokio::task;
+
+use common::{expect_clean, expect_report};
+
+fn run<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// Polls `done` until it holds, with no happens-before lockgraph can see.
+async fn until(done: impl Fn() -> bool) {
+    while !done() {
+        tokio::task::yield_now().await;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn awaiting_a_task_under_a_lock_it_took_is_reported() {
+    let report = expect_report(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let s2 = state.clone();
+            let worker = task::spawn(async move { *s2.lock().await += 1 });
+            until(|| worker.is_finished()).await;
+            let _state = state.lock().await;
+            worker.await.unwrap();
+        })
+    });
+    assert!(
+        report.contains("a task's JoinHandle is awaited while holding"),
+        "{report}"
+    );
+    assert!(report.contains("fix: drop the guard"), "{report}");
+}
+
+#[test]
+fn a_task_taking_the_lock_its_awaiter_holds_is_reported_before_it_hangs() {
+    let report = expect_report(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let guard = state.lock().await;
+            let s2 = state.clone();
+            let worker = task::spawn(async move { *s2.lock().await += 1 });
+            let joined = worker.await;
+            drop(guard);
+            if let Err(error) = joined {
+                std::panic::resume_unwind(error.into_panic());
+            }
+        })
+    });
+    assert!(report.contains("awaited while holding"), "{report}");
+}
+
+#[test]
+fn awaiting_a_task_after_dropping_the_guard_is_clean() {
+    expect_clean(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let s2 = state.clone();
+            let guard = state.lock().await;
+            let worker = task::spawn(async move { *s2.lock().await += 1 });
+            drop(guard);
+            worker.await.unwrap();
+            let mut set = task::JoinSet::new();
+            for _ in 0..4 {
+                let s3 = state.clone();
+                set.spawn(async move { *s3.lock().await += 1 });
+            }
+            while let Some(done) = set.join_next().await {
+                done.unwrap();
+            }
+            assert_eq!(*state.lock().await, 5);
+        })
+    });
+}
+
+#[test]
+fn a_join_set_awaited_under_a_lock_one_task_took_is_reported() {
+    let report = expect_report(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let mut set = task::JoinSet::new();
+            set.spawn(async { 1 });
+            let s2 = state.clone();
+            let handle = set.spawn(async move {
+                *s2.lock().await += 1;
+                2
+            });
+            let _ = handle;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _state = state.lock().await;
+            while set.join_next().await.is_some() {}
+        })
+    });
+    assert!(report.contains("awaited while holding"), "{report}");
+}
+
+#[test]
+fn a_task_that_ended_before_its_spawner_locked_through_a_message_is_clean() {
+    expect_clean(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let s2 = state.clone();
+            let (done, finished) = lockgraph::tokio::sync::oneshot::channel();
+            let worker = task::spawn(async move {
+                *s2.lock().await += 1;
+                done.send(()).unwrap();
+            });
+            finished.await.unwrap();
+            let _state = state.lock().await;
+            worker.await.unwrap();
+        })
+    });
+}
+
+#[test]
+fn spawn_blocking_under_a_lock_its_closure_takes_is_reported() {
+    let report = expect_report(|| {
+        run(async {
+            let state = Arc::new(std::sync::Mutex::new(0));
+            let state = Arc::new(lockgraph::Mutex::new(*state.lock().unwrap()));
+            let s2 = state.clone();
+            let worker = task::spawn_blocking(move || *s2.lock().unwrap() += 1);
+            until(|| worker.is_finished()).await;
+            let guard = state.lock().unwrap();
+            let joined = worker.await;
+            drop(guard);
+            joined.unwrap();
+        })
+    });
+    assert!(report.contains("awaited while holding"), "{report}");
+}
+
+#[test]
+fn awaiting_a_oneshot_under_a_lock_its_sender_took_is_reported() {
+    // The third program of the issue: a task holding a Mutex awaits a
+    // reply from a task that needs that Mutex.
+    let report = expect_report(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let (tx, rx) = lockgraph::tokio::sync::oneshot::channel();
+            let s2 = state.clone();
+            let replier = tokio::spawn(async move {
+                let value = *s2.lock().await + 1;
+                tx.send(value).unwrap();
+            });
+            until(|| replier.is_finished()).await;
+            let _state = state.lock().await;
+            rx.await.unwrap();
+        })
+    });
+    assert!(
+        report.contains("a receiver waits holding a lock its sender needs"),
+        "{report}"
+    );
+    assert!(report.contains("recv(oneshot channel)"), "{report}");
+}
+
+#[test]
+fn a_oneshot_sent_without_the_lock_is_clean() {
+    expect_clean(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let (tx, rx) = lockgraph::tokio::sync::oneshot::channel();
+            let s2 = state.clone();
+            tokio::spawn(async move {
+                let value = *s2.lock().await + 1;
+                tx.send(value).unwrap();
+            });
+            let value = rx.await.unwrap();
+            *state.lock().await += value;
+        })
+    });
+}
+
+#[test]
+fn awaiting_a_notify_under_a_lock_its_notifier_takes_is_reported() {
+    let report = expect_report(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let notify = Arc::new(lockgraph::tokio::sync::Notify::new());
+            let (s2, n2) = (state.clone(), notify.clone());
+            let notifier = tokio::spawn(async move {
+                *s2.lock().await += 1;
+                n2.notify_one();
+            });
+            until(|| notifier.is_finished()).await;
+            let _state = state.lock().await;
+            notify.notified().await;
+        })
+    });
+    assert!(
+        report.contains("awaits a Notify holding a lock its notifier needs"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_notify_awaited_without_the_lock_is_clean() {
+    expect_clean(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let notify = Arc::new(lockgraph::tokio::sync::Notify::new());
+            let (s2, n2) = (state.clone(), notify.clone());
+            tokio::spawn(async move {
+                *s2.lock().await += 1;
+                n2.notify_one();
+            });
+            notify.notified().await;
+            assert_eq!(*state.lock().await, 1);
+        })
+    });
+}
+
+#[test]
+fn waiting_for_a_permit_under_a_lock_a_permit_holder_takes_is_reported() {
+    let report = expect_report(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let pool = Arc::new(lockgraph::tokio::sync::Semaphore::new(1));
+            let permit = pool.clone().acquire_owned().await.unwrap();
+            let s2 = state.clone();
+            let holder = tokio::spawn(async move {
+                *s2.lock().await += 1; // holding a permit
+                drop(permit);
+            });
+            until(|| holder.is_finished()).await;
+            let _state = state.lock().await;
+            let _permit = pool.acquire().await.unwrap();
+        })
+    });
+    assert!(report.contains("pool exhaustion"), "{report}");
+}
+
+#[test]
+fn a_permit_awaited_before_taking_the_lock_is_clean() {
+    expect_clean(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let pool = Arc::new(lockgraph::tokio::sync::Semaphore::new(2));
+            let mut tasks = Vec::new();
+            for _ in 0..4 {
+                let (pool, state) = (pool.clone(), state.clone());
+                tasks.push(tokio::spawn(async move {
+                    let _permit = pool.acquire().await.unwrap();
+                    *state.lock().await += 1;
+                }));
+            }
+            for task in tasks {
+                task.await.unwrap();
+            }
+            assert_eq!(*state.lock().await, 4);
+            assert_eq!(pool.available_permits(), 2);
+        })
+    });
+}
