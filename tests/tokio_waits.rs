@@ -271,3 +271,78 @@ fn a_permit_awaited_before_taking_the_lock_is_clean() {
         })
     });
 }
+
+#[test]
+fn receiving_from_a_tokio_channel_under_a_lock_its_sender_took_is_reported() {
+    let report = expect_report(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let (tx, mut rx) = lockgraph::tokio::sync::mpsc::channel(4);
+            let s2 = state.clone();
+            let sender = tokio::spawn(async move {
+                *s2.lock().await += 1;
+                tx.send(1).await.unwrap();
+            });
+            until(|| sender.is_finished()).await;
+            let _state = state.lock().await;
+            rx.recv().await;
+        })
+    });
+    assert!(
+        report.contains("a receiver waits holding a lock its sender needs"),
+        "{report}"
+    );
+    assert!(report.contains("recv(tokio mpsc channel)"), "{report}");
+}
+
+#[test]
+fn a_tokio_channel_drained_without_the_lock_is_clean() {
+    expect_clean(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let (tx, mut rx) = lockgraph::tokio::sync::mpsc::unbounded_channel();
+            for _ in 0..3 {
+                let (tx, state) = (tx.clone(), state.clone());
+                tokio::spawn(async move {
+                    *state.lock().await += 1;
+                    tx.send(1).unwrap();
+                });
+            }
+            drop(tx);
+            let mut total = 0;
+            while let Some(n) = rx.recv().await {
+                total += n;
+            }
+            assert_eq!(total, 3);
+            assert_eq!(*state.lock().await, 3);
+        })
+    });
+}
+
+#[test]
+fn waiting_on_the_event_loop_for_a_result_under_the_lock_it_takes_is_reported() {
+    // The event loop on another thread fed through a queue: main holds the
+    // state, the loop's task locks it and sends the result back.
+    let report = expect_report(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let state = Arc::new(lockgraph::Mutex::new(0));
+        let (tx, rx) = lockgraph::sync::mpsc::channel();
+        let s2 = state.clone();
+        let job = runtime.spawn(async move {
+            let value = *s2.lock().unwrap() + 1;
+            tx.send(value).unwrap();
+        });
+        while !job.is_finished() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _state = state.lock().unwrap();
+        rx.recv().unwrap();
+    });
+    assert!(
+        report.contains("a receiver waits holding a lock its sender needs"),
+        "{report}"
+    );
+}

@@ -669,3 +669,92 @@ fn a_join_under_a_lock_the_joined_thread_needs_is_a_wait_cycle() {
     assert!(recorder.about("join2-").is_empty());
     dog.stop();
 }
+
+/// (tokio) A task holding a lock while it awaits `wait` (a oneshot, a
+/// Notify, a JoinHandle of lockgraph's, which another task's resolution
+/// would end) is named as blocked there, with the object's site.
+#[cfg(feature = "tokio")]
+fn a_holder_awaiting(what: &str) -> (Report, u32) {
+    use lockgraph::tokio::{sync, task};
+    let recorder = Recorder::start();
+    let dog = watchdog::start(Config::new(THRESHOLD));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let found = rt.block_on(async {
+        let lock = Arc::new(sync::Mutex::new(0));
+        let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+        let notify = Arc::new(sync::Notify::new());
+        let notify_line = line!() - 1;
+        let (release_tx, release_rx) = sync::oneshot::channel::<()>();
+        let line = line!() - 1;
+        let (release_notify, release_wait) = (notify.clone(), notify.clone());
+        let parked = task::spawn(async move {
+            release_wait.notified().await;
+        });
+        let parked_line = line!() - 3;
+        let holder = {
+            let lock = lock.clone();
+            let what = what.to_owned();
+            tokio::spawn(async move {
+                let _guard = lock.lock().await;
+                locked_tx.send(()).unwrap();
+                match what.as_str() {
+                    "oneshot" => drop(release_rx.await),
+                    "notify" => notify.notified().await,
+                    _ => parked.await.unwrap(),
+                }
+            })
+        };
+        locked_rx.await.unwrap();
+        let waiter = {
+            let lock = lock.clone();
+            tokio::spawn(async move { *lock.lock().await += 1 })
+        };
+        let found = recorder
+            .wait_for("task ", THRESHOLD * 2 + Duration::from_secs(2))
+            .map(|(report, _)| report);
+        let _ = release_tx.send(());
+        release_notify.notify_waiters();
+        release_notify.notify_one();
+        holder.await.unwrap();
+        waiter.await.unwrap();
+        let line = match what {
+            "oneshot" => line,
+            "notify" => notify_line,
+            _ => parked_line,
+        };
+        (found.expect("the awaiting task is reported"), line)
+    });
+    dog.stop();
+    found
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn a_holder_awaiting_a_oneshot_a_notify_or_a_task_is_named_blocked_there() {
+    if !lockgraph::ENABLED {
+        return;
+    }
+    for (what, named) in [
+        ("oneshot", "the .await of a oneshot Receiver"),
+        ("notify", "Notify::notified"),
+        ("task", "the .await of the JoinHandle of the task"),
+    ] {
+        let (report, line) = a_holder_awaiting(what);
+        let text = report.to_string();
+        let holder = report.waits()[0].holder().expect("the holder is known");
+        match holder.state() {
+            HolderState::Blocked {
+                what: blocked,
+                created_at,
+                ..
+            } => {
+                assert_eq!(*blocked, named, "{text}");
+                assert_eq!(created_at.line(), line, "{what}: {text}");
+            }
+            other => panic!("{what}: the holder is blocked in its await, not {other:?}:\n{text}"),
+        }
+    }
+}

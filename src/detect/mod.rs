@@ -965,10 +965,19 @@ mod on {
         /// window.
         #[track_caller]
         pub(crate) fn signal_event(&self, kind: LockKind, held: bool) {
+            self.signal_event_at(kind, held, Location::caller());
+        }
+
+        /// [`Meta::signal_event`] at an explicit site.
+        pub(crate) fn signal_event_at(
+            &self,
+            kind: LockKind,
+            held: bool,
+            site: &'static Location<'static>,
+        ) {
             if !policy::active() {
                 return;
             }
-            let site = Location::caller();
             let found = local::with(|local| self.signal_in(local, kind, held, site));
             if let Some(Some(report)) = found {
                 policy::dispatch(report);
@@ -1376,6 +1385,14 @@ mod off {
         }
         #[inline(always)]
         pub(crate) fn signal_event(&self, _kind: LockKind, _held: bool) {}
+        #[inline(always)]
+        pub(crate) fn signal_event_at(
+            &self,
+            _kind: LockKind,
+            _held: bool,
+            _site: &'static std::panic::Location<'static>,
+        ) {
+        }
         #[inline(always)]
         pub(crate) fn produce(&self, _kind: LockKind) -> super::waits::Stamp {
             None

@@ -49,6 +49,7 @@ mod checked {
     use crate::facade as sync;
     use crate::facade::tokio_task as tokio;
     use crate::report::LockKind;
+    use crate::watchdog;
 
     /// What a spawned task shares with its handle: the event its end is,
     /// its spawner's wait clock (taken in at the first poll) and its own
@@ -58,6 +59,9 @@ mod checked {
         start: sync::Mutex<Stamp>,
         finish: sync::Mutex<Stamp>,
         spawned: &'static Location<'static>,
+        /// The task's publication, while a watchdog runs: an await of the
+        /// handle is followed to what the task waits for.
+        task: watchdog::Joined,
     }
 
     impl TaskEnd {
@@ -68,7 +72,18 @@ mod checked {
                 start: sync::Mutex::new(Meta::stamp()),
                 finish: sync::Mutex::new(None),
                 spawned: Location::caller(),
+                task: Default::default(),
             })
+        }
+
+        /// While a watchdog runs, says that the context awaits the task.
+        fn blocked(&self) -> Option<watchdog::WaitGuard> {
+            watchdog::begin_join(
+                "the .await of the JoinHandle of the task",
+                self.spawned,
+                self.spawned,
+                &self.task,
+            )
         }
 
         /// The context awaits the end: what it holds now is ordered before
@@ -114,6 +129,7 @@ mod checked {
                 *this.started = true;
                 Meta::absorb(&this.end.start.lock().take());
                 Meta::begin_root(&this.end.event);
+                *this.end.task.lock() = watchdog::this_thread();
             }
             let output = ready!(this.future.poll(cx));
             *this.end.finish.lock() = Meta::stamp();
@@ -158,6 +174,7 @@ mod checked {
             inner,
             end,
             awaited: false,
+            blocked: None,
         }
     }
 
@@ -182,6 +199,7 @@ mod checked {
             inner,
             end,
             awaited: false,
+            blocked: None,
         }
     }
 
@@ -203,6 +221,7 @@ mod checked {
             inner,
             end,
             awaited: false,
+            blocked: None,
         }
     }
 
@@ -213,6 +232,7 @@ mod checked {
         inner: tokio::JoinHandle<T>,
         end: Arc<TaskEnd>,
         awaited: bool,
+        blocked: Option<watchdog::WaitGuard>,
     }
 
     impl<T> JoinHandle<T> {
@@ -248,7 +268,13 @@ mod checked {
                 this.awaited = true;
                 this.end.wait();
             }
-            let output = ready!(Pin::new(&mut this.inner).poll(cx));
+            let Poll::Ready(output) = Pin::new(&mut this.inner).poll(cx) else {
+                if this.blocked.is_none() {
+                    this.blocked = this.end.blocked();
+                }
+                return Poll::Pending;
+            };
+            this.blocked = None;
             this.end.absorb();
             Poll::Ready(output)
         }

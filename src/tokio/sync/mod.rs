@@ -127,6 +127,8 @@ pub(crate) unsafe fn extend<'a, G: 'a, S>(guard: G) -> S {
 }
 
 #[cfg(any(debug_assertions, feature = "always"))]
+pub mod mpsc;
+#[cfg(any(debug_assertions, feature = "always"))]
 mod mutex;
 #[cfg(any(debug_assertions, feature = "always"))]
 mod rwlock;

@@ -10,13 +10,14 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use crate::detect::Meta;
 use crate::detect::waits::{Event, Stamp, WaitClock};
 use crate::facade as sync;
 use crate::facade::tokio_sync as tokio;
 use crate::report::LockKind;
+use crate::watchdog::{WaitGuard, begin_blocked};
 
 /// An event whose signals leave their wait clocks in one shared place (a
 /// Notify's notifications, a Semaphore's releases), for whoever waits next.
@@ -53,6 +54,12 @@ impl Signals {
         self.event.meta.wait_event_at(self.event.kind, None, site);
     }
 
+    /// While a watchdog runs, says that the context waits in `what`, at
+    /// `site`, for this event.
+    fn blocked(&self, what: &'static str, site: &'static Location<'static>) -> Option<WaitGuard> {
+        begin_blocked(what, self.event.meta.created(), site)
+    }
+
     /// A wait ended: what the signals did happens before what comes next.
     fn absorb(&self) {
         let stamp = self.clocks.lock().stamp();
@@ -86,6 +93,7 @@ pub mod oneshot {
                 inner: rx,
                 event,
                 awaited: false,
+                blocked: None,
             },
         )
     }
@@ -138,6 +146,7 @@ pub mod oneshot {
         inner: tokio::oneshot::Receiver<(T, Stamp)>,
         event: Arc<Event>,
         awaited: bool,
+        blocked: Option<WaitGuard>,
     }
 
     fn open<T>((value, stamp): (T, Stamp)) -> T {
@@ -189,7 +198,14 @@ pub mod oneshot {
                 let site = this.event.meta.created();
                 this.event.meta.wait_event_at(LockKind::Oneshot, None, site);
             }
-            let received = ready!(Pin::new(&mut this.inner).poll(cx));
+            let Poll::Ready(received) = Pin::new(&mut this.inner).poll(cx) else {
+                if this.blocked.is_none() {
+                    let site = this.event.meta.created();
+                    this.blocked = begin_blocked("the .await of a oneshot Receiver", site, site);
+                }
+                return Poll::Pending;
+            };
+            this.blocked = None;
             Poll::Ready(received.map(open))
         }
     }
@@ -238,6 +254,7 @@ impl Notify {
             signals: &self.signals,
             site: Location::caller(),
             awaited: false,
+            blocked: None,
         }
     }
 
@@ -258,6 +275,7 @@ impl Notify {
             notify: self,
             site,
             awaited: false,
+            blocked: None,
         }
     }
 
@@ -298,6 +316,7 @@ pin_project_lite::pin_project! {
         signals: &'a Signals,
         site: &'static Location<'static>,
         awaited: bool,
+        blocked: Option<WaitGuard>,
     }
 }
 
@@ -318,7 +337,13 @@ impl Future for Notified<'_> {
             *this.awaited = true;
             this.signals.wait(this.site);
         }
-        ready!(this.inner.poll(cx));
+        if this.inner.poll(cx).is_pending() {
+            if this.blocked.is_none() {
+                *this.blocked = this.signals.blocked("Notify::notified", this.site);
+            }
+            return Poll::Pending;
+        }
+        *this.blocked = None;
         this.signals.absorb();
         Poll::Ready(())
     }
@@ -340,6 +365,7 @@ pin_project_lite::pin_project! {
         notify: Arc<Notify>,
         site: &'static Location<'static>,
         awaited: bool,
+        blocked: Option<WaitGuard>,
     }
 }
 
@@ -359,7 +385,13 @@ impl Future for OwnedNotified {
             *this.awaited = true;
             this.notify.signals.wait(this.site);
         }
-        ready!(this.inner.poll(cx));
+        if this.inner.poll(cx).is_pending() {
+            if this.blocked.is_none() {
+                *this.blocked = this.notify.signals.blocked("Notify::notified", this.site);
+            }
+            return Poll::Pending;
+        }
+        *this.blocked = None;
         this.notify.signals.absorb();
         Poll::Ready(())
     }
@@ -443,7 +475,13 @@ impl Semaphore {
         site: &'static Location<'static>,
     ) -> Result<SemaphorePermit<'_>, AcquireError> {
         self.signals.wait(site);
-        let inner = self.inner.acquire_many(n).await?;
+        let inner = match self.inner.try_acquire_many(n) {
+            Ok(inner) => inner,
+            Err(_) => {
+                let _blocked = self.signals.blocked("Semaphore::acquire", site);
+                self.inner.acquire_many(n).await?
+            }
+        };
         Ok(self.permit(inner))
     }
 
