@@ -102,10 +102,11 @@ impl Barrier {
     /// barrier.wait(); // panics: "a thread waits at a Barrier holding a lock ..."
     /// ```
     ///
-    /// What a party did before an earlier round is ordered before what
-    /// every party does after it (happens-before, carried by the barrier,
-    /// not by the lock): had this thread arrived at a first round after
-    /// the party logged, holding the log at the second would be clean.
+    /// A party that took the log on its way to one round is taken to need
+    /// it on its way to the next, as a loop of rounds does: the order is
+    /// the party's, not one round's. (What a party did before a round does
+    /// happen before what every party does after it: a thread joined after
+    /// such a round is not taken to need what it took before it.)
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
         #[cfg(any(debug_assertions, feature = "always"))]

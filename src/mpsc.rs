@@ -480,3 +480,12 @@ impl<T> IntoIterator for Receiver<T> {
         IntoIter { rx: self }
     }
 }
+
+// As std's channels: the detector's bookkeeping inside (clocks behind
+// mutexes) is never left half-updated by a panic of the user's code.
+impl<T> std::panic::UnwindSafe for Sender<T> {}
+impl<T> std::panic::RefUnwindSafe for Sender<T> {}
+impl<T> std::panic::UnwindSafe for SyncSender<T> {}
+impl<T> std::panic::RefUnwindSafe for SyncSender<T> {}
+impl<T> std::panic::UnwindSafe for Receiver<T> {}
+impl<T> std::panic::RefUnwindSafe for Receiver<T> {}

@@ -304,3 +304,45 @@ fn async_transfer() {
         ],
     );
 }
+
+#[test]
+fn thread_pool() {
+    if !lockgraph::ENABLED {
+        return;
+    }
+    let (out, _) = run("thread_pool", &[]);
+    assert_contains(
+        &out,
+        &[
+            "potential deadlock: a thread is joined while holding a lock the joined thread needs",
+            "thread spawned at examples/thread_pool.rs:",
+            "Mutex \"results\" created at examples/thread_pool.rs:",
+            "join(thread)  <- blocks",
+            "fix: drop the guard of results before joining",
+        ],
+    );
+    let (out, _) = run("thread_pool", &["--fixed"]);
+    assert_contains(&out, &["12 results, sum of squares 650; no report"]);
+    assert!(!out.contains("deadlock"), "{out}");
+}
+
+#[test]
+fn event_loop() {
+    if !lockgraph::ENABLED {
+        return;
+    }
+    let (out, _) = run("event_loop", &[]);
+    assert_contains(
+        &out,
+        &[
+            "potential deadlock: a receiver waits holding a lock its sender needs before sending",
+            "mpsc channel created at examples/event_loop.rs:",
+            "first taken in thread `event-loop`",
+            "recv(mpsc channel)  <- blocks",
+            "fix: receive without holding state",
+        ],
+    );
+    let (out, _) = run("event_loop", &["--fixed"]);
+    assert_contains(&out, &["second answer: 42; no report"]);
+    assert!(!out.contains("deadlock"), "{out}");
+}

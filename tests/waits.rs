@@ -222,21 +222,35 @@ fn a_recv_after_dropping_the_guard_is_clean() {
 }
 
 #[test]
-fn a_recv_under_a_lock_the_sender_took_only_before_an_earlier_message_is_clean() {
-    expect_clean(|| {
+fn a_recv_under_the_lock_an_event_loop_takes_for_every_reply_is_reported() {
+    // The event loop on another thread fed through a queue: the first
+    // request, made holding nothing, works; the second, made holding the
+    // state the loop locks for every reply, would hang. The first reply
+    // reached this thread after the loop's first use of the state, but the
+    // loop takes it again for the next one: reported.
+    let report = expect_report(|| {
         let state = Arc::new(Mutex::new(0));
-        let (tx, rx) = mpsc::channel();
+        let (jobs, queue) = mpsc::channel::<u32>();
+        let (replies, reply) = mpsc::channel();
         let s2 = state.clone();
-        let worker = std::thread::spawn(move || {
-            *s2.lock().unwrap() += 1;
-            tx.send(1).unwrap();
-            tx.send(2).unwrap();
+        std::thread::spawn(move || {
+            for job in queue {
+                let value = *s2.lock().unwrap() + job;
+                if replies.send(value).is_err() {
+                    break;
+                }
+            }
         });
-        rx.recv().unwrap();
+        jobs.send(1).unwrap();
+        reply.recv().unwrap();
         let _state = state.lock().unwrap();
-        rx.recv().unwrap();
-        worker.join().unwrap();
+        jobs.send(2).unwrap();
+        reply.recv().unwrap();
     });
+    assert!(
+        report.contains("a receiver waits holding a lock its sender needs"),
+        "{report}"
+    );
 }
 
 #[test]

@@ -784,16 +784,26 @@ pub(crate) fn event_edges(
     finding
 }
 
-/// Whether the cycle a wait would close runs back through an acquisition
-/// the waiting context knows is over: `path` leaves the event by an edge
-/// its producer took at a tick the waiter has seen passed (a signal sent
-/// after it reached the waiter by spawn, message, join or barrier), so
-/// the event waited for now does not wait for it.
+/// Whether the cycle a join would close runs back through an acquisition
+/// the joining context knows is over: `path` leaves a thread's or task's
+/// end by an edge that context took at a tick the joiner has seen passed
+/// (a signal it sent afterwards reached the joiner by message, barrier or
+/// join), so the end waited for does not wait for it; an acquisition after
+/// that tick is recorded afresh, and checked, when it happens.
+///
+/// Only the end of a context is decided so: a channel, a Notify or a
+/// Barrier is signalled again and again, and a producer that took the lock
+/// on its way to the last signal is taken to need it for the next one (the
+/// event loop that locks the state for every reply).
 fn seen_finished(graph: &Graph, local: &Local, path: &[NodeIndex]) -> bool {
     let [event, first, ..] = path else {
         return false;
     };
-    graph
+    let ends = graph
+        .dag
+        .node(*event)
+        .is_some_and(|node| matches!(node.kind, LockKind::Thread | LockKind::Task));
+    ends && graph
         .dag
         .edge(*event, *first)
         .is_some_and(|data| local.held.waits.knows(data.origin.by))
