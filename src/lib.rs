@@ -151,6 +151,8 @@ mod guide {
     mod cargo_lockgraph {}
     #[doc = include_str!("../docs/guide/deps.md")]
     mod deps {}
+    #[doc = include_str!("../docs/guide/waits.md")]
+    mod waits {}
     #[doc = include_str!("../docs/guide/spans.md")]
     mod spans {}
     #[doc = include_str!("../docs/guide/examples.md")]
