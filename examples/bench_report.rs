@@ -283,8 +283,148 @@ fn main() {
     #[cfg(feature = "tokio")]
     tokio_costs(rounds);
 
+    wait_costs(slice, rounds);
     if lockgraph::ENABLED {
         race_costs(slice, rounds);
+    }
+}
+
+/// The median over `rounds` of `checked`'s time over `raw`'s, measured
+/// alternately (this machine's speed drifts between rounds), with both
+/// medians in nanoseconds.
+fn paired(
+    slice: Duration,
+    rounds: usize,
+    mut raw: impl FnMut(),
+    mut checked: impl FnMut(),
+) -> (f64, f64, f64) {
+    let (mut raws, mut checks, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let r = ns_per_call(slice, &mut raw);
+        let c = ns_per_call(slice, &mut checked);
+        raws.push(r);
+        checks.push(c);
+        ratios.push(c / r);
+    }
+    (median(raws), median(checks), median(ratios))
+}
+
+/// Waits (#27): a send/recv pair and a spawn+join, lockgraph's against
+/// std's (and, with the feature, tokio's), holding no lock.
+fn wait_costs(slice: Duration, rounds: usize) {
+    let (std_tx, std_rx) = std::sync::mpsc::channel::<u64>();
+    let (lg_tx, lg_rx) = lockgraph::sync::mpsc::channel::<u64>();
+    let channel = paired(
+        slice,
+        rounds,
+        || {
+            std_tx.send(1).unwrap();
+            black_box(std_rx.recv().unwrap());
+        },
+        || {
+            lg_tx.send(1).unwrap();
+            black_box(lg_rx.recv().unwrap());
+        },
+    );
+    let (std_tx, std_rx) = std::sync::mpsc::sync_channel::<u64>(1);
+    let (lg_tx, lg_rx) = lockgraph::sync::mpsc::sync_channel::<u64>(1);
+    let bounded = paired(
+        slice,
+        rounds,
+        || {
+            std_tx.send(1).unwrap();
+            black_box(std_rx.recv().unwrap());
+        },
+        || {
+            lg_tx.send(1).unwrap();
+            black_box(lg_rx.recv().unwrap());
+        },
+    );
+    let join = paired(
+        slice * 4,
+        rounds,
+        || {
+            black_box(std::thread::spawn(|| 1u64).join().unwrap());
+        },
+        || {
+            black_box(lockgraph::thread::spawn(|| 1u64).join().unwrap());
+        },
+    );
+    println!(
+        "
+waits, holding no lock: lockgraph against std (same run)"
+    );
+    println!("| workload | std ns | lockgraph ns | ratio (median of rounds) |");
+    println!("|---|---:|---:|---:|");
+    for (name, (raw, checked, ratio)) in [
+        ("mpsc channel send + recv", channel),
+        ("sync_channel(1) send + recv", bounded),
+        ("thread spawn + join", join),
+    ] {
+        println!("| {name} | {raw:.1} | {checked:.1} | {ratio:.2}x |");
+    }
+    #[cfg(feature = "tokio")]
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let oneshot = paired(
+            slice,
+            rounds,
+            || {
+                runtime.block_on(async {
+                    let (tx, rx) = tokio::sync::oneshot::channel::<u64>();
+                    tx.send(1).unwrap();
+                    black_box(rx.await.unwrap());
+                })
+            },
+            || {
+                runtime.block_on(async {
+                    let (tx, rx) = lockgraph::tokio::sync::oneshot::channel::<u64>();
+                    tx.send(1).unwrap();
+                    black_box(rx.await.unwrap());
+                })
+            },
+        );
+        let (tk_tx, mut tk_rx) = tokio::sync::mpsc::channel::<u64>(16);
+        let (lg_tx, mut lg_rx) = lockgraph::tokio::sync::mpsc::channel::<u64>(16);
+        let mpsc = paired(
+            slice,
+            rounds,
+            || {
+                runtime.block_on(async {
+                    tk_tx.send(1).await.unwrap();
+                    black_box(tk_rx.recv().await.unwrap());
+                })
+            },
+            || {
+                runtime.block_on(async {
+                    lg_tx.send(1).await.unwrap();
+                    black_box(lg_rx.recv().await.unwrap());
+                })
+            },
+        );
+        let task = paired(
+            slice * 4,
+            rounds,
+            || {
+                runtime.block_on(async {
+                    black_box(tokio::spawn(async { 1u64 }).await.unwrap());
+                })
+            },
+            || {
+                runtime.block_on(async {
+                    black_box(lockgraph::tokio::task::spawn(async { 1u64 }).await.unwrap());
+                })
+            },
+        );
+        for (name, (raw, checked, ratio)) in [
+            ("(tokio) oneshot create + send + await", oneshot),
+            ("(tokio) mpsc send + recv", mpsc),
+            ("(tokio) task spawn + await", task),
+        ] {
+            println!("| {name} | {raw:.1} | {checked:.1} | {ratio:.2}x |");
+        }
     }
 }
 

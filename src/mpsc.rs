@@ -43,22 +43,32 @@ mod stamp {
     use crate::report::LockKind;
 
     /// The sender's clock at `send`, when race detection is on, and its
-    /// wait clock.
-    pub(super) type Stamp = (Option<VClock>, waits::Stamp);
+    /// wait clock, boxed only when there is one (a message stays one word
+    /// bigger than the user's).
+    pub(super) type Stamp = Option<Box<(Option<VClock>, waits::Stamp)>>;
 
     /// A message goes out on `chan`: the locks the sender holds or took on
     /// its way here are ordered after the channel's message event.
     #[track_caller]
+    #[inline]
     pub(super) fn now(chan: &Chan) -> Stamp {
         let waits = chan.message.meta.produce(LockKind::Channel);
-        (clock::hand_over(), waits)
+        let history = clock::hand_over();
+        if waits.is_none() && history.is_none() {
+            return None;
+        }
+        Some(Box::new((history, waits)))
     }
 
+    #[inline]
     pub(super) fn take(stamp: Stamp) {
-        if let Some(history) = stamp.0 {
-            clock::absorb(&history);
+        if let Some(stamp) = stamp {
+            let (history, waits) = *stamp;
+            if let Some(history) = history {
+                clock::absorb(&history);
+            }
+            Meta::absorb(&waits);
         }
-        Meta::absorb(&stamp.1);
     }
 
     /// A channel's events: a message (what `recv` waits for) and, for a
@@ -82,6 +92,7 @@ mod stamp {
     /// are ordered after it), and waits for a message while holding the
     /// locks it holds.
     #[track_caller]
+    #[inline]
     pub(super) fn wait_message(chan: &Chan) {
         if let Some(room) = &chan.room {
             room.meta.signal_event(LockKind::ChannelRoom, true);
@@ -113,12 +124,16 @@ mod stamp {
         rendezvous.then(|| Arc::new(sync::Mutex::new(VClock::default())))
     }
 
+    #[inline]
     pub(super) fn before_recv(ack: &Ack) {
-        if let (Some(ack), Some(history)) = (ack, clock::hand_over()) {
+        if let Some(ack) = ack
+            && let Some(history) = clock::hand_over()
+        {
             ack.lock().join(&history);
         }
     }
 
+    #[inline]
     pub(super) fn after_send(ack: &Ack) {
         if let Some(ack) = ack {
             let history = ack.lock().clone();
@@ -129,6 +144,7 @@ mod stamp {
     /// While a watchdog runs, says where this thread blocks (see
     /// `watchdog::begin_blocked`), naming the channel's creation site.
     #[track_caller]
+    #[inline]
     pub(super) fn blocked(what: &'static str, chan: &Chan) -> Option<crate::watchdog::WaitGuard> {
         crate::watchdog::begin_blocked(
             what,

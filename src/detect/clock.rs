@@ -247,10 +247,16 @@ pub(crate) fn forget_condvar(condvar: usize) {
 /// child begins with it) or for whoever joins it (exit: the joiner takes it
 /// in); this thread then moves to a new epoch. `None` while race detection
 /// is off.
+#[inline]
 pub(crate) fn hand_over() -> Option<VClock> {
     if !policy::is_racing(policy::state()) {
         return None;
     }
+    hand_over_slow()
+}
+
+#[inline(never)]
+fn hand_over_slow() -> Option<VClock> {
     local::with(|local| {
         let clock = thread_clock(local);
         let snapshot = clock.clock.clone();

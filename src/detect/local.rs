@@ -423,6 +423,33 @@ fn slot() -> Option<*const Slot> {
     LOCAL.try_with(|slot| slot as *const Slot).ok()
 }
 
+/// Whether the context running here holds nothing and released nothing
+/// since its last wait or signal (and, with `silent`, has no wait clock to
+/// tell): a wait or a signal then has nothing to order. `false` when
+/// unsure — a task runs here, the detector is busy on this thread, or the
+/// state is gone — and the caller takes the full path.
+#[inline(always)]
+pub(crate) fn quiet(silent: bool) -> bool {
+    let Some(slot) = slot() else {
+        return false;
+    };
+    // SAFETY: as in `push_async`.
+    let slot = unsafe { &*slot };
+    #[cfg(feature = "tokio")]
+    if slot.task() != 0 {
+        return false;
+    }
+    // SAFETY: see `Slot::claim`; the state is read until `unclaim` only.
+    unsafe {
+        let Some(local) = slot.claim() else {
+            return false;
+        };
+        let quiet = local.held.is_quiet() && (!silent || local.held.waits.is_silent());
+        slot.unclaim();
+        quiet
+    }
+}
+
 /// The hot path of an async acquisition ([`super::context::push_in`]) in
 /// the task running on this thread. Returns the task, or `None` (nothing
 /// done) outside a task, inside the detector, or when the acquisition needs
@@ -807,6 +834,17 @@ impl Stack {
         return self.branches;
         #[cfg(not(feature = "tokio"))]
         false
+    }
+
+    /// Whether the stack holds nothing and nothing was released since
+    /// [`Stack::forget_released`]: a wait or a signal then has no lock to
+    /// order, and no window to restart. (A push after the window starts at
+    /// depth 0 and leaves its lock in slot 0 once popped; a stack that held
+    /// locks when the window started has them there once released.)
+    #[inline(always)]
+    pub(crate) fn is_quiet(&self) -> bool {
+        // SAFETY: with `cap > 0`, slot 0 is inside the buffer, initialised.
+        self.len == 0 && (self.cap == 0 || unsafe { (*self.ptr.as_ptr()).id } == 0)
     }
 
     /// A copy of the entries, outermost first.

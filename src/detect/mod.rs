@@ -924,15 +924,27 @@ mod on {
         }
 
         /// [`Meta::wait_event`] at an explicit site.
+        #[inline]
         pub(crate) fn wait_event_at(
             &self,
             kind: LockKind,
             except: Option<&Meta>,
             site: &'static Location<'static>,
         ) {
-            if !policy::active() {
-                return;
+            // Holding nothing, and nothing released since the last window:
+            // no lock to order, one visit to the thread's state.
+            if policy::active() && !local::quiet(false) {
+                self.wait_event_slow(kind, except, site);
             }
+        }
+
+        #[inline(never)]
+        fn wait_event_slow(
+            &self,
+            kind: LockKind,
+            except: Option<&Meta>,
+            site: &'static Location<'static>,
+        ) {
             let except = except.map_or(0, |meta| meta.ident.id());
             let found = local::with(|local| {
                 local.start_window();
@@ -975,7 +987,7 @@ mod on {
             held: bool,
             site: &'static Location<'static>,
         ) {
-            if !policy::active() {
+            if !policy::active() || local::quiet(false) {
                 return;
             }
             let found = local::with(|local| self.signal_in(local, kind, held, site));
@@ -992,6 +1004,9 @@ mod on {
             held: bool,
             site: &'static Location<'static>,
         ) -> Option<Box<Report>> {
+            if local.held.is_quiet() {
+                return None;
+            }
             let id = self.ident.id();
             // Released since the last wait or signal (and, for a
             // Condvar, held now): blocking acquisitions only.
@@ -1038,14 +1053,22 @@ mod on {
         }
 
         /// [`Meta::produce`] at an explicit site.
+        #[inline]
         pub(crate) fn produce_at(
             &self,
             kind: LockKind,
             site: &'static Location<'static>,
         ) -> waits::Stamp {
-            if !policy::active() {
+            // Holding nothing, nothing released since the last window, and
+            // a context with nothing to tell: no order, no tick, no stamp.
+            if !policy::active() || local::quiet(true) {
                 return None;
             }
+            self.produce_slow(kind, site)
+        }
+
+        #[inline(never)]
+        fn produce_slow(&self, kind: LockKind, site: &'static Location<'static>) -> waits::Stamp {
             let mut stamp = None;
             let found = local::with(|local| {
                 let found = self.signal_in(local, kind, true, site);
@@ -1084,6 +1107,7 @@ mod on {
 
         /// (Waits) Takes in what a received signal carried: what its sender
         /// did before it happened before what this context does next.
+        #[inline]
         pub(crate) fn absorb(stamp: &waits::Stamp) {
             if let Some(stamp) = stamp {
                 local::with(|local| local.held.waits.absorb(stamp));

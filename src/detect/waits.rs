@@ -127,6 +127,13 @@ impl WaitClock {
         }
     }
 
+    /// Whether this context has nothing to tell a receiver: never numbered,
+    /// nothing heard of.
+    #[inline(always)]
+    pub(crate) fn is_silent(&self) -> bool {
+        self.me == 0 && self.seen.is_empty()
+    }
+
     /// What a signal sent now carries.
     pub(crate) fn stamp(&self) -> Stamp {
         if self.me == 0 && self.seen.is_empty() {
