@@ -15,6 +15,22 @@ mod with_lockgraph {
     include!("dropin/tokio_program.rs");
 }
 
+mod waits_with_tokio {
+    use tokio::{sync, task};
+    include!("dropin/tokio_waits_program.rs");
+}
+
+mod waits_with_lockgraph {
+    use lockgraph::tokio::{sync, task};
+    include!("dropin/tokio_waits_program.rs");
+}
+
+#[test]
+fn the_waits_program_runs_with_tokio_and_with_lockgraph_tokio() {
+    waits_with_tokio::run();
+    waits_with_lockgraph::run();
+}
+
 #[test]
 fn the_same_program_runs_with_tokio_sync_and_with_lockgraph_tokio_sync() {
     with_tokio::run();

@@ -405,7 +405,9 @@ impl fmt::Debug for OwnedNotified {
 
 pub use tokio::{AcquireError, TryAcquireError};
 
-/// A counting semaphore, as tokio's `Semaphore`. A permit is a resource:
+/// A counting semaphore, as tokio's `Semaphore` (without
+/// `blocking_acquire`, which tokio added after 1.47, lockgraph's minimum).
+/// A permit is a resource:
 /// waiting for one while holding a lock that a permit holder takes before
 /// releasing its permit is reported — the shape of pool exhaustion, found
 /// whether or not this run ran out of permits.
@@ -494,24 +496,6 @@ impl Semaphore {
     pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.inner
             .try_acquire_many(n)
-            .map(|inner| self.permit(inner))
-    }
-
-    /// Waits for a permit outside a runtime, as tokio's.
-    #[track_caller]
-    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
-        self.signals.wait(Location::caller());
-        self.inner
-            .blocking_acquire()
-            .map(|inner| self.permit(inner))
-    }
-
-    /// Waits for `n` permits outside a runtime, as tokio's.
-    #[track_caller]
-    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
-        self.signals.wait(Location::caller());
-        self.inner
-            .blocking_acquire_many(n)
             .map(|inner| self.permit(inner))
     }
 
