@@ -346,3 +346,42 @@ fn waiting_on_the_event_loop_for_a_result_under_the_lock_it_takes_is_reported() 
         "{report}"
     );
 }
+
+#[test]
+fn awaiting_an_aborted_task_under_the_lock_it_holds_is_clean() {
+    expect_clean(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let s2 = state.clone();
+            let (locked, is_locked) = tokio::sync::oneshot::channel();
+            let worker = task::spawn(async move {
+                let _state = s2.lock().await;
+                locked.send(()).unwrap();
+                std::future::pending::<()>().await;
+            });
+            is_locked.await.unwrap();
+            worker.abort(); // ends it holding the state: the guard is dropped
+            let _state = state.lock().await;
+            assert!(worker.await.unwrap_err().is_cancelled());
+        })
+    });
+}
+
+#[test]
+fn a_task_aborted_while_it_waits_leaves_no_dependency() {
+    expect_clean(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let guard = state.lock().await;
+            let s2 = state.clone();
+            let worker = task::spawn(async move { *s2.lock().await += 1 });
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            worker.abort();
+            assert!(worker.await.unwrap_err().is_cancelled());
+            drop(guard);
+            // Later, a fresh task awaited under the lock it never takes.
+            let _state = state.lock().await;
+            task::spawn(async { 1 }).await.unwrap();
+        })
+    });
+}

@@ -312,3 +312,58 @@ fn a_send_on_a_sync_channel_with_room_is_not_a_wait() {
         assert_eq!(receiver.join().unwrap(), 1);
     });
 }
+
+#[test]
+fn a_handle_dropped_without_joining_leaves_no_dependency() {
+    expect_clean(|| {
+        let state = Arc::new(Mutex::new(0));
+        let s2 = state.clone();
+        let detached = thread::spawn(move || *s2.lock().unwrap() += 1);
+        spin_until(|| detached.is_finished());
+        drop(detached);
+        // Another thread, which never takes the state, joined under it.
+        let _state = state.lock().unwrap();
+        let other = thread::spawn(|| 1);
+        assert_eq!(other.join().unwrap(), 1);
+    });
+}
+
+#[test]
+fn a_sender_dropped_without_sending_leaves_no_dependency() {
+    expect_clean(|| {
+        let state = Arc::new(Mutex::new(0));
+        let (tx, rx) = mpsc::channel::<u32>();
+        let s2 = state.clone();
+        let worker = std::thread::spawn(move || {
+            *s2.lock().unwrap() += 1;
+            drop(tx); // gives up: no message, so nothing was produced
+        });
+        worker.join().unwrap();
+        let _state = state.lock().unwrap();
+        assert!(rx.recv().is_err());
+    });
+}
+
+#[test]
+fn a_panicking_child_is_still_joined_under_its_lock_but_nothing_after_is_reported() {
+    // The child takes the lock and panics: a join under the lock would
+    // still have hung had the parent locked first (reported); a later join
+    // of another child under it is clean.
+    let report = expect_report(|| {
+        let state = Arc::new(Mutex::new(0));
+        let s2 = state.clone();
+        let child = thread::spawn(move || {
+            let _state = s2.lock().unwrap_or_else(|e| e.into_inner());
+            panic!("the child fails");
+        });
+        spin_until(|| child.is_finished());
+        let _state = state.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = child.join();
+    });
+    assert!(report.contains("joined while holding"), "{report}");
+    expect_clean(|| {
+        let state = Arc::new(Mutex::new(0));
+        let _state = state.lock().unwrap();
+        thread::spawn(|| 2).join().unwrap();
+    });
+}

@@ -62,6 +62,9 @@ mod checked {
         /// The task's publication, while a watchdog runs: an await of the
         /// handle is followed to what the task waits for.
         task: watchdog::Joined,
+        /// Aborted through its handle or set: an await of it ends however
+        /// the task stands, so it waits for nothing the task takes.
+        aborted: std::sync::atomic::AtomicBool,
     }
 
     impl TaskEnd {
@@ -73,7 +76,13 @@ mod checked {
                 finish: sync::Mutex::new(None),
                 spawned: Location::caller(),
                 task: Default::default(),
+                aborted: std::sync::atomic::AtomicBool::new(false),
             })
+        }
+
+        fn abort(&self) {
+            self.aborted
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
 
         /// While a watchdog runs, says that the context awaits the task.
@@ -89,6 +98,9 @@ mod checked {
         /// The context awaits the end: what it holds now is ordered before
         /// it.
         fn wait(&self) {
+            if self.aborted.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
             self.event
                 .meta
                 .wait_event_at(LockKind::Task, None, self.spawned);
@@ -236,8 +248,10 @@ mod checked {
     }
 
     impl<T> JoinHandle<T> {
-        /// Aborts the task.
+        /// Aborts the task (an await of the handle then waits for nothing
+        /// the task takes: abort ends it wherever it is).
         pub fn abort(&self) {
+            self.end.abort();
             self.inner.abort()
         }
 
@@ -421,6 +435,9 @@ mod checked {
 
         /// Aborts every task and waits for them to stop.
         pub async fn shutdown(&mut self) {
+            for end in self.ends.values() {
+                end.abort();
+            }
             self.inner.shutdown().await;
             self.ends.clear();
         }
@@ -441,6 +458,9 @@ mod checked {
 
         /// Aborts every task, without waiting.
         pub fn abort_all(&mut self) {
+            for end in self.ends.values() {
+                end.abort();
+            }
             self.inner.abort_all()
         }
 
