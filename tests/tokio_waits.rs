@@ -385,3 +385,50 @@ fn a_task_aborted_while_it_waits_leaves_no_dependency() {
         })
     });
 }
+
+#[test]
+fn arriving_at_a_tokio_barrier_under_a_lock_another_party_takes_first_is_reported() {
+    let report = expect_report(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let barrier = Arc::new(lockgraph::tokio::sync::Barrier::new(2));
+            let (s2, b2) = (state.clone(), barrier.clone());
+            let party = tokio::spawn(async move {
+                *s2.lock().await += 1; // on its way to arriving
+                b2.wait().await;
+            });
+            until(|| *state.try_lock().map(|g| *g).as_ref().unwrap_or(&0) == 1).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let _state = state.lock().await;
+            barrier.wait().await;
+            drop(party);
+        })
+    });
+    assert!(
+        report.contains("waits at a Barrier holding a lock another party needs"),
+        "{report}"
+    );
+}
+
+#[test]
+fn tokio_barrier_parties_that_release_before_arriving_are_clean() {
+    expect_clean(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let barrier = Arc::new(lockgraph::tokio::sync::Barrier::new(3));
+            let mut parties = Vec::new();
+            for _ in 0..3 {
+                let (state, barrier) = (state.clone(), barrier.clone());
+                parties.push(tokio::spawn(async move {
+                    *state.lock().await += 1;
+                    barrier.wait().await.is_leader()
+                }));
+            }
+            let mut leaders = 0;
+            for party in parties {
+                leaders += party.await.unwrap() as u32;
+            }
+            assert_eq!(leaders, 1);
+        })
+    });
+}

@@ -96,6 +96,15 @@ pub fn run() {
             semaphore.close();
             assert!(semaphore.acquire().await.is_err());
 
+            // Barrier
+            let barrier = Arc::new(sync::Barrier::new(2));
+            let other = {
+                let barrier = barrier.clone();
+                tokio::spawn(async move { barrier.wait().await.is_leader() })
+            };
+            let leader: sync::BarrierWaitResult = barrier.wait().await;
+            assert_ne!(leader.is_leader(), other.await.unwrap());
+
             // task
             let handle: task::JoinHandle<u32> = task::spawn(async { 7 });
             assert_eq!(handle.await.unwrap(), 7);

@@ -136,8 +136,8 @@ mod rwlock;
 mod waits;
 #[cfg(any(debug_assertions, feature = "always"))]
 pub use waits::{
-    AcquireError, Notify, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
-    oneshot,
+    AcquireError, Barrier, BarrierWaitResult, Notify, OwnedSemaphorePermit, Semaphore,
+    SemaphorePermit, TryAcquireError, oneshot,
 };
 
 /// The named futures of `tokio::sync`: [`Notify`]'s, checked.

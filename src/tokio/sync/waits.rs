@@ -718,3 +718,68 @@ impl fmt::Debug for OwnedSemaphorePermit {
             .finish()
     }
 }
+
+pub use tokio::BarrierWaitResult;
+
+/// A barrier for tasks, as tokio's `Barrier`: an arrival signals the other
+/// parties (what this context took on its way is ordered after the
+/// barrier) and waits for them (what it holds is ordered before it), as
+/// `lockgraph::sync::Barrier` does for threads.
+pub struct Barrier {
+    inner: tokio::Barrier,
+    parties: usize,
+    meta: Meta,
+}
+
+impl Barrier {
+    /// A barrier for `n` tasks; its creation site names it in reports.
+    #[track_caller]
+    pub fn new(n: usize) -> Barrier {
+        Barrier {
+            inner: tokio::Barrier::new(n),
+            parties: n,
+            meta: Meta::new(std::any::type_name::<()>),
+        }
+    }
+
+    /// Waits until all `n` tasks have arrived; exactly one gets a result
+    /// whose `is_leader()` is true.
+    #[track_caller]
+    #[allow(clippy::manual_async_fn)] // `async fn` cannot be `#[track_caller]`
+    pub fn wait(&self) -> impl Future<Output = BarrierWaitResult> + '_ {
+        let site = Location::caller();
+        async move {
+            let key = self as *const Barrier as usize;
+            let stamp = if self.parties > 1 {
+                self.meta.signal_event_at(LockKind::Barrier, false, site);
+                let stamp = Meta::arrive();
+                self.meta.wait_event_at(LockKind::Barrier, None, site);
+                stamp
+            } else {
+                None
+            };
+            let round = crate::detect::clock::barrier_arrive(key, self.parties, &stamp);
+            let blocked = begin_blocked("Barrier::wait", self.meta.created(), site);
+            let result = self.inner.wait().await;
+            drop(blocked);
+            Meta::absorb(&crate::detect::clock::barrier_leave(
+                key,
+                self.parties,
+                round,
+            ));
+            result
+        }
+    }
+}
+
+impl Drop for Barrier {
+    fn drop(&mut self) {
+        crate::detect::clock::forget_barrier(self as *const Barrier as usize);
+    }
+}
+
+impl fmt::Debug for Barrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
