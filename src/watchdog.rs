@@ -155,8 +155,19 @@ sync::global! {
 /// Starts a detached watchdog from `LOCKGRAPH_WATCHDOG=<seconds>`.
 pub(crate) fn start_from_env() {
     if let Some(threshold) = policy::seconds_from_env("LOCKGRAPH_WATCHDOG") {
+        FROM_ENV.store(true, std::sync::atomic::Ordering::Relaxed);
         start(Config::new(threshold)).detach();
     }
+}
+
+/// Whether the watchdog was started by `LOCKGRAPH_WATCHDOG` (as `cargo
+/// lockgraph test` does): then a wait cycle ends the process under every
+/// policy but `off`, after the policy has seen it — a test must fail, not
+/// hang.
+static FROM_ENV: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub(crate) fn started_from_env() -> bool {
+    FROM_ENV.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 // ------------------------------------------------------------ publication

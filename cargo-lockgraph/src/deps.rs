@@ -337,8 +337,10 @@ fn vendor_engine(user: &Value, source: &Path, dir: &Path) -> Result<PathBuf, Str
     // lockgraph's own graph takes a second to resolve: where it was asked
     // before, its answer is remembered beside the copies.
     let remembered = dir.join("engine-sources.txt");
-    let mut find = |name: &str, version: &str| -> Result<PathBuf, String> {
-        if let Some(found) = registry_package(user, name, version) {
+    let mut find = |name: &str, version: &str, floor: u64| -> Result<PathBuf, String> {
+        if let Some(found) = registry_package(user, name, version)
+            .filter(|dir| patch_of(dir).is_some_and(|patch| patch >= floor))
+        {
             return Ok(found);
         }
         let key = format!("{name} {version} ");
@@ -363,8 +365,10 @@ fn vendor_engine(user: &Value, source: &Path, dir: &Path) -> Result<PathBuf, Str
         Ok(found)
     };
     let users_parking_lot = registry_package(user, "parking_lot", "0.12.").is_some();
-    let parking_lot = find("parking_lot", "0.12.")?;
-    let lock_api = find("lock_api", "0.4.")?;
+    let parking_lot = find("parking_lot", "0.12.", 0)?;
+    // lockgraph's floor for lock_api (its Cargo.toml): an older one in the
+    // user's graph gives way to lockgraph's own.
+    let lock_api = find("lock_api", "0.4.", 12)?;
     let engine_lock_api = dir.join("engine-lock_api");
     let engine_parking_lot = dir.join("engine-parking_lot");
 
@@ -394,6 +398,12 @@ fn vendor_engine(user: &Value, source: &Path, dir: &Path) -> Result<PathBuf, Str
     Ok(engine_parking_lot)
 }
 
+/// The patch number of a crate unpacked at `dir` (`lock_api-0.4.12`: 12).
+fn patch_of(dir: &Path) -> Option<u64> {
+    let name = dir.file_name()?.to_str()?;
+    name.rsplit('.').next()?.parse().ok()
+}
+
 /// The copy's package name: a workspace that names lockgraph itself has a
 /// `lockgraph` 0.1.0 of its own, and cargo writes one package per name and
 /// version in a lockfile. Its library keeps the name `lockgraph`.
@@ -411,6 +421,20 @@ fn copy_lockgraph(source: &Path, to: &Path, engine: &Path) -> Result<(), String>
         "lockgraph-engine-parking-lot",
         engine,
     )?;
+    // lockgraph's floor on lock_api: the engine's, not the shim.
+    if manifest
+        .get("dependencies")
+        .and_then(|deps| deps.get("lock_api"))
+        .is_some()
+    {
+        let engine_lock_api = engine.with_file_name("engine-lock_api");
+        vendored(
+            &mut manifest,
+            "lock_api",
+            "lockgraph-engine-lock-api",
+            &engine_lock_api,
+        )?;
+    }
     // Not its loom models: cargo would resolve loom (never built outside
     // `--cfg loom`) into the user's graph, where a crate may pin another
     // loom. The cfg stays known to the lints.

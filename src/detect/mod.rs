@@ -1239,7 +1239,11 @@ mod on {
             &[lock],
         );
         local.held.root_key = local.held.waits.salt(event.ident.id());
-        found
+        // The report stands at the acquisition, not at the spawn.
+        found.map(|mut report| {
+            report.location = lock.site;
+            report
+        })
     }
 
     /// Before a release: withdraw the watchdog's publication, publish the

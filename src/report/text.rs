@@ -383,7 +383,17 @@ impl Report {
         let n = self.locks.len();
         let closing = &self.edges[0];
         let (from, to) = (&self.locks[closing.from], &self.locks[closing.to]);
-        if from.kind.is_event() {
+        if matches!(from.kind, LockKind::Thread | LockKind::Task) {
+            // A spawned context's acquisition, ordered before its own end.
+            writeln!(out, "\n{} is acquiring", actor(&self.thread))?;
+            out.push_str("    ");
+            self.write_lock(out, closing.to)?;
+            writeln!(out, "\n    at {}", closing.to_acquired_at)?;
+            writeln!(out, "before its end, which a join waits for:")?;
+            out.push_str("    ");
+            self.write_lock(out, closing.from)?;
+            out.push('\n');
+        } else if from.kind.is_event() {
             writeln!(
                 out,
                 "\n{} is {}",
