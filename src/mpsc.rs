@@ -94,6 +94,9 @@ mod stamp {
     #[track_caller]
     #[inline]
     pub(super) fn wait_message(chan: &Chan) {
+        if Meta::nothing_to_order() {
+            return;
+        }
         if let Some(room) = &chan.room {
             room.meta.signal_event(LockKind::ChannelRoom, true);
         }
@@ -103,7 +106,9 @@ mod stamp {
     /// A non-blocking or timed `recv`: it still makes room.
     #[track_caller]
     pub(super) fn make_room(chan: &Chan) {
-        if let Some(room) = &chan.room {
+        if let Some(room) = &chan.room
+            && !Meta::nothing_to_order()
+        {
             room.meta.signal_event(LockKind::ChannelRoom, true);
         }
     }

@@ -1096,6 +1096,15 @@ mod on {
             .flatten()
         }
 
+        /// (Waits) Whether the context running here has no lock to order
+        /// in a wait or a signal (holding nothing, nothing released since
+        /// its last window): a skin that makes two of them in a row (a
+        /// receive that makes room, then waits) checks once.
+        #[inline]
+        pub(crate) fn nothing_to_order() -> bool {
+            !policy::active() || local::quiet(false)
+        }
+
         /// (Waits) What this context has heard of, for a signal that
         /// carries no event of its own (a spawn).
         pub(crate) fn stamp() -> waits::Stamp {
@@ -1436,6 +1445,10 @@ mod off {
         #[inline(always)]
         pub(crate) fn stamp() -> super::waits::Stamp {
             None
+        }
+        #[inline(always)]
+        pub(crate) fn nothing_to_order() -> bool {
+            true
         }
         #[inline(always)]
         pub(crate) fn arrive() -> super::waits::Stamp {
