@@ -99,14 +99,21 @@ fn a_join_set_awaited_under_a_lock_one_task_took_is_reported() {
             let mut set = task::JoinSet::new();
             set.spawn(async { 1 });
             let s2 = state.clone();
-            let handle = set.spawn(async move {
+            let took = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let t2 = took.clone();
+            set.spawn(async move {
                 *s2.lock().await += 1;
+                t2.store(true, std::sync::atomic::Ordering::SeqCst);
                 2
             });
-            let _ = handle;
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            until(|| took.load(std::sync::atomic::Ordering::SeqCst)).await;
             let _state = state.lock().await;
-            while set.join_next().await.is_some() {}
+            while let Some(joined) = set.join_next().await {
+                // (Had the task been the one to report, its panic is it.)
+                if let Err(error) = joined {
+                    std::panic::resume_unwind(error.into_panic());
+                }
+            }
         })
     });
     assert!(report.contains("awaited while holding"), "{report}");
@@ -393,12 +400,16 @@ fn arriving_at_a_tokio_barrier_under_a_lock_another_party_takes_first_is_reporte
             let state = Arc::new(Mutex::new(0));
             let barrier = Arc::new(lockgraph::tokio::sync::Barrier::new(2));
             let (s2, b2) = (state.clone(), barrier.clone());
+            let arriving = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let a2 = arriving.clone();
             let party = tokio::spawn(async move {
                 *s2.lock().await += 1; // on its way to arriving
+                a2.store(true, std::sync::atomic::Ordering::SeqCst);
                 b2.wait().await;
             });
-            until(|| *state.try_lock().map(|g| *g).as_ref().unwrap_or(&0) == 1).await;
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            // Once the party is about to arrive, and had time to.
+            until(|| arriving.load(std::sync::atomic::Ordering::SeqCst)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
             let _state = state.lock().await;
             barrier.wait().await;
             drop(party);

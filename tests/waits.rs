@@ -188,15 +188,14 @@ fn a_send_under_the_lock_the_receiver_holds_while_receiving_is_reported() {
             rx.recv()
         });
         spin_until(|| ready.load(Ordering::SeqCst));
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(100)); // it waits by now
         drop(receiver);
         // ... and gets a message sent holding nothing: clean so far. Then a
         // send under the state: channel -> state closes the cycle (in
         // another run the receiver holds the state and this send never
         // comes).
         tx.send(1).unwrap();
-        std::thread::sleep(Duration::from_millis(20));
-        let _state = state.lock().unwrap();
+        let _state = state.lock().unwrap(); // once the receiver let go of it
         tx.send(2).unwrap();
     });
     assert!(report.contains("receiver waits holding"), "{report}");
