@@ -80,6 +80,18 @@ mod checked {
             })
         }
 
+        /// A task's future, rooted at a fresh end, and that end.
+        #[track_caller]
+        fn root<F>(future: F) -> (Rooted<F>, Arc<TaskEnd>) {
+            let end = TaskEnd::new();
+            let rooted = Rooted {
+                future,
+                end: end.clone(),
+                started: false,
+            };
+            (rooted, end)
+        }
+
         fn abort(&self) {
             self.aborted
                 .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -176,18 +188,8 @@ mod checked {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let end = TaskEnd::new();
-        let inner = tokio::spawn(Rooted {
-            future,
-            end: end.clone(),
-            started: false,
-        });
-        JoinHandle {
-            inner,
-            end,
-            awaited: false,
-            blocked: None,
-        }
+        let (rooted, end) = TaskEnd::root(future);
+        JoinHandle::new(tokio::spawn(rooted), end)
     }
 
     /// Spawns a `!Send` task on the current `LocalSet`, as
@@ -201,18 +203,8 @@ mod checked {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let end = TaskEnd::new();
-        let inner = tokio::spawn_local(Rooted {
-            future,
-            end: end.clone(),
-            started: false,
-        });
-        JoinHandle {
-            inner,
-            end,
-            awaited: false,
-            blocked: None,
-        }
+        let (rooted, end) = TaskEnd::root(future);
+        JoinHandle::new(tokio::spawn_local(rooted), end)
     }
 
     /// Runs `f` on tokio's blocking pool, as
@@ -228,13 +220,7 @@ mod checked {
     {
         let end = TaskEnd::new();
         let task_end = end.clone();
-        let inner = tokio::spawn_blocking(move || rooted_call(task_end, f));
-        JoinHandle {
-            inner,
-            end,
-            awaited: false,
-            blocked: None,
-        }
+        JoinHandle::new(tokio::spawn_blocking(move || rooted_call(task_end, f)), end)
     }
 
     /// An owned permission to join a task, as tokio's
@@ -248,6 +234,15 @@ mod checked {
     }
 
     impl<T> JoinHandle<T> {
+        fn new(inner: tokio::JoinHandle<T>, end: Arc<TaskEnd>) -> Self {
+            JoinHandle {
+                inner,
+                end,
+                awaited: false,
+                blocked: None,
+            }
+        }
+
         /// Aborts the task (an await of the handle then waits for nothing
         /// the task takes: abort ends it wherever it is).
         pub fn abort(&self) {
@@ -364,12 +359,8 @@ mod checked {
             F: Future<Output = T> + Send + 'static,
             T: Send + 'static,
         {
-            let end = TaskEnd::new();
-            let handle = self.inner.spawn(Rooted {
-                future: task,
-                end: end.clone(),
-                started: false,
-            });
+            let (rooted, end) = TaskEnd::root(task);
+            let handle = self.inner.spawn(rooted);
             self.add(handle, end)
         }
 
@@ -380,12 +371,8 @@ mod checked {
             F: Future<Output = T> + 'static,
             T: 'static,
         {
-            let end = TaskEnd::new();
-            let handle = self.inner.spawn_local(Rooted {
-                future: task,
-                end: end.clone(),
-                started: false,
-            });
+            let (rooted, end) = TaskEnd::root(task);
+            let handle = self.inner.spawn_local(rooted);
             self.add(handle, end)
         }
 

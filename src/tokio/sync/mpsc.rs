@@ -128,6 +128,27 @@ pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
     )
 }
 
+/// `Clone` (the channel's events shared) and tokio's `Debug` for a sending
+/// handle.
+macro_rules! clone_and_debug {
+    ($name:ident) => {
+        impl<T> Clone for $name<T> {
+            fn clone(&self) -> Self {
+                $name {
+                    inner: self.inner.clone(),
+                    chan: self.chan.clone(),
+                }
+            }
+        }
+
+        impl<T> fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.inner, f)
+            }
+        }
+    };
+}
+
 /// The receiving half's methods, the same for both flavours.
 macro_rules! receiver {
     ($name:ident, $inner:ident) => {
@@ -283,20 +304,7 @@ pub struct Sender<T> {
     chan: Chan,
 }
 
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Self {
-        Sender {
-            inner: self.inner.clone(),
-            chan: self.chan.clone(),
-        }
-    }
-}
-
-impl<T> fmt::Debug for Sender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
-    }
-}
+clone_and_debug!(Sender);
 
 impl<T> Sender<T> {
     /// Sends `value`, waiting for room if the channel is full (a wait on
@@ -495,20 +503,7 @@ impl<T> WeakSender<T> {
     }
 }
 
-impl<T> Clone for WeakSender<T> {
-    fn clone(&self) -> Self {
-        WeakSender {
-            inner: self.inner.clone(),
-            chan: self.chan.clone(),
-        }
-    }
-}
-
-impl<T> fmt::Debug for WeakSender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
-    }
-}
+clone_and_debug!(WeakSender);
 
 /// A reserved slot, as tokio's.
 pub struct Permit<'a, T> {
@@ -611,20 +606,7 @@ pub struct UnboundedSender<T> {
     chan: Chan,
 }
 
-impl<T> Clone for UnboundedSender<T> {
-    fn clone(&self) -> Self {
-        UnboundedSender {
-            inner: self.inner.clone(),
-            chan: self.chan.clone(),
-        }
-    }
-}
-
-impl<T> fmt::Debug for UnboundedSender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
-    }
-}
+clone_and_debug!(UnboundedSender);
 
 impl<T> UnboundedSender<T> {
     /// Sends `message`, never waiting; `Err` with it once the receiver is
@@ -695,17 +677,4 @@ impl<T> WeakUnboundedSender<T> {
     }
 }
 
-impl<T> Clone for WeakUnboundedSender<T> {
-    fn clone(&self) -> Self {
-        WeakUnboundedSender {
-            inner: self.inner.clone(),
-            chan: self.chan.clone(),
-        }
-    }
-}
-
-impl<T> fmt::Debug for WeakUnboundedSender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
-    }
-}
+clone_and_debug!(WeakUnboundedSender);
