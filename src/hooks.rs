@@ -55,7 +55,7 @@ impl Record {
     /// runs (a relock or a cycle is reported before the thread blocks), then
     /// `block` acquires. While a watchdog runs, `try_now` is tried first so
     /// that only a real wait is published. Returns the guard's owner.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     #[track_caller]
     pub fn lock(
         &self,
@@ -75,7 +75,7 @@ impl Record {
     /// A non-blocking (`try_`) or timed acquisition succeeded, or a guard
     /// was made for a lock the caller says it holds: the lock is held, no
     /// edge leads to it. Returns the guard's owner.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     #[track_caller]
     pub fn locked(&self, kind: LockKind, access: Access) -> Owner {
         self.meta.acquired(kind, access);
@@ -92,7 +92,7 @@ impl Record {
 
     /// The lock acquired by `owner` is released here (a guard dropped, a
     /// `force_unlock`).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn unlock(&self, owner: Owner) {
         if owner == Owner::NONE || owner == owner_here() {
             self.meta.release();

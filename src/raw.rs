@@ -21,7 +21,11 @@ use crate::report::{Access, LockKind};
 macro_rules! acquire_methods {
     ($lock:ident, $try:ident, $until:ident, $for:ident, $access:expr,
      $e_lock:ident, $e_try:ident, $e_until:ident, $e_for:ident) => {
-        #[inline(always)]
+        // Inlined into the skins' generic methods in optimised builds; in a
+        // dev-profile build a call, so that the check runs as lockgraph was
+        // compiled (`[profile.dev.package.lockgraph] opt-level`), not at
+        // the user's opt-level 0.
+        #[cfg_attr(not(debug_assertions), inline(always))]
         #[track_caller]
         pub(crate) fn $lock(&self, kind: LockKind) {
             if self.meta.acquire(kind, $access) {
@@ -32,7 +36,7 @@ macro_rules! acquire_methods {
             }
         }
 
-        #[inline(always)]
+        #[cfg_attr(not(debug_assertions), inline(always))]
         #[track_caller]
         pub(crate) fn $try(&self, kind: LockKind) -> bool {
             let locked = self.engine.$e_try();
@@ -101,7 +105,7 @@ impl RawMutex {
 
     /// # Safety
     /// The current thread must hold the lock.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) unsafe fn unlock(&self) {
         self.meta.release();
         // SAFETY: forwarded from the caller.
@@ -110,7 +114,7 @@ impl RawMutex {
 
     /// # Safety
     /// The current thread must hold the lock.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) unsafe fn unlock_fair(&self) {
         self.meta.release();
         // SAFETY: forwarded from the caller.
@@ -264,7 +268,7 @@ macro_rules! rw_release {
         ///
         /// # Safety
         /// The current thread must hold the lock in the mode released.
-        #[inline(always)]
+        #[cfg_attr(not(debug_assertions), inline(always))]
         pub(crate) unsafe fn $name(&self) {
             self.meta.release();
             // SAFETY: forwarded from the caller.
@@ -473,7 +477,7 @@ impl RawReentrant {
     /// and adds no edge, so the detector sees only the outermost level (the
     /// held stack has one entry per lock, pushed at the first level and
     /// popped at the last).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     #[track_caller]
     pub(crate) fn lock(&self, kind: LockKind) {
         let me = sync::current_thread_id();
@@ -498,7 +502,7 @@ impl RawReentrant {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     #[track_caller]
     pub(crate) fn try_lock(&self, kind: LockKind) -> bool {
         let me = sync::current_thread_id();
@@ -552,7 +556,7 @@ impl RawReentrant {
 
     /// # Safety
     /// The current thread must own the lock.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) unsafe fn unlock(&self) {
         if self.leave() {
             // SAFETY: the count reached zero: this thread holds the engine.
@@ -562,7 +566,7 @@ impl RawReentrant {
 
     /// # Safety
     /// The current thread must own the lock.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) unsafe fn unlock_fair(&self) {
         if self.leave() {
             // SAFETY: the count reached zero: this thread holds the engine.
