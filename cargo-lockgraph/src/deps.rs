@@ -24,9 +24,11 @@ use crate::records::Error;
 /// The version of `lock_api` the shim stands in for: the newest 0.4.
 pub(crate) const LOCK_API_VERSION: &str = "0.4.14";
 
-/// lockgraph and the crates it symbolizes backtraces with, all in the
-/// graph whenever the shim is.
-const DETECTOR_PACKAGES: [&str; 7] = [
+/// lockgraph (the copy the shim links, and the workspace's own if it has
+/// one) and the crates it symbolizes backtraces with, all in the graph
+/// whenever the shim is.
+const DETECTOR_PACKAGES: [&str; 8] = [
+    COPY_PACKAGE,
     "lockgraph",
     "backtrace",
     "addr2line",
