@@ -443,3 +443,45 @@ fn tokio_barrier_parties_that_release_before_arriving_are_clean() {
         })
     });
 }
+
+#[test]
+fn awaiting_a_watch_change_under_a_lock_its_sender_takes_is_reported() {
+    let report = expect_report(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let (tx, mut rx) = lockgraph::tokio::sync::watch::channel(0);
+            let s2 = state.clone();
+            let sender = tokio::spawn(async move {
+                let value = *s2.lock().await + 1;
+                tx.send(value).unwrap();
+                tx
+            });
+            until(|| sender.is_finished()).await;
+            let _state = state.lock().await;
+            rx.changed().await.unwrap();
+        })
+    });
+    assert!(
+        report.contains("a receiver waits holding a lock its sender needs"),
+        "{report}"
+    );
+    assert!(report.contains("recv(watch channel)"), "{report}");
+}
+
+#[test]
+fn a_watch_change_awaited_without_the_lock_is_clean() {
+    expect_clean(|| {
+        run(async {
+            let state = Arc::new(Mutex::new(0));
+            let (tx, mut rx) = lockgraph::tokio::sync::watch::channel(0);
+            let s2 = state.clone();
+            tokio::spawn(async move {
+                let value = *s2.lock().await + 1;
+                tx.send(value).unwrap();
+            });
+            rx.changed().await.unwrap();
+            assert_eq!(*rx.borrow_and_update(), 1);
+            *state.lock().await += 1;
+        })
+    });
+}

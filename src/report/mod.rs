@@ -76,6 +76,8 @@ pub enum LockKind {
     Notify,
     /// A permit of a `lockgraph::tokio::sync::Semaphore`.
     Semaphore,
+    /// A new value on a `lockgraph::tokio::sync::watch` channel.
+    Watch,
 }
 
 impl LockKind {
@@ -107,6 +109,7 @@ impl LockKind {
             LockKind::TokioChannel => "tokio mpsc channel",
             LockKind::Notify => "Notify",
             LockKind::Semaphore => "Semaphore",
+            LockKind::Watch => "watch channel",
         }
     }
 
@@ -139,6 +142,7 @@ impl LockKind {
                 | LockKind::TokioChannel
                 | LockKind::Notify
                 | LockKind::Semaphore
+                | LockKind::Watch
         )
     }
 

@@ -80,7 +80,7 @@ pub(crate) fn words(kind: LockKind) -> Words {
             producer: "the task",
             never: "finishes",
         },
-        LockKind::Channel | LockKind::Oneshot | LockKind::TokioChannel => Words {
+        LockKind::Channel | LockKind::Oneshot | LockKind::TokioChannel | LockKind::Watch => Words {
             wait: "recv",
             waiting: "receiving from",
             waited: "received from",
@@ -148,10 +148,12 @@ pub(crate) fn fix(kind: LockKind, held: &str, needed: &str) -> String {
             "drop the guard of {held} before awaiting the JoinHandle, or do not take {needed} in\n     \
              the task."
         ),
-        LockKind::Channel | LockKind::Oneshot | LockKind::TokioChannel => format!(
-            "receive without holding {held} (drop its guard first), or send the result without\n     \
+        LockKind::Channel | LockKind::Oneshot | LockKind::TokioChannel | LockKind::Watch => {
+            format!(
+                "receive without holding {held} (drop its guard first), or send the result without\n     \
              holding {needed} (and without taking it on the way)."
-        ),
+            )
+        }
         LockKind::ChannelRoom => format!(
             "send without holding {held}, or receive without taking {needed} first (a larger\n     \
              bound only hides it)."

@@ -96,6 +96,19 @@ pub fn run() {
             semaphore.close();
             assert!(semaphore.acquire().await.is_err());
 
+            // watch
+            let (wtx, mut wrx) = sync::watch::channel(0u32);
+            wtx.send(1).unwrap();
+            wrx.changed().await.unwrap();
+            assert_eq!(*wrx.borrow_and_update(), 1);
+            wtx.send_modify(|v| *v += 1);
+            let seen: sync::watch::Ref<'_, u32> = wrx.wait_for(|v| *v == 2).await.unwrap();
+            assert_eq!(*seen, 2);
+            drop(seen);
+            assert_eq!(wtx.send_replace(5), 2);
+            assert_eq!(wtx.receiver_count(), 1);
+            let _: sync::watch::Receiver<u32> = wtx.subscribe();
+
             // Barrier
             let barrier = Arc::new(sync::Barrier::new(2));
             let other = {

@@ -137,7 +137,7 @@ mod waits;
 #[cfg(any(debug_assertions, feature = "always"))]
 pub use waits::{
     AcquireError, Barrier, BarrierWaitResult, Notify, OwnedSemaphorePermit, Semaphore,
-    SemaphorePermit, TryAcquireError, oneshot,
+    SemaphorePermit, TryAcquireError, oneshot, watch,
 };
 
 /// The named futures of `tokio::sync`: [`Notify`]'s, checked.

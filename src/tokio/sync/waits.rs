@@ -783,3 +783,223 @@ impl fmt::Debug for Barrier {
         fmt::Debug::fmt(&self.inner, f)
     }
 }
+
+pub mod watch {
+    //! `tokio::sync::watch`, checked: awaiting [`Receiver::changed`] (or
+    //! [`Receiver::wait_for`]) while holding a lock that a sender takes on
+    //! its way to sending is reported. The value and its [`Ref`] are
+    //! tokio's own; what the senders did happens before what a receiver
+    //! does once it saw the change.
+
+    use super::*;
+
+    pub use super::tokio::watch::{Ref, error};
+    use error::{RecvError, SendError};
+
+    /// Creates a watch channel, as tokio's; its creation site names it in
+    /// reports.
+    #[track_caller]
+    pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
+        let (tx, rx) = super::tokio::watch::channel(init);
+        let signals = Arc::new(Signals::new(LockKind::Watch));
+        (
+            Sender {
+                inner: tx,
+                signals: signals.clone(),
+            },
+            Receiver { inner: rx, signals },
+        )
+    }
+
+    /// Sends values to the receivers, as tokio's.
+    pub struct Sender<T> {
+        inner: super::tokio::watch::Sender<T>,
+        signals: Arc<Signals>,
+    }
+
+    impl<T> Sender<T> {
+        /// A sender with no receiver yet, as tokio's `Sender::new`.
+        #[track_caller]
+        pub fn new(init: T) -> Self {
+            Sender {
+                inner: super::tokio::watch::Sender::new(init),
+                signals: Arc::new(Signals::new(LockKind::Watch)),
+            }
+        }
+
+        /// Sends `value` to every receiver; `Err` with it if there is none.
+        #[track_caller]
+        pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+            self.signals.produce();
+            self.inner.send(value)
+        }
+
+        /// Modifies the value in place and notifies the receivers.
+        #[track_caller]
+        pub fn send_modify<F: FnOnce(&mut T)>(&self, modify: F) {
+            self.signals.produce();
+            self.inner.send_modify(modify)
+        }
+
+        /// Modifies the value in place, notifying the receivers if
+        /// `modify` returns `true`.
+        #[track_caller]
+        pub fn send_if_modified<F: FnOnce(&mut T) -> bool>(&self, modify: F) -> bool {
+            self.signals.produce();
+            self.inner.send_if_modified(modify)
+        }
+
+        /// Replaces the value, notifying the receivers; returns the old one.
+        #[track_caller]
+        pub fn send_replace(&self, value: T) -> T {
+            self.signals.produce();
+            self.inner.send_replace(value)
+        }
+
+        /// The current value.
+        pub fn borrow(&self) -> Ref<'_, T> {
+            self.inner.borrow()
+        }
+
+        /// Whether every receiver is gone.
+        pub fn is_closed(&self) -> bool {
+            self.inner.is_closed()
+        }
+
+        /// Waits for every receiver to be gone.
+        pub async fn closed(&self) {
+            self.inner.closed().await
+        }
+
+        /// A new receiver, which sees the current value as seen.
+        pub fn subscribe(&self) -> Receiver<T> {
+            Receiver {
+                inner: self.inner.subscribe(),
+                signals: self.signals.clone(),
+            }
+        }
+
+        /// The number of receivers.
+        pub fn receiver_count(&self) -> usize {
+            self.inner.receiver_count()
+        }
+
+        /// The number of senders.
+        pub fn sender_count(&self) -> usize {
+            self.inner.sender_count()
+        }
+
+        /// Whether both senders belong to one channel.
+        pub fn same_channel(&self, other: &Self) -> bool {
+            self.inner.same_channel(&other.inner)
+        }
+    }
+
+    impl<T: Default> Default for Sender<T> {
+        #[track_caller]
+        fn default() -> Self {
+            Sender::new(T::default())
+        }
+    }
+
+    impl<T> Clone for Sender<T> {
+        fn clone(&self) -> Self {
+            Sender {
+                inner: self.inner.clone(),
+                signals: self.signals.clone(),
+            }
+        }
+    }
+
+    impl<T: fmt::Debug> fmt::Debug for Sender<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(&self.inner, f)
+        }
+    }
+
+    /// Receives values from the senders, as tokio's.
+    pub struct Receiver<T> {
+        inner: super::tokio::watch::Receiver<T>,
+        signals: Arc<Signals>,
+    }
+
+    impl<T> Receiver<T> {
+        /// The current value.
+        pub fn borrow(&self) -> Ref<'_, T> {
+            self.inner.borrow()
+        }
+
+        /// The current value, marked seen.
+        pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
+            self.signals.absorb();
+            self.inner.borrow_and_update()
+        }
+
+        /// Whether the value changed since last seen.
+        pub fn has_changed(&self) -> Result<bool, RecvError> {
+            self.inner.has_changed()
+        }
+
+        /// Marks the value as not seen.
+        pub fn mark_changed(&mut self) {
+            self.inner.mark_changed()
+        }
+
+        /// Marks the value as seen.
+        pub fn mark_unchanged(&mut self) {
+            self.inner.mark_unchanged()
+        }
+
+        /// Waits for a change: the locks held at the first poll are
+        /// ordered before the senders' sends.
+        #[track_caller]
+        #[allow(clippy::manual_async_fn)] // `async fn` cannot be `#[track_caller]`
+        pub fn changed(&mut self) -> impl Future<Output = Result<(), RecvError>> + '_ {
+            let site = Location::caller();
+            async move {
+                self.signals.wait(site);
+                let _blocked = self.signals.blocked("watch::Receiver::changed", site);
+                let changed = self.inner.changed().await;
+                self.signals.absorb();
+                changed
+            }
+        }
+
+        /// Waits until the value satisfies `f`, as tokio's.
+        #[track_caller]
+        #[allow(clippy::manual_async_fn)] // `async fn` cannot be `#[track_caller]`
+        pub fn wait_for(
+            &mut self,
+            f: impl FnMut(&T) -> bool,
+        ) -> impl Future<Output = Result<Ref<'_, T>, RecvError>> {
+            let site = Location::caller();
+            async move {
+                self.signals.wait(site);
+                let _blocked = self.signals.blocked("watch::Receiver::wait_for", site);
+                let value = self.inner.wait_for(f).await;
+                self.signals.absorb();
+                value
+            }
+        }
+
+        /// Whether both receivers belong to one channel.
+        pub fn same_channel(&self, other: &Self) -> bool {
+            self.inner.same_channel(&other.inner)
+        }
+    }
+
+    impl<T> Clone for Receiver<T> {
+        fn clone(&self) -> Self {
+            Receiver {
+                inner: self.inner.clone(),
+                signals: self.signals.clone(),
+            }
+        }
+    }
+
+    impl<T: fmt::Debug> fmt::Debug for Receiver<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(&self.inner, f)
+        }
+    }
+}
