@@ -1072,8 +1072,7 @@ mod on {
             let mut stamp = None;
             let found = local::with(|local| {
                 let found = self.signal_in(local, kind, true, site);
-                tick(local);
-                stamp = local.held.waits.stamp();
+                stamp = tick(local);
                 found
             });
             if let Some(Some(report)) = found {
@@ -1089,11 +1088,7 @@ mod on {
             if !policy::active() {
                 return None;
             }
-            local::with(|local| {
-                tick(local);
-                local.held.waits.stamp()
-            })
-            .flatten()
+            local::with(tick).flatten()
         }
 
         /// (Waits) Whether the context running here has no lock to order
@@ -1217,18 +1212,28 @@ mod on {
         super::context::THREAD | sync::current_thread_id()
     }
 
-    /// A signal goes out from this context: its wait clock ticks, and its
-    /// root's edges are cached under the new tick's key.
-    fn tick(local: &mut Local) {
+    /// A signal goes out from this context: its wait clock ticks, its
+    /// root's edges are cached under the new tick's key, and what the
+    /// signal carries is returned.
+    fn tick(local: &mut Local) -> waits::Stamp {
         local.held.waits.tick();
-        if let Some(root) = &local.held.root {
-            let id = root.meta.ident.id();
-            local.held.root_key = if id == 0 {
-                u64::MAX
-            } else {
-                local.held.waits.salt(id)
-            };
+        if local.held.root.is_some() {
+            set_root_key(local);
         }
+        local.held.waits.stamp()
+    }
+
+    /// The key the root's edges are cached under now (see `Stack::root_key`).
+    fn set_root_key(local: &mut Local) {
+        let id = local
+            .held
+            .root
+            .as_ref()
+            .map_or(0, |root| root.meta.ident.id());
+        local.held.root_key = match id {
+            0 => u64::MAX,
+            id => local.held.waits.salt(id),
+        };
     }
 
     /// A rooted context takes `lock` with nothing held: the edge from its
@@ -1247,7 +1252,7 @@ mod on {
             Toward::Locks,
             &[lock],
         );
-        local.held.root_key = local.held.waits.salt(event.ident.id());
+        set_root_key(local);
         // The report stands at the acquisition, not at the spawn.
         found.map(|mut report| {
             report.location = lock.site;

@@ -346,7 +346,15 @@ mod checked {
             }
         }
 
-        fn joined(&mut self, id: Id) {
+        /// A task left the set (`joined`, finished or failed): its end is
+        /// no longer waited for, and what it did happens before what comes
+        /// next.
+        fn settle<R>(&mut self, joined: &Option<Result<(Id, R), JoinError>>) {
+            let id = match joined {
+                Some(Ok((id, _))) => *id,
+                Some(Err(error)) => error.id(),
+                None => return,
+            };
             if let Some(end) = self.ends.remove(&id) {
                 end.absorb();
             }
@@ -401,22 +409,14 @@ mod checked {
         pub async fn join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
             self.wait_any();
             let joined = self.inner.join_next_with_id().await;
-            match &joined {
-                Some(Ok((id, _))) => self.joined(*id),
-                Some(Err(error)) => self.joined(error.id()),
-                None => {}
-            }
+            self.settle(&joined);
             joined
         }
 
         /// A finished task's result, if any, without waiting.
         pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
             let joined = self.inner.try_join_next_with_id();
-            match &joined {
-                Some(Ok((id, _))) => self.joined(*id),
-                Some(Err(error)) => self.joined(error.id()),
-                None => {}
-            }
+            self.settle(&joined);
             joined.map(|result| result.map(|(_, value)| value))
         }
 
@@ -472,11 +472,7 @@ mod checked {
             cx: &mut Context<'_>,
         ) -> Poll<Option<Result<(Id, T), JoinError>>> {
             let joined = ready!(self.inner.poll_join_next_with_id(cx));
-            match &joined {
-                Some(Ok((id, _))) => self.joined(*id),
-                Some(Err(error)) => self.joined(error.id()),
-                None => {}
-            }
+            self.settle(&joined);
             Poll::Ready(joined)
         }
     }
