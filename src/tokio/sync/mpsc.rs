@@ -149,6 +149,40 @@ macro_rules! clone_and_debug {
     };
 }
 
+/// A weak sending handle, documented by `$doc`: it does not keep the
+/// channel open, and upgrades to a `$strong`.
+macro_rules! weak_sender {
+    ($name:ident => $strong:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $name<T> {
+            inner: tokio::$name<Msg<T>>,
+            chan: Chan,
+        }
+
+        impl<T> $name<T> {
+            /// The sender, if the channel is still open.
+            pub fn upgrade(&self) -> Option<$strong<T>> {
+                Some($strong {
+                    inner: self.inner.upgrade()?,
+                    chan: self.chan.clone(),
+                })
+            }
+
+            /// The number of senders.
+            pub fn strong_count(&self) -> usize {
+                self.inner.strong_count()
+            }
+
+            /// The number of weak senders.
+            pub fn weak_count(&self) -> usize {
+                self.inner.weak_count()
+            }
+        }
+
+        clone_and_debug!($name);
+    };
+}
+
 /// The receiving half's methods, the same for both flavours.
 macro_rules! receiver {
     ($name:ident, $inner:ident) => {
@@ -315,14 +349,8 @@ impl<T> Sender<T> {
         let site = Location::caller();
         async move {
             let message = (value, self.chan.send(site));
-            match self.inner.try_send(message) {
-                Ok(()) => Ok(()),
-                Err(TrySendError::Closed(message)) => Err(send_error(SendError(message))),
-                Err(TrySendError::Full(message)) => {
-                    self.chan.wait_room(site);
-                    self.inner.send(message).await.map_err(send_error)
-                }
-            }
+            self.wait_room(1, site);
+            self.inner.send(message).await.map_err(send_error)
         }
     }
 
@@ -343,13 +371,17 @@ impl<T> Sender<T> {
     pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
         let site = Location::caller();
         let message = (value, self.chan.send(site));
-        match self.inner.try_send(message) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Closed(message)) => Err(send_error(SendError(message))),
-            Err(TrySendError::Full(message)) => {
-                self.chan.wait_room(site);
-                self.inner.blocking_send(message).map_err(send_error)
-            }
+        self.wait_room(1, site);
+        self.inner.blocking_send(message).map_err(send_error)
+    }
+
+    /// A send or reservation of `needed` slots begins at `site`: if the
+    /// channel has fewer free now, it waits for room. (The check only
+    /// decides what the lock order records; the send itself is tokio's,
+    /// queued fairly behind earlier senders.)
+    fn wait_room(&self, needed: usize, site: &'static Location<'static>) {
+        if self.inner.capacity() < needed {
+            self.chan.wait_room(site);
         }
     }
 
@@ -369,9 +401,7 @@ impl<T> Sender<T> {
     pub fn reserve(&self) -> impl Future<Output = Result<Permit<'_, T>, SendError<()>>> + '_ {
         let site = Location::caller();
         async move {
-            if self.inner.capacity() == 0 {
-                self.chan.wait_room(site);
-            }
+            self.wait_room(1, site);
             let inner = self.inner.reserve().await?;
             Ok(Permit {
                 inner,
@@ -389,9 +419,7 @@ impl<T> Sender<T> {
     ) -> impl Future<Output = Result<PermitIterator<'_, T>, SendError<()>>> + '_ {
         let site = Location::caller();
         async move {
-            if self.inner.capacity() < n {
-                self.chan.wait_room(site);
-            }
+            self.wait_room(n, site);
             let inner = self.inner.reserve_many(n).await?;
             Ok(PermitIterator {
                 inner,
@@ -406,9 +434,7 @@ impl<T> Sender<T> {
     pub fn reserve_owned(self) -> impl Future<Output = Result<OwnedPermit<T>, SendError<()>>> {
         let site = Location::caller();
         async move {
-            if self.inner.capacity() == 0 {
-                self.chan.wait_room(site);
-            }
+            self.wait_room(1, site);
             let Sender { inner, chan } = self;
             let inner = inner.reserve_owned().await?;
             Ok(OwnedPermit { inner, chan })
@@ -477,33 +503,10 @@ impl<T> Sender<T> {
     }
 }
 
-/// A [`Sender`] that does not keep the channel open, as tokio's.
-pub struct WeakSender<T> {
-    inner: tokio::WeakSender<Msg<T>>,
-    chan: Chan,
-}
-
-impl<T> WeakSender<T> {
-    /// The sender, if the channel is still open.
-    pub fn upgrade(&self) -> Option<Sender<T>> {
-        Some(Sender {
-            inner: self.inner.upgrade()?,
-            chan: self.chan.clone(),
-        })
-    }
-
-    /// The number of senders.
-    pub fn strong_count(&self) -> usize {
-        self.inner.strong_count()
-    }
-
-    /// The number of weak senders.
-    pub fn weak_count(&self) -> usize {
-        self.inner.weak_count()
-    }
-}
-
-clone_and_debug!(WeakSender);
+weak_sender!(
+    WeakSender => Sender,
+    "A [`Sender`] that does not keep the channel open, as tokio's."
+);
 
 /// A reserved slot, as tokio's.
 pub struct Permit<'a, T> {
@@ -651,30 +654,7 @@ impl<T> UnboundedSender<T> {
     }
 }
 
-/// An [`UnboundedSender`] that does not keep the channel open, as tokio's.
-pub struct WeakUnboundedSender<T> {
-    inner: tokio::WeakUnboundedSender<Msg<T>>,
-    chan: Chan,
-}
-
-impl<T> WeakUnboundedSender<T> {
-    /// The sender, if the channel is still open.
-    pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
-        Some(UnboundedSender {
-            inner: self.inner.upgrade()?,
-            chan: self.chan.clone(),
-        })
-    }
-
-    /// The number of senders.
-    pub fn strong_count(&self) -> usize {
-        self.inner.strong_count()
-    }
-
-    /// The number of weak senders.
-    pub fn weak_count(&self) -> usize {
-        self.inner.weak_count()
-    }
-}
-
-clone_and_debug!(WeakUnboundedSender);
+weak_sender!(
+    WeakUnboundedSender => UnboundedSender,
+    "An [`UnboundedSender`] that does not keep the channel open, as tokio's."
+);

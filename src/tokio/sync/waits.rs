@@ -477,13 +477,12 @@ impl Semaphore {
         site: &'static Location<'static>,
     ) -> Result<SemaphorePermit<'_>, AcquireError> {
         self.signals.wait(site);
-        let inner = match self.inner.try_acquire_many(n) {
-            Ok(inner) => inner,
-            Err(_) => {
-                let _blocked = self.signals.blocked("Semaphore::acquire", site);
-                self.inner.acquire_many(n).await?
-            }
-        };
+        // Named for the watchdog only if it will wait; the acquisition is
+        // tokio's, queued fairly behind earlier waiters.
+        let _blocked = (self.inner.available_permits() < n as usize)
+            .then(|| self.signals.blocked("Semaphore::acquire", site))
+            .flatten();
+        let inner = self.inner.acquire_many(n).await?;
         Ok(self.permit(inner))
     }
 
