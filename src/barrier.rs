@@ -125,7 +125,7 @@ impl Barrier {
                 None
             };
             let round = clock::barrier_arrive(self.key(), parties, &stamp);
-            let blocked = crate::watchdog::begin_blocked(
+            let blocked = crate::detect::publish::begin_blocked(
                 "Barrier::wait",
                 meta.created(),
                 std::panic::Location::caller(),

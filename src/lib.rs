@@ -177,6 +177,10 @@ pub use detect::context::model as __loom_context;
 
 pub use condvar::Condvar;
 pub use detect::policy::{Callback, Policy, policy, set_policy};
+/// What starts with the detector, once, when the first lock operation
+/// reads the environment: the detector runs these without naming them.
+pub(crate) const AT_START: &[fn()] = &[watchdog::start_from_env];
+
 pub use detect::{ENABLED, GraphStats, graph_dot, graph_stats, held_locks};
 pub use mutex::{Mutex, MutexGuard};
 pub use reentrant::{ReentrantLock, ReentrantLockGuard};

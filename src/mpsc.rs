@@ -150,8 +150,11 @@ mod stamp {
     /// `watchdog::begin_blocked`), naming the channel's creation site.
     #[track_caller]
     #[inline]
-    pub(super) fn blocked(what: &'static str, chan: &Chan) -> Option<crate::watchdog::WaitGuard> {
-        crate::watchdog::begin_blocked(
+    pub(super) fn blocked(
+        what: &'static str,
+        chan: &Chan,
+    ) -> Option<crate::detect::publish::WaitGuard> {
+        crate::detect::publish::begin_blocked(
             what,
             chan.message.meta.created(),
             std::panic::Location::caller(),

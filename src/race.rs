@@ -483,7 +483,7 @@ mod shadow {
             let exclusive = matches!(held.access, Access::Exclusive | Access::Reentrant);
             locks.push((held.id, held.slot, exclusive));
         }
-        let (trace, spans) = local.watch.trace(site);
+        let (trace, spans) = local.publication.trace(site);
         let clock = clock::thread_clock(local);
         Rec {
             tid: clock.tid,

@@ -45,7 +45,7 @@ struct Exit {
     event: Arc<Event>,
     clock: sync::Mutex<Option<VClock>>,
     stamp: sync::Mutex<Stamp>,
-    thread: crate::watchdog::Joined,
+    thread: crate::detect::publish::Joined,
     /// Joined through its handle (a scope's end then waits for it no more).
     joined: AtomicBool,
 }
@@ -86,7 +86,7 @@ where
         }
         Meta::absorb(&stamp);
         Meta::begin_root(&exit.event);
-        *exit.thread.lock() = crate::watchdog::this_thread();
+        *exit.thread.lock() = crate::detect::publish::this_thread();
         let _publish = Publish(exit);
         f()
     }
@@ -101,13 +101,13 @@ fn joining(
     spawned: &'static Location<'static>,
     exit: &ExitClock,
     site: &'static Location<'static>,
-) -> Option<crate::watchdog::WaitGuard> {
+) -> Option<crate::detect::publish::WaitGuard> {
     exit.joined.store(true, Ordering::Relaxed);
     exit.event.meta.wait_event_at(LockKind::Thread, None, site);
     if finished {
         return None;
     }
-    crate::watchdog::begin_join("join of the thread spawned", spawned, site, &exit.thread)
+    crate::detect::publish::begin_join("join of the thread spawned", spawned, site, &exit.thread)
 }
 
 fn absorb_exit(exit: &ExitClock) {

@@ -67,11 +67,11 @@ pub(crate) struct TaskContext {
     /// Its held stack. Touched only by the task's own operations, which
     /// never overlap, and by a sweep that has the context to itself.
     held: sync::UnsafeCell<Stack>,
-    /// Its publication for a running watchdog: a record of its own, named
+    /// Its publication (read by the watchdog): a record of its own, named
     /// after the task, that a waiter's report can name as the holder.
     /// Locked by the task's operations only once it was ever used
-    /// (`watched`), or while a watchdog runs.
-    watch: sync::Mutex<crate::watchdog::LocalWatch>,
+    /// (`watched`), or while threads publish.
+    publication: sync::Mutex<super::publish::Publication>,
     watched: AtomicBool,
     /// Releases of the task's locks by other contexts.
     inbox: Inbox,
@@ -90,7 +90,7 @@ impl Default for TaskContext {
     fn default() -> TaskContext {
         TaskContext {
             held: sync::UnsafeCell::new(Stack::default()),
-            watch: sync::Mutex::default(),
+            publication: sync::Mutex::default(),
             watched: AtomicBool::new(false),
             inbox: Inbox::default(),
         }
@@ -337,12 +337,12 @@ pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local
     // The publications only matter while a watchdog runs, or once the task
     // (or the thread) published something.
     let mut watch = (context.watched.load(Ordering::Relaxed)
-        || local.watch.is_used()
-        || super::policy::is_watching(super::policy::state()))
-    .then(|| context.watch.lock());
+        || local.publication.is_used()
+        || super::policy::is_publishing(super::policy::state()))
+    .then(|| context.publication.lock());
     if let Some(state) = &mut watch {
-        std::mem::swap(&mut local.thread_watch, &mut local.watch);
-        std::mem::swap(&mut local.watch, &mut **state);
+        std::mem::swap(&mut local.thread_publication, &mut local.publication);
+        std::mem::swap(&mut local.publication, &mut **state);
     }
     local.task = task;
     // Detector code does not panic; if it ever did, the stacks are put back
@@ -353,8 +353,8 @@ pub(crate) fn in_task<R>(local: &mut Local, task: u64, f: impl FnOnce(&mut Local
         std::mem::swap(&mut local.held, &mut local.thread_held);
     }
     if let Some(state) = &mut watch {
-        std::mem::swap(&mut local.watch, &mut **state);
-        std::mem::swap(&mut local.watch, &mut local.thread_watch);
+        std::mem::swap(&mut local.publication, &mut **state);
+        std::mem::swap(&mut local.publication, &mut local.thread_publication);
         if state.is_used() {
             context.watched.store(true, Ordering::Relaxed);
         }
@@ -385,7 +385,7 @@ pub(crate) fn post_release(owner: ContextId, id: LockId) {
         }
     } else if let Some(context) = find(owner) {
         if context.watched.load(Ordering::Relaxed) {
-            crate::watchdog::unpublish_from(&mut context.watch.lock(), id);
+            super::publish::unpublish_from(&mut context.publication.lock(), id);
         }
         context.inbox.post(id);
     }
@@ -443,8 +443,8 @@ pub(crate) fn drain_inbox(local: &mut Local) {
         handle.inbox.pending.store(false, Ordering::Relaxed);
         let ids = std::mem::take(&mut *handle.inbox.ids.lock());
         for id in ids {
-            if local.watch.has_published() {
-                crate::watchdog::unpublish(local, id);
+            if local.publication.has_published() {
+                super::publish::unpublish(local, id);
             }
             local.held.remove(id);
         }

@@ -121,8 +121,8 @@ pub(crate) struct Local {
     pub(crate) known: EdgeSet,
     /// This thread's name, computed the first time a report or edge needs it.
     thread_name: Option<Arc<str>>,
-    /// What this thread publishes for a running watchdog.
-    pub(crate) watch: crate::watchdog::LocalWatch,
+    /// What this thread publishes while an observer looks.
+    pub(crate) publication: super::publish::Publication,
     /// This thread's vector clock, once race detection is on.
     pub(crate) race: Option<Box<super::clock::ThreadClock>>,
     /// The span stack last captured on this thread, by current span id.
@@ -136,8 +136,8 @@ pub(crate) struct Local {
     pub(crate) task: u64,
     /// The thread's own stack while a task's is in `held`.
     pub(crate) thread_held: Stack,
-    /// The thread's own watchdog publication while a task's is in `watch`.
-    pub(crate) thread_watch: crate::watchdog::LocalWatch,
+    /// The thread's own publication while a task's is in `publication`.
+    pub(crate) thread_publication: super::publish::Publication,
     /// The tasks this thread ran operations for last, and their contexts.
     pub(crate) task_cache: super::context::TaskCache,
     /// Tasks that ended their last operation on this thread holding a sync
@@ -580,13 +580,13 @@ impl Local {
             held: Stack::new(),
             known: EdgeSet::new(),
             thread_name: None,
-            watch: crate::watchdog::LocalWatch::new(),
+            publication: super::publish::Publication::new(),
             race: None,
             spans: None,
             held_at_window: Vec::new(),
             task: 0,
             thread_held: Stack::new(),
-            thread_watch: crate::watchdog::LocalWatch::new(),
+            thread_publication: super::publish::Publication::new(),
             task_cache: super::context::TaskCache::new(),
             sync_holders: Vec::new(),
             inbox: None,

@@ -14,6 +14,7 @@ pub(crate) mod graph;
 pub(crate) mod local;
 mod order;
 pub(crate) mod policy;
+pub(crate) mod publish;
 pub(crate) mod record;
 pub(crate) mod waits;
 
@@ -66,10 +67,10 @@ mod on {
     use super::clock;
     use super::graph::{self, Identity, NewLock, Toward};
     use super::local::{self, Held, Local};
+    use super::publish;
     use super::{Relock, TypeName, policy, relock, waits};
     use crate::facade as sync;
     use crate::report::{Access, LockKind, Report, ReportKind};
-    use crate::watchdog;
 
     /// The detector's per-lock record: the lock's identity in the graph
     /// (assigned on first acquisition, so `new` can stay `const`), its
@@ -408,12 +409,12 @@ mod on {
         pub(crate) fn begin_async_wait(
             &self,
             site: &'static Location<'static>,
-        ) -> Option<watchdog::WaitGuard> {
+        ) -> Option<publish::WaitGuard> {
             let id = self.ident.id();
-            if id == 0 || !policy::is_watching(policy::state()) {
+            if id == 0 || !policy::is_publishing(policy::state()) {
                 return None;
             }
-            Some(watchdog::begin_wait(
+            Some(publish::begin_wait(
                 Some((id, self.ident.slot())),
                 None,
                 site,
@@ -544,8 +545,8 @@ mod on {
             let state = policy::state();
             local::with(|local| {
                 local.held.push(held);
-                if policy::is_watching(state) {
-                    watchdog::publish(local, id, held.slot, held.access, site);
+                if policy::is_publishing(state) {
+                    publish::publish(local, id, held.slot, held.access, site);
                 }
             });
             now
@@ -561,8 +562,8 @@ mod on {
             site: &'static Location<'static>,
         ) {
             let (id, slot) = (self.ident.id(), self.ident.slot());
-            if policy::is_watching(state) {
-                watchdog::publish(local, id, slot, access, site);
+            if policy::is_publishing(state) {
+                publish::publish(local, id, slot, access, site);
             }
             if policy::is_racing(state) {
                 clock::acquired(local, &self.clock);
@@ -584,10 +585,10 @@ mod on {
             let site = Location::caller();
             let state = policy::state();
             let key = (self.ident.id(), self.ident.slot());
-            if !policy::is_watching(state) {
+            if !policy::is_publishing(state) {
                 block();
             } else if !try_now() {
-                let _wait = watchdog::begin_wait(Some(key), None, site);
+                let _wait = publish::begin_wait(Some(key), None, site);
                 block();
             }
             local::with(|local| self.after_acquire(local, state, access, site));
@@ -603,8 +604,8 @@ mod on {
             let site = Location::caller();
             let state = policy::state();
             let key = (self.ident.id(), self.ident.slot());
-            let registered = !timed && policy::is_watching(state);
-            let wait_guard = registered.then(|| watchdog::begin_wait(None, Some(key), site));
+            let registered = !timed && policy::is_publishing(state);
+            let wait_guard = registered.then(|| publish::begin_wait(None, Some(key), site));
             let timed_out = wait();
             drop(wait_guard);
             local::with(|local| self.after_acquire(local, state, Access::Exclusive, site));
@@ -863,7 +864,7 @@ mod on {
             // the lock without a clock (it acquired it, or blocked for it,
             // before): releasing then gives the thread its clock, taking in
             // the lock's, as acquiring with detection on would have.
-            if local.watch.has_published()
+            if local.publication.has_published()
                 || local.race.is_some()
                 || (policy::racing_started() && policy::is_racing(policy::state()))
             {
@@ -905,11 +906,11 @@ mod on {
             &self,
             what: &'static str,
             may_wait: bool,
-        ) -> Option<watchdog::WaitGuard> {
+        ) -> Option<publish::WaitGuard> {
             if !may_wait {
                 return None;
             }
-            watchdog::begin_blocked(what, self.created, Location::caller())
+            publish::begin_blocked(what, self.created, Location::caller())
         }
 
         /// (Condvar, Barrier) This thread is about to wait for the event:
@@ -1265,8 +1266,8 @@ mod on {
     #[cold]
     #[inline(never)]
     fn release_hooks(local: &mut Local, id: super::local::LockId, lock: &clock::LockClock) {
-        if local.watch.has_published() {
-            watchdog::unpublish(local, id);
+        if local.publication.has_published() {
+            publish::unpublish(local, id);
         }
         if local.race.is_some() || policy::is_racing(policy::state()) {
             let shared = match local.held.find(id) {

@@ -74,16 +74,17 @@ impl fmt::Debug for Policy {
     }
 }
 
-// `MODE` holds the policy in its low bits, in `WATCHING` whether a watchdog
-// runs and in `RACING` whether race detection tracks happens-before, so an
-// acquisition learns all three from one load.
+// `MODE` holds the policy in its low bits, in `PUBLISHING` whether threads
+// publish what they hold and wait for (while a watchdog reads it) and in
+// `RACING` whether race detection tracks happens-before, so an acquisition
+// learns all three from one load.
 const UNSET: u8 = 0;
 const PANIC: u8 = 1;
 const LOG: u8 = 2;
 const CALLBACK: u8 = 3;
 const OFF: u8 = 4;
 const POLICY: u8 = 0b0111;
-const WATCHING: u8 = 0b1000;
+const PUBLISHING: u8 = 0b1000;
 const RACING: u8 = 0b1_0000;
 
 sync::global! {
@@ -112,10 +113,11 @@ pub(crate) fn is_active(state: u8) -> bool {
     state & POLICY != OFF
 }
 
-/// Whether `state` has a watchdog to publish held locks and waits for.
+/// Whether `state` has threads publish their held locks and waits (see
+/// [`super::publish`]).
 #[inline(always)]
-pub(crate) fn is_watching(state: u8) -> bool {
-    state & WATCHING != 0 && is_active(state)
+pub(crate) fn is_publishing(state: u8) -> bool {
+    state & PUBLISHING != 0 && is_active(state)
 }
 
 /// Whether `state` has race detection tracking happens-before.
@@ -128,7 +130,7 @@ pub(crate) fn is_racing(state: u8) -> bool {
 /// or the race detector.
 #[inline(always)]
 pub(crate) fn has_hooks(state: u8) -> bool {
-    state & (WATCHING | RACING) != 0 && is_active(state)
+    state & (PUBLISHING | RACING) != 0 && is_active(state)
 }
 
 /// Whether race detection has started: the racing bit alone, one load and
@@ -152,13 +154,13 @@ pub(crate) fn active() -> bool {
     is_active(state())
 }
 
-/// Records whether a watchdog runs.
-pub(crate) fn set_watching(on: bool) {
+/// Records whether threads publish (an observer such as a watchdog runs).
+pub(crate) fn set_publishing(on: bool) {
     state();
     if on {
-        MODE.fetch_or(WATCHING, Ordering::Relaxed);
+        MODE.fetch_or(PUBLISHING, Ordering::Relaxed);
     } else {
-        MODE.fetch_and(!WATCHING, Ordering::Relaxed);
+        MODE.fetch_and(!PUBLISHING, Ordering::Relaxed);
     }
 }
 
@@ -213,9 +215,11 @@ fn init_from_env() -> u8 {
         Ordering::Relaxed,
     ) {
         Ok(_) => {
-            // The thread that set the starting policy starts the
-            // environment's watchdog, once.
-            crate::watchdog::start_from_env();
+            // The thread that set the starting policy runs what starts
+            // with the detector (the environment's watchdog), once.
+            for start in crate::AT_START {
+                start();
+            }
             MODE.load(Ordering::Relaxed)
         }
         Err(set_meanwhile) => set_meanwhile,
@@ -361,11 +365,14 @@ pub(crate) fn dispatch(report: Box<Report>) {
     }
 }
 
-/// Acts on a watchdog finding, from the watchdog thread. The panic policy
-/// cannot unwind the stuck thread: the report is printed to stderr, and a
-/// wait cycle (a certain deadlock) aborts the process so a test or CI run
-/// fails instead of hanging.
-pub(crate) fn dispatch_watchdog(report: Box<Report>) {
+/// Acts on a finding about other threads, made by an observer of their
+/// publications (the watchdog) on its own thread. The panic policy cannot
+/// unwind the stuck threads: the report is printed to stderr, and a wait
+/// cycle (a certain deadlock) aborts the process so a test or CI run fails
+/// instead of hanging. With `no_hang` (the observer was started for a test
+/// run) a wait cycle aborts under every policy but off, after the policy
+/// has seen it.
+pub(crate) fn dispatch_observed(report: Box<Report>, no_hang: bool) {
     let Some(_scope) = HandlerScope::enter() else {
         return;
     };
@@ -381,9 +388,8 @@ pub(crate) fn dispatch_watchdog(report: Box<Report>) {
             }
         }
     }
-    // Started by LOCKGRAPH_WATCHDOG (`cargo lockgraph test`): no test may
-    // hang, whatever the policy did with the report.
-    if certain && crate::watchdog::started_from_env() {
+    // No test may hang, whatever the policy did with the report.
+    if certain && no_hang {
         eprintln!("{}", raised(&report));
         abort_deadlocked();
     }

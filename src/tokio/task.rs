@@ -45,11 +45,11 @@ mod checked {
     use std::task::{Context, Poll, ready};
 
     use crate::detect::Meta;
+    use crate::detect::publish;
     use crate::detect::waits::{Event, Stamp};
     use crate::facade as sync;
     use crate::facade::tokio_task as tokio;
     use crate::report::LockKind;
-    use crate::watchdog;
 
     /// What a spawned task shares with its handle: the event its end is,
     /// its spawner's wait clock (taken in at the first poll) and its own
@@ -61,7 +61,7 @@ mod checked {
         spawned: &'static Location<'static>,
         /// The task's publication, while a watchdog runs: an await of the
         /// handle is followed to what the task waits for.
-        task: watchdog::Joined,
+        task: publish::Joined,
         /// Aborted through its handle or set: an await of it ends however
         /// the task stands, so it waits for nothing the task takes.
         aborted: std::sync::atomic::AtomicBool,
@@ -98,8 +98,8 @@ mod checked {
         }
 
         /// While a watchdog runs, says that the context awaits the task.
-        fn blocked(&self) -> Option<watchdog::WaitGuard> {
-            watchdog::begin_join(
+        fn blocked(&self) -> Option<publish::WaitGuard> {
+            publish::begin_join(
                 "the .await of the JoinHandle of the task",
                 self.spawned,
                 self.spawned,
@@ -153,7 +153,7 @@ mod checked {
                 *this.started = true;
                 Meta::absorb(&this.end.start.lock().take());
                 Meta::begin_root(&this.end.event);
-                *this.end.task.lock() = watchdog::this_thread();
+                *this.end.task.lock() = publish::this_thread();
             }
             let output = ready!(this.future.poll(cx));
             *this.end.finish.lock() = Meta::stamp();
@@ -230,7 +230,7 @@ mod checked {
         inner: tokio::JoinHandle<T>,
         end: Arc<TaskEnd>,
         awaited: bool,
-        blocked: Option<watchdog::WaitGuard>,
+        blocked: Option<publish::WaitGuard>,
     }
 
     impl<T> JoinHandle<T> {

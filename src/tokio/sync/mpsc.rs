@@ -66,8 +66,11 @@ impl Events {
     }
 
     /// While a watchdog runs, says that the context waits for a message.
-    fn blocked(&self, site: &'static Location<'static>) -> Option<crate::watchdog::WaitGuard> {
-        crate::watchdog::begin_blocked("recv on a tokio mpsc channel", self.created(), site)
+    fn blocked(
+        &self,
+        site: &'static Location<'static>,
+    ) -> Option<crate::detect::publish::WaitGuard> {
+        crate::detect::publish::begin_blocked("recv on a tokio mpsc channel", self.created(), site)
     }
 
     /// A send found the channel full: it waits for room.

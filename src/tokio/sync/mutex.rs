@@ -39,7 +39,7 @@ pub(super) struct Pending<'a> {
     suspect: Option<Arc<Suspect>>,
 }
 
-type WaitGuard = crate::watchdog::WaitGuard;
+type WaitGuard = crate::detect::publish::WaitGuard;
 use crate::detect::local::{Deferred, Place};
 use crate::tokio::stuck::Suspect;
 

@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::detect::Meta;
+use crate::detect::publish::{WaitGuard, begin_blocked};
 use crate::detect::waits::{Event, Stamp, WaitClock};
 use crate::facade as sync;
 use crate::facade::tokio_sync as tokio;
 use crate::report::LockKind;
-use crate::watchdog::{WaitGuard, begin_blocked};
 
 /// An event whose signals leave their wait clocks in one shared place (a
 /// Notify's notifications, a Semaphore's releases), for whoever waits next.
