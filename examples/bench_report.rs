@@ -340,6 +340,31 @@ fn wait_costs(slice: Duration, rounds: usize) {
             black_box(lg_rx.recv().unwrap());
         },
     );
+    // A worker spawned through lockgraph::thread that locks, then reports
+    // (to itself, so the pair stays on one thread): each message is a
+    // signal after an acquisition its end is ordered before.
+    let worker = lockgraph::thread::spawn(move || {
+        let (std_tx, std_rx) = std::sync::mpsc::channel::<u64>();
+        let (lg_tx, lg_rx) = lockgraph::sync::mpsc::channel::<u64>();
+        let std_state = std::sync::Mutex::new(0u64);
+        let lg_state = lockgraph::Mutex::new(0u64);
+        paired(
+            slice,
+            rounds,
+            || {
+                *std_state.lock().unwrap() += 1;
+                std_tx.send(1).unwrap();
+                black_box(std_rx.recv().unwrap());
+            },
+            || {
+                *lg_state.lock().unwrap() += 1;
+                lg_tx.send(1).unwrap();
+                black_box(lg_rx.recv().unwrap());
+            },
+        )
+    })
+    .join()
+    .unwrap();
     let join = paired(
         slice * 4,
         rounds,
@@ -359,6 +384,7 @@ waits, holding no lock: lockgraph against std (same run)"
     for (name, (raw, checked, ratio)) in [
         ("mpsc channel send + recv", channel),
         ("sync_channel(1) send + recv", bounded),
+        ("in a spawned thread: lock + send + recv", worker),
         ("thread spawn + join", join),
     ] {
         println!("| {name} | {raw:.1} | {checked:.1} | {ratio:.2}x |");

@@ -122,7 +122,7 @@ impl Barrier {
                 meta.wait_event(LockKind::Barrier, None);
                 stamp
             } else {
-                None
+                Default::default()
             };
             let round = clock::barrier_arrive(self.key(), parties, &stamp);
             let blocked = crate::detect::publish::begin_blocked(

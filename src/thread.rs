@@ -57,7 +57,7 @@ fn new_exit() -> ExitClock {
     Arc::new(Exit {
         event: Event::shared(LockKind::Thread),
         clock: sync::Mutex::new(None),
-        stamp: sync::Mutex::new(None),
+        stamp: sync::Mutex::new(Stamp::default()),
         thread: Default::default(),
         joined: AtomicBool::new(false),
     })
@@ -103,7 +103,7 @@ fn joining(
     site: &'static Location<'static>,
 ) -> Option<crate::detect::publish::WaitGuard> {
     exit.joined.store(true, Ordering::Relaxed);
-    exit.event.meta.wait_event_at(LockKind::Thread, None, site);
+    exit.event.wait_end_at(site);
     if finished {
         return None;
     }
@@ -324,7 +324,7 @@ where
             })
             .unwrap_or_default();
         for exit in &waiting {
-            exit.event.meta.wait_event_at(LockKind::Thread, None, site);
+            exit.event.wait_end_at(site);
         }
         result
     });

@@ -104,6 +104,40 @@ fn a_child_that_locks_again_after_saying_done_is_reported() {
     assert!(report.contains("joined while holding"), "{report}");
 }
 
+/// A worker that locks and reports back, round after round: the lock it
+/// takes before its last message is over once that message arrived.
+fn worker_rounds(rounds: usize, lock_after_last: bool) {
+    let state = Arc::new(Mutex::new(0));
+    let s2 = state.clone();
+    let (done, finished) = mpsc::channel();
+    let child = thread::spawn(move || {
+        for round in 0..rounds {
+            *s2.lock().unwrap() += 1;
+            done.send(round).unwrap();
+        }
+        if lock_after_last {
+            *s2.lock().unwrap() += 1;
+        }
+    });
+    for _ in 0..rounds {
+        finished.recv().unwrap();
+    }
+    spin_until(|| child.is_finished());
+    let _state = state.lock().unwrap();
+    child.join().unwrap();
+}
+
+#[test]
+fn a_worker_that_locked_before_each_of_its_messages_is_clean_once_all_arrived() {
+    expect_clean(|| worker_rounds(5, false));
+}
+
+#[test]
+fn a_worker_that_locks_once_more_after_its_last_message_is_reported() {
+    let report = expect_report(|| worker_rounds(5, true));
+    assert!(report.contains("joined while holding"), "{report}");
+}
+
 #[test]
 fn a_barrier_between_the_childs_lock_and_the_parents_is_clean() {
     expect_clean(|| {

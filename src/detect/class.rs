@@ -250,8 +250,9 @@ pub(crate) fn cycle_key(cycle: &[ClassIdx]) -> Vec<u32> {
     key
 }
 
-/// A multiplicative hasher for the two-word address key: the table is
-/// internal, its keys are addresses, so no flooding defence is needed.
+/// A multiplicative hasher for internal tables keyed by words (addresses,
+/// ids that count up): no flooding defence is needed, and SipHash would
+/// cost more than the rest of a lookup.
 #[derive(Default)]
 pub(crate) struct WordHasher(u64);
 

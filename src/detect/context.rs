@@ -29,7 +29,7 @@
 #![cfg_attr(not(feature = "tokio"), allow(dead_code))]
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -133,24 +133,7 @@ const SWEEP_ABOVE: usize = 64;
 
 /// Task ids count up from 1: one multiplication spreads them over the
 /// table (SipHash would cost more than the rest of a lookup).
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type Registry = HashMap<u64, Arc<TaskContext>, BuildHasherDefault<IdHasher>>;
+type Registry = HashMap<u64, Arc<TaskContext>, BuildHasherDefault<super::class::WordHasher>>;
 type Shard = sync::Mutex<Registry>;
 
 sync::global! {

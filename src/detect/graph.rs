@@ -429,6 +429,11 @@ pub(crate) fn register(
     lock: &NewLock<'_>,
     first_locked: Option<&'static Location<'static>>,
 ) -> (LockId, u32) {
+    // Registered already: no need for the graph's lock.
+    let existing = lock.ident.id();
+    if existing != 0 {
+        return (existing, lock.ident.slot());
+    }
     let registered = GRAPH.lock().register(lock, first_locked);
     if record::needs_file() {
         record::process_started();
@@ -687,10 +692,11 @@ fn add_edge(
 }
 
 /// Which way edges between a Condvar or Barrier and locks point.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Toward {
-    /// `lock -> event`: the locks are held while waiting for the event.
-    Event,
+#[derive(Clone, Copy)]
+pub(crate) enum Toward<'a> {
+    /// `lock -> event`: the locks are held while waiting for the event;
+    /// for a context's end, with where the context last took each lock.
+    Event(Option<&'a super::waits::Ends>),
     /// `event -> lock`: the locks were taken on the way to signalling it.
     Locks,
 }
@@ -704,7 +710,7 @@ pub(crate) fn event_edges(
     local: &mut Local,
     event: NewLock<'_>,
     site: &'static Location<'static>,
-    toward: Toward,
+    toward: Toward<'_>,
     locks: &[Held],
 ) -> Option<Box<Report>> {
     let thread = local.thread_name();
@@ -715,20 +721,28 @@ pub(crate) fn event_edges(
     let event_end = End { idx, id, site };
     let mut spans_now = None;
     let mut finding = None;
-    // A producer edge records where its context stands (see `waits`), and
-    // is cached under a key salted with that: after the context's next
-    // signal it is taken once more and its position brought up to date.
-    let by = match toward {
-        Toward::Locks => local.held.waits.position(),
-        Toward::Event => (0, 0),
+    // A producer edge from a context's end records where the context
+    // stands (see `waits`), and is cached under a key salted with that:
+    // after the context's next signal it is taken once more and its
+    // position brought up to date. Only a join decides by it
+    // (`seen_finished`): an edge from any other event records nothing, so
+    // a sender is not numbered, and is cached once.
+    let by_tick = matches!(toward, Toward::Locks) && super::waits::is_end(event.kind);
+    let by = if by_tick {
+        local.held.waits.position()
+    } else {
+        (0, 0)
     };
     for lock in locks {
         let Some(lock_end) = graph.end(lock) else {
             continue;
         };
         let (edge, key) = match toward {
-            Toward::Event => ((lock_end, event_end), (lock.id, id)),
-            Toward::Locks => ((event_end, lock_end), (local.held.waits.salt(id), lock.id)),
+            Toward::Event(_) => ((lock_end, event_end), (lock.id, id)),
+            Toward::Locks => (
+                (event_end, lock_end),
+                (local.held.waits.key(id, event.kind), lock.id),
+            ),
         };
         if local.known.contains(key.0, key.1) {
             continue;
@@ -762,7 +776,9 @@ pub(crate) fn event_edges(
             let Some(path) = graph.dag.path(edge.1.idx, edge.0.idx) else {
                 continue;
             };
-            if toward == Toward::Event && seen_finished(graph, local, &path) {
+            if let Toward::Event(ends) = toward
+                && seen_finished(graph, local, &path, ends)
+            {
                 continue;
             }
             let spans = spans_now.clone().flatten();
@@ -795,18 +811,32 @@ pub(crate) fn event_edges(
 /// Barrier is signalled again and again, and a producer that took the lock
 /// on its way to the last signal is taken to need it for the next one (the
 /// event loop that locks the state for every reply).
-fn seen_finished(graph: &Graph, local: &Local, path: &[NodeIndex]) -> bool {
+fn seen_finished(
+    graph: &Graph,
+    local: &Local,
+    path: &[NodeIndex],
+    ends: Option<&super::waits::Ends>,
+) -> bool {
     let [event, first, ..] = path else {
         return false;
     };
-    let ends = graph
+    let is_end = graph
         .dag
         .node(*event)
-        .is_some_and(|node| matches!(node.kind, LockKind::Thread | LockKind::Task));
-    ends && graph
-        .dag
-        .edge(*event, *first)
-        .is_some_and(|data| local.held.waits.knows(data.origin.by))
+        .is_some_and(|node| super::waits::is_end(node.kind));
+    let Some(data) = graph.dag.edge(*event, *first).filter(|_| is_end) else {
+        return false;
+    };
+    // The edge has the tick of its first acquisition; the end's table,
+    // kept by the context since, the latest.
+    let (context, mut tick) = data.origin.by;
+    let latest = ends
+        .zip(graph.dag.node(*first))
+        .and_then(|(ends, lock)| ends.tick(lock.id));
+    if let Some(latest) = latest {
+        tick = tick.max(latest);
+    }
+    local.held.waits.knows((context, tick))
 }
 
 /// The report for the refused edge `from -> to`: the cycle it closes with

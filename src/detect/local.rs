@@ -885,6 +885,10 @@ impl EdgeSet {
 
     #[inline(always)]
     fn slot(from: LockId, to: LockId, mask: usize) -> usize {
+        // A salted key (`WaitClock::salt`) differs in its top bits only,
+        // which a multiplication never carries down: fold them in first, or
+        // every tick of one event probes the same few slots.
+        let from = from ^ (from >> 40);
         let h = from.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ to.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
         ((h ^ (h >> 29)) as usize) & mask
     }

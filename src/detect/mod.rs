@@ -935,7 +935,22 @@ mod on {
             // Holding nothing, and nothing released since the last window:
             // no lock to order, one visit to the thread's state.
             if policy::active() && !local::quiet(false) {
-                self.wait_event_slow(kind, except, site);
+                self.wait_event_slow(kind, except, None, site);
+            }
+        }
+
+        /// (A context's end, see [`waits::Event::wait_end_at`]) As
+        /// [`Meta::wait_event_at`]; `ends` has where the context last took
+        /// each lock.
+        #[inline]
+        pub(crate) fn wait_end_at(
+            &self,
+            kind: LockKind,
+            ends: &waits::Ends,
+            site: &'static Location<'static>,
+        ) {
+            if policy::active() && !local::quiet(false) {
+                self.wait_event_slow(kind, None, Some(ends), site);
             }
         }
 
@@ -944,6 +959,7 @@ mod on {
             &self,
             kind: LockKind,
             except: Option<&Meta>,
+            ends: Option<&waits::Ends>,
             site: &'static Location<'static>,
         ) {
             let except = except.map_or(0, |meta| meta.ident.id());
@@ -960,7 +976,8 @@ mod on {
                 }
                 let mut locks = held.to_vec();
                 locks.retain(|held| held.id != except);
-                graph::event_edges(local, self.target(kind), site, Toward::Event, &locks)
+                let toward = Toward::Event(ends);
+                graph::event_edges(local, self.target(kind), site, toward, &locks)
             });
             if let Some(Some(report)) = found {
                 policy::dispatch(report);
@@ -1019,7 +1036,7 @@ mod on {
                     && (held || holding.find(lock.id).is_none())
             };
             let held_now = |lock: &Held| held && lock.blocking;
-            let key = local.held.waits.salt(id);
+            let key = local.held.waits.key(id, kind);
             let unknown = |lock: &Held| id == 0 || !local.known.contains(key, lock.id);
             // Without allocating, unless an edge is new.
             let missing = holding.released().any(|l| released(&l) && unknown(&l))
@@ -1063,14 +1080,14 @@ mod on {
             // Holding nothing, nothing released since the last window, and
             // a context with nothing to tell: no order, no tick, no stamp.
             if !policy::active() || local::quiet(true) {
-                return None;
+                return waits::Stamp::default();
             }
             self.produce_slow(kind, site)
         }
 
         #[inline(never)]
         fn produce_slow(&self, kind: LockKind, site: &'static Location<'static>) -> waits::Stamp {
-            let mut stamp = None;
+            let mut stamp = waits::Stamp::default();
             let found = local::with(|local| {
                 let found = self.signal_in(local, kind, true, site);
                 stamp = tick(local);
@@ -1087,9 +1104,9 @@ mod on {
         /// clock ticks. Returns what the other side takes in.
         pub(crate) fn arrive() -> waits::Stamp {
             if !policy::active() {
-                return None;
+                return waits::Stamp::default();
             }
-            local::with(tick).flatten()
+            local::with(tick).unwrap_or_default()
         }
 
         /// (Waits) Whether the context running here has no lock to order
@@ -1105,16 +1122,16 @@ mod on {
         /// carries no event of its own (a spawn).
         pub(crate) fn stamp() -> waits::Stamp {
             if !policy::active() {
-                return None;
+                return waits::Stamp::default();
             }
-            local::with(|local| local.held.waits.stamp()).flatten()
+            local::with(|local| local.held.waits.stamp()).unwrap_or_default()
         }
 
         /// (Waits) Takes in what a received signal carried: what its sender
         /// did before it happened before what this context does next.
         #[inline]
         pub(crate) fn absorb(stamp: &waits::Stamp) {
-            if let Some(stamp) = stamp {
+            if !stamp.is_none() {
                 local::with(|local| local.held.waits.absorb(stamp));
             }
         }
@@ -1217,8 +1234,7 @@ mod on {
     /// root's edges are cached under the new tick's key, and what the
     /// signal carries is returned.
     fn tick(local: &mut Local) -> waits::Stamp {
-        local.held.waits.tick();
-        if local.held.root.is_some() {
+        if local.held.waits.tick() && local.held.root.is_some() {
             set_root_key(local);
         }
         local.held.waits.stamp()
@@ -1245,6 +1261,16 @@ mod on {
     #[inline(never)]
     fn root_edge(local: &mut Local, lock: Held) -> Option<Box<Report>> {
         let root = local.held.root.clone()?;
+        // Taken before, at an earlier tick: the root's table takes the new
+        // one, without the graph's lock (a worker that locks after every
+        // message it sends comes here each time).
+        if local.held.root_key != u64::MAX {
+            let (_, tick) = local.held.waits.position();
+            if root.ends.refresh(lock.id, tick) {
+                local.known.insert(local.held.root_key, lock.id);
+                return None;
+            }
+        }
         let event = &root.meta;
         let found = graph::event_edges(
             local,
@@ -1254,6 +1280,10 @@ mod on {
             &[lock],
         );
         set_root_key(local);
+        if found.is_none() && local.known.contains(local.held.root_key, lock.id) {
+            let (_, tick) = local.held.waits.position();
+            root.ends.record(lock.id, tick);
+        }
         // The report stands at the acquisition, not at the spawn.
         found.map(|mut report| {
             report.location = lock.site;
@@ -1427,6 +1457,14 @@ mod off {
         ) {
         }
         #[inline(always)]
+        pub(crate) fn wait_end_at(
+            &self,
+            _kind: LockKind,
+            _ends: &super::waits::Ends,
+            _site: &'static std::panic::Location<'static>,
+        ) {
+        }
+        #[inline(always)]
         pub(crate) fn signal_event(&self, _kind: LockKind, _held: bool) {}
         #[inline(always)]
         pub(crate) fn signal_event_at(
@@ -1438,7 +1476,7 @@ mod off {
         }
         #[inline(always)]
         pub(crate) fn produce(&self, _kind: LockKind) -> super::waits::Stamp {
-            None
+            super::waits::Stamp::default()
         }
         #[inline(always)]
         pub(crate) fn produce_at(
@@ -1446,11 +1484,11 @@ mod off {
             _kind: LockKind,
             _site: &'static std::panic::Location<'static>,
         ) -> super::waits::Stamp {
-            None
+            super::waits::Stamp::default()
         }
         #[inline(always)]
         pub(crate) fn stamp() -> super::waits::Stamp {
-            None
+            super::waits::Stamp::default()
         }
         #[inline(always)]
         pub(crate) fn nothing_to_order() -> bool {
@@ -1458,7 +1496,7 @@ mod off {
         }
         #[inline(always)]
         pub(crate) fn arrive() -> super::waits::Stamp {
-            None
+            super::waits::Stamp::default()
         }
         #[inline(always)]
         pub(crate) fn absorb(_stamp: &super::waits::Stamp) {}

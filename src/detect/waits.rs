@@ -19,17 +19,24 @@
 //!   finished (the child sent "done", and only then the parent locked and
 //!   joined) cannot be what the wait waits for, and closes no cycle.
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::Meta;
+use super::class::WordHasher;
 use super::local::LockId;
+use crate::facade as sync;
 use crate::report::LockKind;
 
 /// Something contexts wait for: its graph record and what it is.
 pub(crate) struct Event {
     pub(crate) meta: Meta,
     pub(crate) kind: LockKind,
+    /// (A context's end) where its context last took each lock.
+    pub(crate) ends: Ends,
 }
 
 impl Event {
@@ -39,7 +46,16 @@ impl Event {
         Event {
             meta: Meta::new(event_type),
             kind,
+            ends: Ends::default(),
         }
+    }
+
+    /// (A context's end) A join of it begins at `site`: the locks held now
+    /// are ordered before it, and its context's latest acquisitions
+    /// decide whether a cycle through it is one (see [`Ends`]).
+    #[inline]
+    pub(crate) fn wait_end_at(&self, site: &'static Location<'static>) {
+        self.meta.wait_end_at(self.kind, &self.ends, site);
     }
 
     /// [`Event::new`], shared between the waiting and producing sides.
@@ -53,29 +69,119 @@ fn event_type() -> &'static str {
     "()"
 }
 
+/// The tick of a context's wait clock at which it last took each lock
+/// after its end (the edge from its root event to the lock): kept by the
+/// context itself, under this table's own lock and not the graph's, each
+/// time its tick moved on since; read by a join deciding whether the
+/// joiner saw that acquisition finished (`graph::seen_finished`). The graph
+/// edge keeps the tick of the first acquisition; this, the latest.
+#[derive(Default)]
+pub(crate) struct Ends(sync::Mutex<HashMap<LockId, u32, BuildHasherDefault<WordHasher>>>);
+
+/// How many locks [`Ends`] remembers before it starts over (the locks of a
+/// long-lived thread come and go; a forgotten one takes the graph's path
+/// once more).
+const ENDS_KEPT: usize = 4096;
+
+impl Ends {
+    /// Brings `lock`'s tick up to `tick` if the table knows it, that is
+    /// if the edge to it is in the graph.
+    pub(crate) fn refresh(&self, lock: LockId, tick: u32) -> bool {
+        match self.0.lock().get_mut(&lock) {
+            Some(at) => {
+                *at = (*at).max(tick);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Records that the edge to `lock` was taken (or brought up to date in
+    /// the graph) at `tick`.
+    pub(crate) fn record(&self, lock: LockId, tick: u32) {
+        let mut ticks = self.0.lock();
+        if ticks.len() >= ENDS_KEPT {
+            ticks.clear();
+        }
+        let at = ticks.entry(lock).or_insert(tick);
+        *at = (*at).max(tick);
+    }
+
+    /// The latest tick recorded for `lock`.
+    pub(crate) fn tick(&self, lock: LockId) -> Option<u32> {
+        self.0.lock().get(&lock).copied()
+    }
+}
+
 /// The event a context's own end is: set while a spawned thread or task
 /// runs, so each lock it takes with nothing held is ordered after it.
 pub(crate) type Root = Option<Arc<Event>>;
 
 /// What a message, a spawn or a thread's end carries from its sender: the
-/// sender's wait clock (`None` while it has nothing to tell).
-pub(crate) type Stamp = Option<Arc<[(u32, u32)]>>;
+/// sender's wait clock (nothing while it has nothing to tell). A context
+/// that heard of no other carries its own position without allocating.
+#[derive(Clone, Default)]
+pub(crate) struct Stamp(Carried);
+
+#[derive(Clone, Default)]
+enum Carried {
+    #[default]
+    Nothing,
+    One((u32, u32)),
+    Many(Arc<[(u32, u32)]>),
+}
+
+impl Stamp {
+    /// Whether it carries nothing.
+    #[inline(always)]
+    pub(crate) fn is_none(&self) -> bool {
+        matches!(self.0, Carried::Nothing)
+    }
+
+    /// Takes it, leaving nothing.
+    pub(crate) fn take(&mut self) -> Stamp {
+        std::mem::take(self)
+    }
+
+    fn entries(&self) -> &[(u32, u32)] {
+        match &self.0 {
+            Carried::Nothing => &[],
+            Carried::One(position) => std::slice::from_ref(position),
+            Carried::Many(all) => all,
+        }
+    }
+}
+
+/// Whether events of `kind` are a context's end (a spawned thread's or
+/// task's), whose producer edges record the context's position: a join
+/// is decided by it (`graph::seen_finished`).
+#[inline(always)]
+pub(crate) fn is_end(kind: LockKind) -> bool {
+    matches!(kind, LockKind::Thread | LockKind::Task)
+}
 
 /// The next context number (0: not numbered).
 static NEXT_CONTEXT: AtomicU32 = AtomicU32::new(1);
 
 /// A context's wait clock: its own number and tick, and the ticks of other
 /// contexts it has heard of through waits and signals. A context is
-/// numbered when it first takes a producer edge (an event ordered before a
-/// lock), which records its tick; each signal it sends afterwards advances
-/// the tick, so a waiter that received the signal knows every acquisition
-/// recorded before it is over.
+/// numbered when it first takes a producer edge from its own end (a
+/// spawned thread's or task's lock taken with nothing held, or on its way
+/// to the end), which records its tick; each signal it sends afterwards
+/// advances the tick, so a waiter that received the signal knows every
+/// acquisition recorded before it is over. A context that never was a
+/// joined end stays unnumbered: it only passes on what it heard of.
 #[derive(Default)]
 pub(crate) struct WaitClock {
     me: u32,
     tick: u32,
     /// Other contexts' ticks, sorted by context.
     seen: Vec<(u32, u32)>,
+    /// Whether a producer edge recorded the current tick: only then does
+    /// the next signal move it on (a tick nothing recorded tells nothing).
+    recorded: bool,
+    /// The stamp last made, while nothing it carries changed.
+    cached: Stamp,
 }
 
 impl WaitClock {
@@ -84,6 +190,8 @@ impl WaitClock {
             me: 0,
             tick: 0,
             seen: Vec::new(),
+            recorded: false,
+            cached: Stamp(Carried::Nothing),
         }
     }
 
@@ -92,8 +200,22 @@ impl WaitClock {
     pub(crate) fn position(&mut self) -> (u32, u32) {
         if self.me == 0 {
             self.me = NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed);
+            self.cached = Stamp::default();
         }
+        self.recorded = true;
         (self.me, self.tick)
+    }
+
+    /// The key under which this context caches producer edges from
+    /// `event` of `kind`: [`WaitClock::salt`]ed for a context's end, whose
+    /// edges record the tick; the event's own id for any other.
+    #[inline(always)]
+    pub(crate) fn key(&self, event: LockId, kind: LockKind) -> LockId {
+        if is_end(kind) {
+            self.salt(event)
+        } else {
+            event
+        }
     }
 
     /// The key under which this context caches producer edges from `event`:
@@ -120,11 +242,15 @@ impl WaitClock {
     }
 
     /// A signal goes out: what was recorded before it is over for whoever
-    /// receives it.
-    pub(crate) fn tick(&mut self) {
-        if self.me != 0 {
-            self.tick += 1;
+    /// receives it. Returns whether the tick moved on.
+    pub(crate) fn tick(&mut self) -> bool {
+        if self.me == 0 || !self.recorded {
+            return false;
         }
+        self.tick += 1;
+        self.recorded = false;
+        self.cached = Stamp::default();
+        true
     }
 
     /// Whether this context has nothing to tell a receiver: never numbered,
@@ -134,33 +260,57 @@ impl WaitClock {
         self.me == 0 && self.seen.is_empty()
     }
 
-    /// What a signal sent now carries.
-    pub(crate) fn stamp(&self) -> Stamp {
-        if self.me == 0 && self.seen.is_empty() {
-            return None;
+    /// What a signal sent now carries (made once per change: a sender
+    /// whose clock stands still sends the same stamp again).
+    pub(crate) fn stamp(&mut self) -> Stamp {
+        if self.is_silent() {
+            return Stamp::default();
         }
-        let mut all = self.seen.clone();
-        if self.me != 0 {
-            merge(&mut all, self.me, self.tick);
+        if self.cached.is_none() {
+            self.cached = Stamp(if self.seen.is_empty() {
+                Carried::One((self.me, self.tick))
+            } else {
+                // `me` is never in `seen`: it goes in its sorted place, in
+                // the one allocation of an exactly sized iterator.
+                let own = (self.me != 0).then_some((self.me, self.tick));
+                let at = self.seen.partition_point(|&(c, _)| c < self.me);
+                let (below, above) = self.seen.split_at(at);
+                Carried::Many(
+                    below
+                        .iter()
+                        .copied()
+                        .chain(own)
+                        .chain(above.iter().copied())
+                        .collect(),
+                )
+            });
         }
-        Some(all.into())
+        self.cached.clone()
     }
 
     /// Takes in what a received signal carried.
-    pub(crate) fn absorb(&mut self, stamp: &[(u32, u32)]) {
-        for &(context, tick) in stamp {
-            if context != self.me {
-                merge(&mut self.seen, context, tick);
+    pub(crate) fn absorb(&mut self, stamp: &Stamp) {
+        for &(context, tick) in stamp.entries() {
+            if context != self.me && merge(&mut self.seen, context, tick) {
+                self.cached = Stamp::default();
             }
         }
     }
 }
 
 /// Sets `context`'s tick in the sorted `clock` to at least `tick`.
-fn merge(clock: &mut Vec<(u32, u32)>, context: u32, tick: u32) {
+/// Returns whether `clock` changed.
+fn merge(clock: &mut Vec<(u32, u32)>, context: u32, tick: u32) -> bool {
     match clock.binary_search_by_key(&context, |&(c, _)| c) {
-        Ok(i) => clock[i].1 = clock[i].1.max(tick),
-        Err(i) => clock.insert(i, (context, tick)),
+        Ok(i) if clock[i].1 >= tick => false,
+        Ok(i) => {
+            clock[i].1 = tick;
+            true
+        }
+        Err(i) => {
+            clock.insert(i, (context, tick));
+            true
+        }
     }
 }
 
@@ -174,7 +324,7 @@ mod tests {
         let at = child.position();
         assert!(!parent.knows(at));
         child.tick();
-        parent.absorb(&child.stamp().unwrap());
+        parent.absorb(&child.stamp());
         assert!(parent.knows(at));
         // What the child records after the signal is not known.
         assert!(!parent.knows(child.position()));
@@ -190,12 +340,45 @@ mod tests {
     }
 
     #[test]
+    fn a_tick_moves_on_only_past_a_recorded_position() {
+        let mut clock = WaitClock::new();
+        let at = clock.position();
+        assert!(clock.tick());
+        // Nothing recorded since: the next signal tells nothing new.
+        assert!(!clock.tick());
+        assert_eq!(clock.salt(7), 7 ^ (1 << 40));
+        let mut other = WaitClock::new();
+        other.absorb(&clock.stamp());
+        assert!(other.knows(at));
+        assert!(!other.knows(clock.position()));
+    }
+
+    #[test]
+    fn a_stamp_is_made_once_while_the_clock_stands_still() {
+        let (mut a, mut b) = (WaitClock::new(), WaitClock::new());
+        a.position();
+        a.tick();
+        // Only its own position: carried without an allocation.
+        assert!(matches!(a.stamp().0, Carried::One(_)));
+        b.absorb(&a.stamp());
+        b.position();
+        let (first, second) = (b.stamp(), b.stamp());
+        match (&first.0, &second.0) {
+            (Carried::Many(x), Carried::Many(y)) => assert!(Arc::ptr_eq(x, y)),
+            _ => panic!("a context that heard of another carries both"),
+        }
+        b.tick();
+        assert_eq!(b.stamp().entries().len(), 2);
+        assert!(!b.stamp().entries().iter().eq(first.entries().iter()));
+    }
+
+    #[test]
     fn knowledge_passes_on_through_a_third_context() {
         let (mut a, mut b, mut c) = (WaitClock::new(), WaitClock::new(), WaitClock::new());
         let at = a.position();
         a.tick();
-        b.absorb(&a.stamp().unwrap());
-        c.absorb(&b.stamp().unwrap());
+        b.absorb(&a.stamp());
+        c.absorb(&b.stamp());
         assert!(c.knows(at));
     }
 }

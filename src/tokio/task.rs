@@ -73,7 +73,7 @@ mod checked {
             Arc::new(TaskEnd {
                 event: Event::shared(LockKind::Task),
                 start: sync::Mutex::new(Meta::stamp()),
-                finish: sync::Mutex::new(None),
+                finish: sync::Mutex::new(Stamp::default()),
                 spawned: Location::caller(),
                 task: Default::default(),
                 aborted: std::sync::atomic::AtomicBool::new(false),
@@ -113,9 +113,7 @@ mod checked {
             if self.aborted.load(std::sync::atomic::Ordering::Relaxed) {
                 return;
             }
-            self.event
-                .meta
-                .wait_event_at(LockKind::Task, None, self.spawned);
+            self.event.wait_end_at(self.spawned);
         }
 
         /// The end was awaited: what the task did happens before what the

@@ -44,7 +44,8 @@ impl Signals {
 
     /// [`Signals::produce`] at `site`.
     fn produce_at(&self, site: &'static Location<'static>) {
-        if let Some(stamp) = self.event.meta.produce_at(self.event.kind, site) {
+        let stamp = self.event.meta.produce_at(self.event.kind, site);
+        if !stamp.is_none() {
             self.clocks.lock().absorb(&stamp);
         }
     }
@@ -755,7 +756,7 @@ impl Barrier {
                 self.meta.wait_event_at(LockKind::Barrier, None, site);
                 stamp
             } else {
-                None
+                Default::default()
             };
             let round = crate::detect::clock::barrier_arrive(key, self.parties, &stamp);
             let blocked = begin_blocked("Barrier::wait", self.meta.created(), site);
