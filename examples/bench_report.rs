@@ -121,6 +121,14 @@ fn main() {
         tokio_costs(rounds);
         return;
     }
+    // `--new-edge`: only the cost of a new edge in the big graph, for
+    // `scripts/new-edge-costs.sh` (which runs it with classes, spans and
+    // recording each on and off).
+    if std::env::args().any(|a| a == "--new-edge") {
+        let edge = median((0..rounds).map(|_| new_edge_ns::<Lockgraph>()).collect());
+        println!("new non-cycle edge: {:.2} µs", edge / 1000.0);
+        return;
+    }
     let slice = Duration::from_millis(if quick { 10 } else { 25 });
     let profile = if cfg!(debug_assertions) {
         "debug (opt-level 0)"

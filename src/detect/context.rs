@@ -274,7 +274,10 @@ pub(crate) fn push_in(local: &mut Local, task: u64, held: Held) -> bool {
     // SAFETY: this is an operation of task `task` (the caller's current
     // task), and the stack is used only within it.
     let stack = unsafe { context.held() };
-    if !matches!(super::local::scan(stack, &local.known, held.id), Scan::Push) {
+    if !matches!(
+        super::local::scan(stack, &local.known, &mut local.chains, held.id),
+        Scan::Push(_)
+    ) {
         return false;
     }
     stack.push(held);
@@ -450,9 +453,9 @@ pub mod model {
             access: Access::Exclusive,
             blocking: true,
             asynchronous: true,
-            at: 0,
-            span8: 0,
+            place: super::local::Place::NONE,
             site: std::panic::Location::caller(),
+            chain: 0,
         };
         LOCAL.with(|slot| {
             slot.enter(|local| {

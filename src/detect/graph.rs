@@ -539,7 +539,7 @@ fn add_edges_locked(
         // unless this acquisition's future lives where that lock's did (the
         // same flow). Once the context showed branches, such a lock orders
         // nothing; before, its edge is drawn, ambiguous.
-        let ambiguous = held.asynchronous && !held.contains(local.acquiring().at);
+        let ambiguous = held.asynchronous && !held.contains(local.acquiring().at());
         if ambiguous && local.held.shows_branches() {
             continue;
         }

@@ -26,30 +26,61 @@ const NO_ENTRY: Held = Held {
     access: Access::Exclusive,
     blocking: false,
     asynchronous: false,
-    at: 0,
-    span8: 0,
+    place: Place::NONE,
     site: Location::caller(),
+    chain: 0,
 };
 
 /// (tokio) Where a polled acquisition's future lives: its address and size
-/// in 8-byte words; [`Place::NONE`] for any other acquisition.
+/// in 8-byte words; [`Place::NONE`] for any other acquisition. Without the
+/// `tokio` feature no acquisition is polled, and a place is nothing (a held
+/// entry is no bigger for it).
+#[cfg(feature = "tokio")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Place {
-    pub(crate) at: usize,
-    pub(crate) span8: u8,
+    at: usize,
+    span8: u8,
 }
 
+/// (tokio) Where a polled acquisition's future lives: nowhere without the
+/// `tokio` feature.
+#[cfg(not(feature = "tokio"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Place;
+
 impl Place {
+    #[cfg(feature = "tokio")]
     pub(crate) const NONE: Place = Place { at: 0, span8: 0 };
+    #[cfg(not(feature = "tokio"))]
+    pub(crate) const NONE: Place = Place;
+
+    /// The future's address (0: not a polled acquisition).
+    #[inline(always)]
+    pub(crate) fn at(self) -> usize {
+        #[cfg(feature = "tokio")]
+        return self.at;
+        #[cfg(not(feature = "tokio"))]
+        0
+    }
+
+    /// Whether the future at `at` lies inside this one's memory (unknown
+    /// addresses, 0, lie nowhere).
+    #[inline]
+    pub(crate) fn holds(self, at: usize) -> bool {
+        #[cfg(feature = "tokio")]
+        return self.at != 0 && at != 0 && at >= self.at && at - self.at < self.span8 as usize * 8;
+        #[cfg(not(feature = "tokio"))]
+        {
+            let _ = at;
+            false
+        }
+    }
 
     /// Whether this place and `other` are both known and neither holds the
     /// other: two futures that may live side by side (sibling branches).
     #[inline]
     pub(crate) fn apart_from(self, other: Place) -> bool {
-        let holds = |outer: Place, inner: Place| {
-            inner.at >= outer.at && inner.at - outer.at < outer.span8 as usize * 8
-        };
-        self.at != 0 && other.at != 0 && !holds(self, other) && !holds(other, self)
+        self.at() != 0 && other.at() != 0 && !self.holds(other.at()) && !other.holds(self.at())
     }
 
     /// The place of a future of type `F` at `future`.
@@ -92,11 +123,13 @@ pub(crate) struct Held {
     /// by design, where holding a sync lock is a bug.
     pub(crate) asynchronous: bool,
     pub(crate) site: &'static Location<'static>,
-    /// (tokio) Where the `lock()` future that acquired it lived (0: not a
-    /// polled acquisition), and its size in 8-byte words (at most 255): see
-    /// [`Held::contains`].
-    pub(crate) at: usize,
-    pub(crate) span8: u8,
+    /// (tokio) Where the `lock()` future that acquired it lived
+    /// ([`Place::NONE`]: not a polled acquisition): see [`Held::contains`].
+    pub(crate) place: Place,
+    /// The chain of the stack up to this entry: a hash of the ids from the
+    /// outermost one to this one, set by [`Stack::push`] (see
+    /// [`ChainSet`]).
+    pub(crate) chain: u64,
 }
 
 impl Held {
@@ -109,7 +142,7 @@ impl Held {
     /// contain nothing.
     #[inline]
     pub(crate) fn contains(&self, at: usize) -> bool {
-        self.at != 0 && at != 0 && at >= self.at && at - self.at < self.span8 as usize * 8
+        self.place.holds(at)
     }
 }
 
@@ -119,6 +152,8 @@ pub(crate) struct Local {
     pub(crate) held: Stack,
     /// Edges known to be in the global graph.
     pub(crate) known: EdgeSet,
+    /// Chains of held locks known to be in order.
+    pub(crate) chains: ChainSet,
     /// This thread's name, computed the first time a report or edge needs it.
     thread_name: Option<Arc<str>>,
     /// What this thread publishes while an observer looks.
@@ -526,18 +561,46 @@ pub(crate) fn in_scope<R>(scope: u64, poll: impl FnOnce() -> R) -> R {
 
 /// What the held stack says of acquiring registered lock `id`.
 pub(crate) enum Scan {
-    /// Every held lock's edge to it is known, and it is not held: push.
-    Push,
+    /// Every held lock's edge to it is known, and it is not held: push,
+    /// with the entry's chain (0: not computed, fewer than two held).
+    Push(u64),
     /// It is held already.
     Relock(Held),
     /// An edge is new: the graph must see it.
     Slow,
 }
 
-/// The hot path's check: one lookup in the thread's cache of known
-/// edges per held lock.
+/// The hot path's check: a nesting seen before (the same held locks in the
+/// same order, then this one) is one lookup in the thread's chain cache;
+/// any other, one lookup in its cache of known edges per held lock.
 #[inline(always)]
-pub(crate) fn scan(held: &Stack, known: &EdgeSet, id: LockId) -> Scan {
+pub(crate) fn scan(held: &mut Stack, known: &EdgeSet, chains: &mut ChainSet, id: LockId) -> Scan {
+    match held.len() {
+        // A root's edge to a lock taken with nothing held (see
+        // `Stack::root`): a context without a root pays one compare.
+        0 if held.root_key == 0 || known.contains(held.root_key, id) => return Scan::Push(0),
+        0 => return Scan::Slow,
+        // One lock held: its edge is one lookup anyway.
+        1 => return scan_each(held, known, id),
+        _ => {}
+    }
+    let chain = held.chain_with(id);
+    if chains.contains(chain) {
+        return Scan::Push(chain);
+    }
+    match scan_each(held, known, id) {
+        Scan::Push(_) => {
+            chains.insert(chain);
+            Scan::Push(chain)
+        }
+        other => other,
+    }
+}
+
+/// [`scan`] lock by lock, with at least one held: whether `id` is held
+/// already, and whether every held lock's edge to it is known.
+#[inline(always)]
+fn scan_each(held: &Stack, known: &EdgeSet, id: LockId) -> Scan {
     let mut missing = false;
     let mut i = 0;
     let n = held.len();
@@ -551,11 +614,7 @@ pub(crate) fn scan(held: &Stack, known: &EdgeSet, id: LockId) -> Scan {
         }
         i += 1;
     }
-    // A root's edge to a lock taken with nothing held (see `Stack::root`).
-    if n == 0 && held.root_key != 0 && !known.contains(held.root_key, id) {
-        missing = true;
-    }
-    if missing { Scan::Slow } else { Scan::Push }
+    if missing { Scan::Slow } else { Scan::Push(0) }
 }
 
 /// Whether this thread is inside the detector right now. `false` when the
@@ -579,6 +638,7 @@ impl Local {
         Local {
             held: Stack::new(),
             known: EdgeSet::new(),
+            chains: ChainSet::new(),
             thread_name: None,
             publication: super::publish::Publication::new(),
             race: None,
@@ -722,8 +782,7 @@ impl Stack {
             // SAFETY: `i < len`, and the first `len` entries are initialised.
             let entry = unsafe { &mut *self.ptr.as_ptr().add(i) };
             if entry.id == id {
-                entry.at = 0;
-                entry.span8 = 0;
+                entry.place = Place::NONE;
             }
         }
     }
@@ -735,6 +794,39 @@ impl Stack {
         unsafe { (*self.ptr.as_ptr().add(i)).access = access }
     }
 
+    /// The chain an entry for `id` pushed now would have, with at least
+    /// one entry held (computing the chains the entries lack).
+    #[inline(always)]
+    fn chain_with(&mut self, id: LockId) -> u64 {
+        let top = self.get(self.len - 1).chain;
+        let below = if top != 0 { top } else { self.fill_chains() };
+        chain_of(below, id)
+    }
+
+    /// Computes the chains of the entries above the last one that has its
+    /// own (entries are pushed without one, and an out-of-order release
+    /// clears those above it); returns the top's.
+    #[inline(never)]
+    fn fill_chains(&mut self) -> u64 {
+        let mut i = self.len;
+        while i > 0 && self.get(i - 1).chain == 0 {
+            i -= 1;
+        }
+        let mut below = match i {
+            0 => CHAIN_SEED,
+            i => self.get(i - 1).chain,
+        };
+        for j in i..self.len {
+            // SAFETY: `j < len`, and the first `len` entries are initialised.
+            let entry = unsafe { &mut *self.ptr.as_ptr().add(j) };
+            entry.chain = chain_of(below, entry.id);
+            below = entry.chain;
+        }
+        below
+    }
+
+    /// Pushes `held`; its `chain` is the one [`scan`] found, or 0 (not
+    /// known yet).
     #[inline(always)]
     pub(crate) fn push(&mut self, held: Held) {
         if self.len == self.cap {
@@ -804,6 +896,12 @@ impl Stack {
                 std::ptr::copy(base.add(i + 1), base.add(i), self.len - i - 1);
             }
             self.len -= 1;
+            // The entries above it stand on another chain now.
+            for j in i..self.len {
+                // SAFETY: `j < len`, and the first `len` entries are
+                // initialised.
+                unsafe { (*self.ptr.as_ptr().add(j)).chain = 0 };
+            }
         }
     }
 
@@ -856,6 +954,55 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         drop(self.take_vec());
+    }
+}
+
+/// The chain of an entry for `id` above an entry whose chain is `below`.
+#[inline(always)]
+fn chain_of(below: u64, id: LockId) -> u64 {
+    let h = (below.rotate_left(23) ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    h ^ (h >> 29)
+}
+
+/// The chain below the outermost entry.
+const CHAIN_SEED: u64 = 0x2545_F491_4F6C_DD1D;
+
+/// Lock chains known to be in order, as in Linux lockdep's chain cache: a
+/// chain hashes the held locks' ids in the order they were taken, then the
+/// one being acquired, so an acquisition whose chain is here — every held
+/// lock's edge to it known, and it not held — checks nothing else,
+/// whatever the depth. It only caches what the graph and the stack showed
+/// (edges are never taken back while both locks live, and ids are never
+/// reused), so it may forget: a direct-mapped table, a new chain
+/// overwriting an old one in its slot. A 64-bit hash stands for the
+/// sequence, as lockdep's does.
+pub(crate) struct ChainSet {
+    slots: Vec<u64>,
+}
+
+const CHAIN_SLOTS: usize = 512;
+
+impl ChainSet {
+    pub(crate) const fn new() -> ChainSet {
+        ChainSet { slots: Vec::new() }
+    }
+
+    #[inline(always)]
+    fn slot(chain: u64) -> usize {
+        (chain >> 32) as usize & (CHAIN_SLOTS - 1)
+    }
+
+    #[inline(always)]
+    pub(crate) fn contains(&self, chain: u64) -> bool {
+        self.slots.get(Self::slot(chain)) == Some(&chain)
+    }
+
+    pub(crate) fn insert(&mut self, chain: u64) {
+        if self.slots.is_empty() {
+            self.slots = vec![0; CHAIN_SLOTS];
+        }
+        let slot = Self::slot(chain);
+        self.slots[slot] = chain;
     }
 }
 
@@ -1017,9 +1164,9 @@ mod tests {
                 access: Access::Exclusive,
                 blocking: true,
                 asynchronous: false,
-                at: 0,
-                span8: 0,
+                place: Place::NONE,
                 site,
+                chain: 0,
             });
         }
         assert_eq!(stack.find(7), Some(6));
@@ -1036,6 +1183,65 @@ mod tests {
         assert!(stack.is_empty());
     }
 
+    fn entry(id: LockId) -> Held {
+        Held {
+            id,
+            slot: 0,
+            access: Access::Exclusive,
+            blocking: true,
+            asynchronous: false,
+            site: Location::caller(),
+            place: Place::NONE,
+            chain: 0,
+        }
+    }
+
+    fn stack_of(ids: &[LockId]) -> Stack {
+        let mut stack = Stack::new();
+        for &id in ids {
+            stack.push(entry(id));
+        }
+        stack
+    }
+
+    #[test]
+    fn a_chain_is_the_held_sequence_in_order() {
+        let chain = |ids: &[LockId], id| stack_of(ids).chain_with(id);
+        assert_eq!(chain(&[1, 2], 3), chain(&[1, 2], 3));
+        assert_ne!(chain(&[1, 2], 3), chain(&[2, 1], 3));
+        assert_ne!(chain(&[1, 2], 3), chain(&[1, 2], 4));
+        assert_ne!(chain(&[1, 2], 3), chain(&[1, 2, 5], 3));
+        // An out-of-order release puts the entries above it on the chain
+        // they stand on now.
+        let mut stack = stack_of(&[1, 2, 3]);
+        stack.chain_with(4);
+        stack.remove(2);
+        assert_eq!(stack.chain_with(4), chain(&[1, 3], 4));
+    }
+
+    #[test]
+    fn a_known_chain_skips_the_scan_and_an_unknown_one_still_finds_a_relock() {
+        let mut known = EdgeSet::new();
+        let mut chains = ChainSet::new();
+        for (from, to) in [(1, 2), (1, 3), (2, 3)] {
+            known.insert(from, to);
+        }
+        let mut stack = stack_of(&[1, 2]);
+        let Scan::Push(chain) = scan(&mut stack, &known, &mut chains, 3) else {
+            panic!("every edge is known");
+        };
+        assert!(chains.contains(chain));
+        assert!(matches!(scan(&mut stack, &known, &mut chains, 3), Scan::Push(c) if c == chain));
+        // Held already: never a known chain.
+        assert!(matches!(scan(&mut stack, &known, &mut chains, 1), Scan::Relock(h) if h.id == 1));
+        // A new edge: the graph must see it, and the chain is not kept.
+        assert!(matches!(
+            scan(&mut stack, &known, &mut chains, 4),
+            Scan::Slow
+        ));
+        assert!(!chains.contains(stack.chain_with(4)));
+    }
+
     #[test]
     fn released_entries_stay_above_the_top_until_forgotten() {
         let site = Location::caller();
@@ -1045,9 +1251,9 @@ mod tests {
             access: Access::Exclusive,
             blocking: true,
             asynchronous: false,
-            at: 0,
-            span8: 0,
+            place: Place::NONE,
             site,
+            chain: 0,
         };
         let ids = |s: &Stack| s.released().map(|h| h.id).collect::<Vec<_>>();
         let mut stack = Stack::new();

@@ -351,9 +351,9 @@ mod on {
                 access,
                 blocking: true,
                 asynchronous: true,
-                at: place.at,
-                span8: place.span8,
+                place,
                 site,
+                chain: 0,
             }
         }
 
@@ -627,11 +627,11 @@ mod on {
             if id == 0 {
                 return self.slow_acquire(local, kind, access, site);
             }
-            match local::scan(&local.held, &local.known, id) {
+            let chain = match local::scan(&mut local.held, &local.known, &mut local.chains, id) {
                 local::Scan::Relock(held) => return self.relock(local, held, access, site),
                 local::Scan::Slow => return self.slow_acquire(local, kind, access, site),
-                local::Scan::Push => {}
-            }
+                local::Scan::Push(chain) => chain,
+            };
             let place = local.acquiring();
             let held = Held {
                 id,
@@ -639,9 +639,9 @@ mod on {
                 access,
                 blocking: true,
                 asynchronous: kind.is_async(),
-                at: place.at,
-                span8: place.span8,
+                place,
                 site,
+                chain,
             };
             local.held.push(held);
 
@@ -673,9 +673,9 @@ mod on {
                     access,
                     blocking: true,
                     asynchronous: kind.is_async(),
-                    at: place.at,
-                    span8: place.span8,
+                    place,
                     site,
+                    chain: 0,
                 };
                 if local.held.is_empty() && local.held.root_key != 0 {
                     let found = root_edge(local, held);
@@ -705,9 +705,9 @@ mod on {
                 access,
                 blocking: true,
                 asynchronous: previous.asynchronous,
-                at: place.at,
-                span8: place.span8,
+                place,
                 site,
+                chain: 0,
             };
             let kind = match relock(previous.access, access) {
                 // Re-entry cannot block: no edge, no report.
@@ -719,7 +719,7 @@ mod on {
                 Relock::Deadlock => ReportKind::SelfDeadlock,
             };
             #[cfg(feature = "tokio")]
-            if place.at != 0 && previous.asynchronous {
+            if place.at() != 0 && previous.asynchronous {
                 // A `lock()` future of this context finds the lock held by
                 // this context: a sequential relock (a certain hang), or a
                 // concurrent branch of the same task holding it (correct:
@@ -731,7 +731,7 @@ mod on {
                 // still be released). Otherwise the context has shown
                 // branches, and its async locks order nothing meanwhile.
                 local.held.push(pushed);
-                local.deferred = if previous.contains(place.at) {
+                local.deferred = if previous.contains(place.at()) {
                     local::Deferred::SameFlow
                 } else {
                     local.held.branches = true;
@@ -770,9 +770,9 @@ mod on {
                     access,
                     blocking: true,
                     asynchronous: kind.is_async(),
-                    at: 0,
-                    span8: 0,
+                    place: local::Place::NONE,
                     site,
+                    chain: 0,
                 })
             });
         }
@@ -821,9 +821,9 @@ mod on {
                     access,
                     blocking: false,
                     asynchronous: kind.is_async(),
-                    at: 0,
-                    span8: 0,
+                    place: local::Place::NONE,
                     site,
+                    chain: 0,
                 });
                 if policy::has_hooks(state) {
                     self.after_acquire(local, state, access, site);
