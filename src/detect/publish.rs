@@ -253,6 +253,17 @@ pub(crate) fn begin_blocked(
     created: &'static Location<'static>,
     site: &'static Location<'static>,
 ) -> Option<WaitGuard> {
+    blocked_on(what, created, site, None)
+}
+
+/// [`begin_blocked`], and for a join the publication of the thread joined.
+#[inline]
+fn blocked_on(
+    what: &'static str,
+    created: &'static Location<'static>,
+    site: &'static Location<'static>,
+    joins: Option<&Joined>,
+) -> Option<WaitGuard> {
     if !policy::is_publishing(policy::state()) {
         return None;
     }
@@ -260,7 +271,7 @@ pub(crate) fn begin_blocked(
         lock: None,
         mutex: None,
         blocked: Some((what, created)),
-        joins: None,
+        joins: joins.cloned(),
     };
     Some(register(wait, site))
 }
@@ -288,16 +299,7 @@ pub(crate) fn begin_join(
     site: &'static Location<'static>,
     joined: &Joined,
 ) -> Option<WaitGuard> {
-    if !policy::is_publishing(policy::state()) {
-        return None;
-    }
-    let wait = WaitOn {
-        lock: None,
-        mutex: None,
-        blocked: Some((what, created)),
-        joins: Some(joined.clone()),
-    };
-    Some(register(wait, site))
+    blocked_on(what, created, site, Some(joined))
 }
 
 /// A copy of one thread's publication.
