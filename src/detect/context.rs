@@ -453,7 +453,7 @@ pub mod model {
             access: Access::Exclusive,
             blocking: true,
             asynchronous: true,
-            place: super::local::Place::NONE,
+            place: super::super::local::Place::NONE,
             site: std::panic::Location::caller(),
             chain: 0,
         };
