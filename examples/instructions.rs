@@ -21,31 +21,36 @@ mod workloads;
 
 use workloads::{Lockgraph, LockgraphPl, MutexFamily, ParkingLot, Std, TracingMutex};
 
-/// Runs `workload` for `F` `iters` times, after one untimed round that
-/// makes every edge known (as the benches' warm-up does).
+/// Rounds run before the counted ones (in both runs, so they cancel out):
+/// every edge of a workload is known after the first, and `create_drop`'s
+/// new edges stop capturing backtraces after 32 between the same two
+/// sites (then they share one, as a long-running program's do).
+const WARM_UP: u64 = 64;
+
+/// Runs `workload` for `F` `iters` times, after [`WARM_UP`] rounds.
 fn run<F: MutexFamily>(workload: &str, iters: u64) {
     match workload {
         "single" => {
             let m = F::mutex(0);
-            for _ in 0..=iters {
+            for _ in 0..iters + WARM_UP {
                 workloads::single::<F>(&m);
             }
         }
         "nested2" => {
             let (a, b) = (F::mutex(0), F::mutex(0));
-            for _ in 0..=iters {
+            for _ in 0..iters + WARM_UP {
                 workloads::nested2::<F>(&a, &b);
             }
         }
         "chain8" => {
             let locks: [F::Mutex; 8] = std::array::from_fn(|_| F::mutex(0));
-            for _ in 0..=iters {
+            for _ in 0..iters + WARM_UP {
                 workloads::chain8::<F>(&locks);
             }
         }
         "create_drop" => {
             let outer = F::mutex(0);
-            for _ in 0..=iters {
+            for _ in 0..iters + WARM_UP {
                 workloads::create_drop::<F>(&outer);
             }
         }
@@ -57,14 +62,14 @@ fn mpsc_pair(family: &str, iters: u64) {
     match family {
         "std" => {
             let (tx, rx) = std::sync::mpsc::channel::<u64>();
-            for i in 0..=iters {
+            for i in 0..iters + WARM_UP {
                 tx.send(i).unwrap();
                 black_box(rx.recv().unwrap());
             }
         }
         "lockgraph" => {
             let (tx, rx) = lockgraph::sync::mpsc::channel::<u64>();
-            for i in 0..=iters {
+            for i in 0..iters + WARM_UP {
                 tx.send(i).unwrap();
                 black_box(rx.recv().unwrap());
             }
