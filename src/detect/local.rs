@@ -127,8 +127,9 @@ pub(crate) struct Held {
     /// ([`Place::NONE`]: not a polled acquisition): see [`Held::contains`].
     pub(crate) place: Place,
     /// The chain of the stack up to this entry: a hash of the ids from the
-    /// outermost one to this one, set by [`Stack::push`] (see
-    /// [`ChainSet`]).
+    /// outermost one to this one (see [`ChainSet`]); 0 until [`scan`] or a
+    /// nesting two deep computes it, and again above an out-of-order
+    /// release.
     pub(crate) chain: u64,
 }
 
