@@ -452,10 +452,41 @@ waits, holding no lock: lockgraph against std (same run)"
                 })
             },
         );
+        // A task per request that locks the shared state once: its end's
+        // edge to the state is new for every task (see the waits guide).
+        let tk_state = std::sync::Arc::new(tokio::sync::Mutex::new(0u64));
+        let lg_state = std::sync::Arc::new(lockgraph::tokio::sync::Mutex::new(0u64));
+        let request = paired(
+            slice * 4,
+            rounds,
+            || {
+                let state = tk_state.clone();
+                runtime.block_on(async {
+                    let task = tokio::spawn(async move {
+                        let mut state = state.lock().await;
+                        *state += 1;
+                        *state
+                    });
+                    black_box(task.await.unwrap());
+                })
+            },
+            || {
+                let state = lg_state.clone();
+                runtime.block_on(async {
+                    let task = lockgraph::tokio::task::spawn(async move {
+                        let mut state = state.lock().await;
+                        *state += 1;
+                        *state
+                    });
+                    black_box(task.await.unwrap());
+                })
+            },
+        );
         for (name, (raw, checked, ratio)) in [
             ("(tokio) oneshot create + send + await", oneshot),
             ("(tokio) mpsc send + recv", mpsc),
             ("(tokio) task spawn + await", task),
+            ("(tokio) task spawn, lock shared state, await", request),
         ] {
             println!("| {name} | {raw:.1} | {checked:.1} | {ratio:.2}x |");
         }

@@ -1280,8 +1280,9 @@ mod on {
             &[lock],
         );
         set_root_key(local);
+        let (me, tick) = local.held.waits.position();
+        root.ends.owned_by(me);
         if found.is_none() && local.known.contains(local.held.root_key, lock.id) {
-            let (_, tick) = local.held.waits.position();
             root.ends.record(lock.id, tick);
         }
         // The report stands at the acquisition, not at the spawn.

@@ -19,7 +19,7 @@
 //!   finished (the child sent "done", and only then the parent locked and
 //!   joined) cannot be what the wait waits for, and closes no cycle.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::panic::Location;
 use std::sync::Arc;
@@ -76,7 +76,12 @@ fn event_type() -> &'static str {
 /// joiner saw that acquisition finished (`graph::seen_finished`). The graph
 /// edge keeps the tick of the first acquisition; this, the latest.
 #[derive(Default)]
-pub(crate) struct Ends(sync::Mutex<HashMap<LockId, u32, BuildHasherDefault<WordHasher>>>);
+pub(crate) struct Ends(
+    sync::Mutex<HashMap<LockId, u32, BuildHasherDefault<WordHasher>>>,
+    /// The number of the context whose end this is, once its edges
+    /// recorded it (see `LIVE`).
+    std::sync::atomic::AtomicU32,
+);
 
 /// How many locks [`Ends`] remembers before it starts over (the locks of a
 /// long-lived thread come and go; a forgotten one takes the graph's path
@@ -84,6 +89,12 @@ pub(crate) struct Ends(sync::Mutex<HashMap<LockId, u32, BuildHasherDefault<WordH
 const ENDS_KEPT: usize = 4096;
 
 impl Ends {
+    /// The end is `context`'s: it stays live (`LIVE`) until the end is
+    /// gone.
+    pub(crate) fn owned_by(&self, context: u32) {
+        self.1.store(context, Ordering::Relaxed);
+    }
+
     /// Brings `lock`'s tick up to `tick` if the table knows it, that is
     /// if the edge to it is in the graph.
     pub(crate) fn refresh(&self, lock: LockId, tick: u32) -> bool {
@@ -112,6 +123,29 @@ impl Ends {
         self.0.lock().get(&lock).copied()
     }
 }
+
+impl Drop for Ends {
+    fn drop(&mut self) {
+        // The end's record and its edges go with it: nothing records its
+        // context any more.
+        let context = *self.1.get_mut();
+        if context != 0 {
+            LIVE.lock().remove(&context);
+        }
+    }
+}
+
+// The numbered contexts whose end is still around: only edges from a
+// context's end record its number, so once the end is gone what any clock
+// heard of that context decides nothing, and a clock that grew drops it
+// (`WaitClock::absorb`) — or a process spawning task after task would carry
+// every task it ever heard of in each stamp.
+sync::global! {
+    static LIVE: sync::Mutex<HashSet<u32>> = lazy sync::Mutex::new(HashSet::new());
+}
+
+/// How many contexts a clock hears of before it drops the ended ones.
+const PRUNE_ABOVE: usize = 32;
 
 /// The event a context's own end is: set while a spawned thread or task
 /// runs, so each lock it takes with nothing held is ordered after it.
@@ -182,6 +216,8 @@ pub(crate) struct WaitClock {
     recorded: bool,
     /// The stamp last made, while nothing it carries changed.
     cached: Stamp,
+    /// Above how many entries `seen` drops the contexts that ended.
+    prune_at: usize,
 }
 
 impl WaitClock {
@@ -192,6 +228,7 @@ impl WaitClock {
             seen: Vec::new(),
             recorded: false,
             cached: Stamp(Carried::Nothing),
+            prune_at: PRUNE_ABOVE,
         }
     }
 
@@ -200,6 +237,7 @@ impl WaitClock {
     pub(crate) fn position(&mut self) -> (u32, u32) {
         if self.me == 0 {
             self.me = NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed);
+            LIVE.lock().insert(self.me);
             self.cached = Stamp::default();
         }
         self.recorded = true;
@@ -295,6 +333,13 @@ impl WaitClock {
                 self.cached = Stamp::default();
             }
         }
+        if self.seen.len() > self.prune_at {
+            let live = LIVE.lock();
+            self.seen.retain(|(context, _)| live.contains(context));
+            drop(live);
+            self.cached = Stamp::default();
+            self.prune_at = (self.seen.len() * 2).max(PRUNE_ABOVE);
+        }
     }
 }
 
@@ -370,6 +415,27 @@ mod tests {
         b.tick();
         assert_eq!(b.stamp().entries().len(), 2);
         assert!(!b.stamp().entries().iter().eq(first.entries().iter()));
+    }
+
+    #[test]
+    fn a_clock_drops_the_contexts_whose_end_is_gone() {
+        let mut main = WaitClock::new();
+        let mut kept = None;
+        for i in 0..PRUNE_ABOVE + 8 {
+            let mut task = WaitClock::new();
+            let at = task.position();
+            let end = Ends::default();
+            end.owned_by(at.0);
+            task.tick();
+            main.absorb(&task.stamp());
+            if i == 0 {
+                // This end is still around: what main heard of it stays.
+                kept = Some((end, at));
+            }
+        }
+        assert!(main.seen.len() < PRUNE_ABOVE / 2, "{}", main.seen.len());
+        let (_end, at) = kept.unwrap();
+        assert!(main.knows(at));
     }
 
     #[test]
