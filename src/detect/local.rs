@@ -959,10 +959,12 @@ impl Drop for Stack {
 }
 
 /// The chain of an entry for `id` above an entry whose chain is `below`.
+/// Never 0: that marks an entry whose chain is not computed, and an empty
+/// slot of [`ChainSet`], which a chain of 0 would otherwise match.
 #[inline(always)]
 fn chain_of(below: u64, id: LockId) -> u64 {
     let h = (below.rotate_left(23) ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    h ^ (h >> 29)
+    (h ^ (h >> 29)) | 1
 }
 
 /// The chain below the outermost entry.
