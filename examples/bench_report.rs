@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Each member runs in short slices, interleaved with the others, for
-//! several rounds; the table shows medians. `--quick` runs fewer rounds.
+//! several rounds; the table shows medians. `--quick` runs fewer rounds;
+//! `--only=single,create_drop` runs only those rows of the first table.
 
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;
@@ -141,6 +142,15 @@ fn main() {
         "compiled out"
     };
 
+    // `--only=single,create_drop`: just those rows of the first table.
+    let only: Option<Vec<String>> = std::env::args().find_map(|a| {
+        a.strip_prefix("--only=")
+            .map(|list| list.split(',').map(str::to_owned).collect())
+    });
+    let wanted = |name: &str| {
+        only.as_ref()
+            .is_none_or(|only| only.iter().any(|o| o == name))
+    };
     let mut rows = Vec::new();
     for name in [
         "single",
@@ -149,6 +159,9 @@ fn main() {
         "create_drop",
         "new_edge_big_graph",
     ] {
+        if !wanted(name) {
+            continue;
+        }
         let mut members = Vec::new();
         mutex_row::<Std>(slice, name, &mut members);
         mutex_row::<ParkingLot>(slice, name, &mut members);
@@ -157,24 +170,28 @@ fn main() {
         mutex_row::<LockgraphPl>(slice, name, &mut members);
         rows.push(Row { name, members });
     }
-    let mut members = Vec::new();
-    reentrant_row::<ParkingLot>(slice, &mut members);
-    reentrant_row::<Lockgraph>(slice, &mut members);
-    reentrant_row::<LockgraphPl>(slice, &mut members);
-    rows.push(Row {
-        name: "reentrant",
-        members,
-    });
-    let mut members = Vec::new();
-    rw_row::<Std>(slice, &mut members);
-    rw_row::<ParkingLot>(slice, &mut members);
-    rw_row::<TracingMutex>(slice, &mut members);
-    rw_row::<Lockgraph>(slice, &mut members);
-    rw_row::<LockgraphPl>(slice, &mut members);
-    rows.push(Row {
-        name: "rwlock_read",
-        members,
-    });
+    if wanted("reentrant") {
+        let mut members = Vec::new();
+        reentrant_row::<ParkingLot>(slice, &mut members);
+        reentrant_row::<Lockgraph>(slice, &mut members);
+        reentrant_row::<LockgraphPl>(slice, &mut members);
+        rows.push(Row {
+            name: "reentrant",
+            members,
+        });
+    }
+    if wanted("rwlock_read") {
+        let mut members = Vec::new();
+        rw_row::<Std>(slice, &mut members);
+        rw_row::<ParkingLot>(slice, &mut members);
+        rw_row::<TracingMutex>(slice, &mut members);
+        rw_row::<Lockgraph>(slice, &mut members);
+        rw_row::<LockgraphPl>(slice, &mut members);
+        rows.push(Row {
+            name: "rwlock_read",
+            members,
+        });
+    }
 
     let families = [
         "std",
@@ -219,6 +236,9 @@ fn main() {
         println!("| {} | {:.1} | {} |", row.name, base, cells.join(" | "));
     }
 
+    if only.is_some() {
+        return;
+    }
     if lockgraph::ENABLED {
         // Detecting a cycle-closing edge in the big graph, reported to a
         // callback that does nothing (so the panic itself is not counted).

@@ -492,6 +492,9 @@ pub(crate) fn add_edges(
     site: &'static Location<'static>,
     timed: bool,
 ) -> (LockId, u32, Option<Box<Report>>) {
+    // The chain cache's slots, before the first nesting that could fill
+    // them (the hot path never allocates).
+    local.chains.allocate();
     let mut graph = GRAPH.lock();
     let added = add_edges_locked(&mut graph, local, target, access, site, timed);
     drop(graph);
@@ -659,7 +662,13 @@ fn add_edge(
     if graph.dag.try_add_edge(from.idx, to.idx, data).is_err() {
         return Added::Refused;
     }
-    local.known.insert(from.id, to.id);
+    // An edge to a lock registered just now is cached the next time it is
+    // taken: a short-lived lock taken once (a lock per request, nested
+    // under a long-lived one) would fill the cache with pairs never looked
+    // up again, and clear it every few thousand locks.
+    if !fresh {
+        local.known.insert(from.id, to.id);
+    }
     graph.mark_first_locked(from.idx, from.site);
     if !fresh {
         graph.mark_first_locked(to.idx, to.site);

@@ -257,6 +257,29 @@ impl Slot {
         }
     }
 
+    /// This thread's state for a hot path that enters nothing, or `None`
+    /// if the detector is running on this thread: [`Slot::claim`] without
+    /// marking the state in use, for code that calls out to nothing — no
+    /// allocation, no hook, no handler — so nothing can enter the detector
+    /// on this thread before it is done with the state.
+    ///
+    /// # Safety
+    /// The caller uses the returned state only until it returns, and calls
+    /// nothing that may enter the detector meanwhile.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn peek(&self) -> Option<&mut Local> {
+        // SAFETY: `busy` and `local` belong to this thread; while `busy` is
+        // false no other `&mut Local` exists, and the caller creates none
+        // until it is done with this one.
+        unsafe {
+            if *self.busy.get() {
+                return None;
+            }
+            Some(&mut *self.local.get())
+        }
+    }
+
     /// Ends a [`Slot::claim`].
     ///
     /// # Safety
@@ -457,6 +480,99 @@ pub(crate) fn thread_state_releasing<'a>(id: LockId) -> ThreadState<'a> {
 #[inline(always)]
 fn slot() -> Option<*const Slot> {
     LOCAL.try_with(|slot| slot as *const Slot).ok()
+}
+
+/// The hot path of a blocking sync acquisition in the thread's own
+/// context: pushes `entry` (its `chain` set here) when [`scan`] finds the
+/// nesting known and the lock not held, and returns whether it did. Nothing
+/// is done — the caller takes the full path — inside a task, inside the
+/// detector, with posted releases to apply, with a task's sync guards to
+/// check (tokio), or when the stack must grow. Every other check of the
+/// full path is on a state this one rules out, so the entry it pushes is
+/// the one the full path would have.
+#[inline(always)]
+pub(crate) fn push_known(mut entry: Held) -> bool {
+    let Some(slot) = slot() else {
+        return false;
+    };
+    // SAFETY: this thread's slot, alive until the thread's thread-locals are
+    // torn down, which cannot start inside this call.
+    let slot = unsafe { &*slot };
+    // SAFETY: see `Slot::peek`: nothing below allocates (the stack has
+    // room, and `ChainSet::insert` never allocates) or calls out, but for
+    // asking tokio which task runs (a thread-local read that enters no
+    // lock).
+    unsafe {
+        let Some(local) = slot.peek() else {
+            return false;
+        };
+        let fast = local.inbox.is_none() && local.held.len < local.held.cap && {
+            #[cfg(feature = "tokio")]
+            let own =
+                slot.task() == 0 && local.sync_holders.is_empty() && local.thread_held.is_empty();
+            #[cfg(not(feature = "tokio"))]
+            let own = true;
+            own
+        };
+        fast && match scan(&mut local.held, &local.known, &mut local.chains, entry.id) {
+            Scan::Push(chain) => {
+                entry.chain = chain;
+                entry.place = local.acquiring();
+                local.held.push(entry);
+                true
+            }
+            Scan::Relock(_) | Scan::Slow => false,
+        }
+    }
+}
+
+/// The hot path of a sync release of lock `id` in the thread's own
+/// context: pops the stack's top entry when it is `id`'s and no hook (a
+/// watchdog's publication, race detection) needs to hear of the release.
+/// Returns whether it did; `false`: nothing done.
+#[inline(always)]
+pub(crate) fn pop_known(id: LockId) -> bool {
+    let Some(slot) = slot() else {
+        return false;
+    };
+    // SAFETY: as in `push_known`.
+    let slot = unsafe { &*slot };
+    // SAFETY: see `Slot::peek`: a pop calls out to nothing.
+    unsafe {
+        let Some(local) = slot.peek() else {
+            return false;
+        };
+        let n = local.held.len;
+        let popped = n > 0
+            && local.inbox.is_none()
+            && !local.publication.has_published()
+            && local.race.is_none()
+            && !policy_racing()
+            && {
+                let top = local.held.get(n - 1);
+                // A sync guard is released on the thread that took it: an
+                // exclusive or reentrant entry on top is the thread
+                // context's own, whatever task runs (see
+                // `thread_state_releasing`).
+                #[cfg(feature = "tokio")]
+                let own = !top.asynchronous
+                    && (matches!(top.access, Access::Exclusive | Access::Reentrant)
+                        || slot.task() == 0);
+                #[cfg(not(feature = "tokio"))]
+                let own = true;
+                top.id == id && own
+            };
+        if popped {
+            local.held.remove(id);
+        }
+        popped
+    }
+}
+
+/// Whether race detection has started (see `policy::racing_started`).
+#[inline(always)]
+fn policy_racing() -> bool {
+    super::policy::racing_started()
 }
 
 /// Whether the context running here holds nothing and released nothing
@@ -1000,12 +1116,23 @@ impl ChainSet {
         self.slots.get(Self::slot(chain)) == Some(&chain)
     }
 
+    /// Remembers `chain`, once [`ChainSet::allocate`] gave the set its
+    /// slots (before, it forgets at once). Never allocates: the hot path
+    /// inserts without marking the detector busy (see `push_known`).
+    #[inline(always)]
     pub(crate) fn insert(&mut self, chain: u64) {
+        let slot = Self::slot(chain);
+        if let Some(entry) = self.slots.get_mut(slot) {
+            *entry = chain;
+        }
+    }
+
+    /// Gives the set its slots, if it has none: on the slow path, which
+    /// may allocate.
+    pub(crate) fn allocate(&mut self) {
         if self.slots.is_empty() {
             self.slots = vec![0; CHAIN_SLOTS];
         }
-        let slot = Self::slot(chain);
-        self.slots[slot] = chain;
     }
 }
 
@@ -1226,6 +1353,7 @@ mod tests {
     fn a_known_chain_skips_the_scan_and_an_unknown_one_still_finds_a_relock() {
         let mut known = EdgeSet::new();
         let mut chains = ChainSet::new();
+        chains.allocate();
         for (from, to) in [(1, 2), (1, 3), (2, 3)] {
             known.insert(from, to);
         }

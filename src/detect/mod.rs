@@ -156,6 +156,35 @@ mod on {
             if !policy::is_active(state) {
                 return false;
             }
+            if !policy::has_hooks(state) {
+                let id = self.ident.id();
+                if id != 0
+                    && local::push_known(Held {
+                        id,
+                        slot: self.ident.slot(),
+                        access,
+                        blocking: true,
+                        asynchronous: kind.is_async(),
+                        place: local::Place::NONE,
+                        site,
+                        chain: 0,
+                    })
+                {
+                    return false;
+                }
+            }
+            self.acquire_slow(kind, access, site, state)
+        }
+
+        /// [`Meta::acquire_at`] off the hot path.
+        #[inline(never)]
+        fn acquire_slow(
+            &self,
+            kind: LockKind,
+            access: Access,
+            site: &'static Location<'static>,
+            state: u8,
+        ) -> bool {
             let found = match local::thread_state() {
                 local::ThreadState::Own(mut claim) => {
                     Some(self.check_in(claim.local(), kind, access, site))
@@ -836,17 +865,23 @@ mod on {
         #[inline(always)]
         pub(crate) fn release(&self) {
             let id = self.ident.id();
-            if id != 0 {
-                // Without tasks the closure form compiles a few
-                // instructions shorter.
-                #[cfg(not(feature = "tokio"))]
-                local::with(|local| self.release_in(local, id));
-                #[cfg(feature = "tokio")]
-                match local::thread_state_releasing(id) {
-                    local::ThreadState::Own(mut claim) => self.release_in(claim.local(), id),
-                    local::ThreadState::InTask => self.release_in_task(id),
-                    local::ThreadState::Unavailable => {}
-                }
+            if id != 0 && !local::pop_known(id) {
+                self.release_slow(id);
+            }
+        }
+
+        /// [`Meta::release`] off the hot path.
+        #[inline(never)]
+        fn release_slow(&self, id: super::local::LockId) {
+            // Without tasks the closure form compiles a few instructions
+            // shorter.
+            #[cfg(not(feature = "tokio"))]
+            local::with(|local| self.release_in(local, id));
+            #[cfg(feature = "tokio")]
+            match local::thread_state_releasing(id) {
+                local::ThreadState::Own(mut claim) => self.release_in(claim.local(), id),
+                local::ThreadState::InTask => self.release_in_task(id),
+                local::ThreadState::Unavailable => {}
             }
         }
 

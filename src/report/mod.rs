@@ -880,6 +880,12 @@ pub(crate) fn capture_spans() -> Spans {
 /// match. Without a current span there is no stack to capture.
 #[cfg(feature = "spans")]
 pub(crate) fn current_spans(cache: &mut Option<(u64, Spans)>) -> Spans {
+    // No subscriber was ever set, globally or for a scope: no span is open
+    // (one load, where asking the default dispatcher costs a thread-local
+    // visit and a call).
+    if !tracing::dispatcher::has_been_set() {
+        return None;
+    }
     let current = tracing::dispatcher::get_default(|dispatch| {
         dispatch.current_span().id().map(tracing::Id::into_u64)
     });
