@@ -7,7 +7,6 @@
 //! Only new edges, lock registration and lock removal come here; the hot path
 //! stays in `local.rs`.
 
-use std::cell::UnsafeCell;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::panic::Location;
@@ -19,6 +18,7 @@ use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 use super::class::{self, ClassEdge, ClassIdx, Classes, Instance};
 use super::local::{Held, Local, LockId};
 use super::order::Dag;
+use super::pending::{self, PARKED_SLOT};
 use super::record::{self, ClassRecord, EdgeRecord};
 use super::{TypeName, policy};
 use crate::facade::{self as sync, AtomicU64, Ordering};
@@ -135,7 +135,6 @@ const TRACES_PER_SITE_PAIR: u32 = 32;
 
 pub(crate) struct Graph {
     dag: Dag<NodeData, EdgeData>,
-    next_id: LockId,
     /// Cycles already reported under the log and callback policies.
     reported: HashSet<Vec<u64>>,
     traces: Vec<SiteTraces>,
@@ -144,10 +143,13 @@ pub(crate) struct Graph {
 }
 
 /// A lock's identity in the graph: its never-reused id (0 until the lock is
-/// registered) and its node slot, published together.
+/// registered) and its node slot ([`PARKED_SLOT`] for a lock that was
+/// parked), published together. Whoever registers the lock first claims
+/// the slot ([`Identity::claim`]), so a registration under the graph's lock
+/// and a parking without it never both write it.
 pub(crate) struct Identity {
     id: AtomicU64,
-    slot: UnsafeCell<u32>,
+    slot: std::sync::atomic::AtomicU32,
     /// (tokio) Bit 0: a deferred relock waits on this lock (see
     /// `tokio::stuck`); above it, how many releases since (in the padding
     /// after `slot`, so no lock grows).
@@ -155,18 +157,13 @@ pub(crate) struct Identity {
     releases: std::sync::atomic::AtomicU32,
 }
 
-// SAFETY: `slot` is written once, under the graph lock, before `id` is
-// published with `Release`; it is only read after an `Acquire` load of a
-// non-zero `id`, so the write happens-before every read.
-unsafe impl Sync for Identity {}
-
 impl Identity {
     crate::facade::maybe_const_fn! {
         #[inline(always)]
         pub(crate) fn new() -> Identity {
             Identity {
                 id: AtomicU64::new(0),
-                slot: UnsafeCell::new(0),
+                slot: std::sync::atomic::AtomicU32::new(UNCLAIMED),
                 #[cfg(feature = "tokio")]
                 releases: std::sync::atomic::AtomicU32::new(0),
             }
@@ -179,11 +176,19 @@ impl Identity {
         self.id.load(Ordering::Acquire)
     }
 
-    /// The node slot; meaningful once `id()` returned non-zero.
+    /// The node slot; meaningful once `id()` returned non-zero (whose
+    /// `Acquire` load makes the slot written before it visible).
     #[inline(always)]
     pub(crate) fn slot(&self) -> u32 {
-        // SAFETY: see the `Sync` impl; callers read it after a non-zero id.
-        unsafe { *self.slot.get() }
+        self.slot.load(Ordering::Relaxed)
+    }
+
+    /// Claims the right to register the lock; `false` if another thread
+    /// is registering it (or did).
+    fn claim(&self) -> bool {
+        self.slot
+            .compare_exchange(UNCLAIMED, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
     }
 
     #[cfg(feature = "tokio")]
@@ -208,16 +213,37 @@ impl Identity {
         }
     }
 
+    /// Publishes the id and slot, after a successful [`Identity::claim`].
     fn publish(&self, id: LockId, slot: u32) {
-        // SAFETY: called under the graph lock while `id` is still 0, so no
-        // other thread reads or writes `slot` now.
-        unsafe { *self.slot.get() = slot };
+        self.slot.store(slot, Ordering::Relaxed);
         self.id.store(id, Ordering::Release);
     }
 }
 
+/// An identity's slot before anyone registers the lock, and while someone
+/// does.
+const UNCLAIMED: u32 = u32::MAX;
+const CLAIMED: u32 = u32::MAX - 1;
+
 sync::global! {
     static GRAPH: sync::Mutex<Graph> = lazy sync::Mutex::new(Graph::new());
+}
+
+// The next lock id: ids are never reused.
+sync::global! {
+    static NEXT_ID: AtomicU64 = const AtomicU64::new(1);
+}
+
+/// The graph, locked, with every parked lock materialised (see
+/// [`pending`]): whatever reads or changes it finds what it would have
+/// found had those locks been added when they were first taken.
+fn lock_graph() -> impl std::ops::DerefMut<Target = Graph> {
+    let mut graph = GRAPH.lock();
+    if pending::waiting() {
+        let graph = &mut *graph;
+        pending::materialise(|id, leaf| graph.materialise(id, leaf));
+    }
+    graph
 }
 
 fn site_key(site: &'static Location<'static>) -> usize {
@@ -228,7 +254,6 @@ impl Graph {
     fn new() -> Self {
         Graph {
             dag: Dag::new(),
-            next_id: 1,
             reported: HashSet::new(),
             traces: vec![SiteTraces::default(); TRACE_TABLE],
             classes: Classes::new(),
@@ -252,6 +277,10 @@ impl Graph {
 
     /// The node of the lock with this id and slot, if it is still alive.
     fn node(&self, id: LockId, slot: u32) -> Option<NodeIndex> {
+        let slot = match slot {
+            PARKED_SLOT => pending::slot_of(id)?,
+            slot => slot,
+        };
         let idx = NodeIndex::new(slot as usize);
         match self.dag.node(idx) {
             Some(node) if node.id == id => Some(idx),
@@ -385,8 +414,18 @@ impl Graph {
         if existing != 0 {
             return (existing, ident.slot());
         }
-        let id = self.next_id;
-        self.next_id += 1;
+        if !ident.claim() {
+            // Another thread is parking it (see `defer_leaf`): it holds no
+            // lock while it does, and publishes in a few instructions.
+            loop {
+                let id = ident.id();
+                if id != 0 {
+                    return (id, ident.slot());
+                }
+                sync::thread::yield_now();
+            }
+        }
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let data = (lock.data)();
         // Condvars and Barriers stand for themselves only.
         let class = (class::enabled() && !lock.kind.is_event()).then(|| match lock.class {
@@ -407,6 +446,39 @@ impl Graph {
         let slot = u32::try_from(idx.index()).expect("more than 2^32 live locks");
         ident.publish(id, slot);
         (id, slot)
+    }
+}
+
+impl Graph {
+    /// Adds a parked lock's node and edges (see [`pending`]); returns its
+    /// node slot. An edge from a lock dropped since is left out, as it
+    /// would have been removed with that lock.
+    fn materialise(&mut self, id: LockId, leaf: &pending::Leaf) -> u32 {
+        let idx = self.dag.add_node(NodeData {
+            id,
+            kind: leaf.kind,
+            name: None,
+            created: leaf.created,
+            first_locked: Some(leaf.site),
+            data: (leaf.data)(),
+            class: leaf.class,
+        });
+        for (&(from_id, from_site), (from_slot, trace)) in leaf.held.iter().zip(&leaf.edges) {
+            if let Some(from) = self.node(from_id, *from_slot) {
+                let edge = EdgeData {
+                    thread: leaf.thread.clone(),
+                    from_site,
+                    to_site: leaf.site,
+                    trace: trace.clone(),
+                    trace_shared: true,
+                    spans: None,
+                    origin: leaf.origin,
+                };
+                // Into a node with no edges out: never a cycle.
+                let _ = self.dag.try_add_edge(from, idx, edge);
+            }
+        }
+        u32::try_from(idx.index()).expect("more than 2^32 live locks")
     }
 }
 
@@ -434,7 +506,7 @@ pub(crate) fn register(
     if existing != 0 {
         return (existing, lock.ident.slot());
     }
-    let registered = GRAPH.lock().register(lock, first_locked);
+    let registered = lock_graph().register(lock, first_locked);
     if record::needs_file() {
         record::process_started();
     }
@@ -449,7 +521,7 @@ pub(crate) fn set_class(lock: &NewLock<'_>) {
     if !class::enabled() {
         return;
     }
-    let mut graph = GRAPH.lock();
+    let mut graph = lock_graph();
     let graph = &mut *graph;
     let (id, slot) = graph.register(lock, None);
     let (Some(idx), Some(name)) = (graph.node(id, slot), lock.class) else {
@@ -464,10 +536,18 @@ pub(crate) fn set_class(lock: &NewLock<'_>) {
     }
 }
 
-/// Removes a dropped lock's node and its edges.
+/// Removes a dropped lock's node and its edges (or, for a parked lock,
+/// its entry in the table).
 #[cold]
 #[inline(never)]
 pub(crate) fn unregister(id: LockId, slot: u32) {
+    let slot = match slot {
+        PARKED_SLOT => match pending::forget(id) {
+            Some(slot) => slot,
+            None => return,
+        },
+        slot => slot,
+    };
     let mut graph = GRAPH.lock();
     if let Some(idx) = graph.node(id, slot) {
         graph.dag.remove_node(idx);
@@ -495,7 +575,7 @@ pub(crate) fn add_edges(
     // The chain cache's slots, before the first nesting that could fill
     // them (the hot path never allocates).
     local.chains.allocate();
-    let mut graph = GRAPH.lock();
+    let mut graph = lock_graph();
     let added = add_edges_locked(&mut graph, local, target, access, site, timed);
     drop(graph);
     if record::enabled() {
@@ -594,8 +674,111 @@ fn add_edges_locked(
             site,
         )
         .map(Box::new);
+    } else if fresh && finding.is_none() && !timed {
+        learn_leaf(graph, local, &target, access, site, to_idx);
     }
     (to, to_slot, finding)
+}
+
+/// A fresh lock as [`pending::Leaves`] knows it, if it could be parked at
+/// all: a sync lock (not an event), unnamed and in its default class, taken
+/// by a thread's own context with no span stack to capture.
+fn parkable(
+    local: &Local,
+    target: &NewLock<'_>,
+    access: Access,
+    site: &'static Location<'static>,
+) -> Option<pending::Fresh> {
+    let sync_lock = !target.kind.is_event() && !target.kind.is_async();
+    let plain = target.name.is_none() && target.class.is_none();
+    let own = local.task == 0 && local.acquiring().at() == 0 && !local.held.shows_branches();
+    (sync_lock && plain && own && !spans_open()).then_some(pending::Fresh {
+        kind: target.kind,
+        access,
+        created: target.created,
+        data: target.data,
+        site,
+    })
+}
+
+/// Whether a span stack could be open: a tracing dispatcher was ever set.
+fn spans_open() -> bool {
+    cfg!(feature = "spans") && tracing::dispatcher::has_been_set()
+}
+
+/// After a fresh lock's registration under held locks (its node at
+/// `to_idx`): if every edge it got shows nothing but itself — its class
+/// edge known, its backtrace shared, no span stack, nothing ambiguous, its
+/// `from` lock's first site known — the next fresh lock in the same
+/// nesting can be parked with the same edges (see [`pending`]).
+fn learn_leaf(
+    graph: &Graph,
+    local: &mut Local,
+    target: &NewLock<'_>,
+    access: Access,
+    site: &'static Location<'static>,
+    to_idx: NodeIndex,
+) {
+    let Some(fresh) = parkable(local, target, access, site) else {
+        return;
+    };
+    let mut edges = Vec::with_capacity(local.held.len());
+    for i in 0..local.held.len() {
+        let held = local.held.get(i);
+        let Some(from) = graph.end(&held) else {
+            return;
+        };
+        let Some(edge) = graph.dag.edge(from.idx, to_idx) else {
+            return;
+        };
+        let settled = edge.trace_shared
+            && edge.spans.is_none()
+            && !edge.origin.ambiguous
+            && !held.asynchronous
+            && graph
+                .dag
+                .node(from.idx)
+                .is_some_and(|n| n.first_locked.is_some())
+            && graph.new_class_pair(from.idx, to_idx).is_none();
+        if !settled {
+            return;
+        }
+        let slot = u32::try_from(from.idx.index()).expect("more than 2^32 live locks");
+        edges.push((slot, edge.trace.clone()));
+    }
+    let learned = pending::Learned {
+        class: graph.dag.node(to_idx).and_then(|node| node.class),
+        edges,
+        thread: local.thread_name(),
+        origin: Origin::of(local, false),
+    };
+    local
+        .leaves
+        .learn(&fresh, &local.held, class::enabled(), learned);
+}
+
+/// A fresh lock's first blocking acquisition under held locks, in a
+/// nesting this thread learned ([`learn_leaf`]): gives it an id and parks
+/// its node and edges, without the graph's lock. Returns its id and slot,
+/// or `None` (nothing done) when the nesting is not a learned one.
+pub(crate) fn defer_leaf(
+    local: &mut Local,
+    target: &NewLock<'_>,
+    access: Access,
+    site: &'static Location<'static>,
+) -> Option<(LockId, u32)> {
+    let fresh = parkable(local, target, access, site)?;
+    let leaf = local
+        .leaves
+        .find(&fresh, &local.held, class::enabled())?
+        .clone();
+    if !target.ident.claim() {
+        return None;
+    }
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    pending::park(id, leaf);
+    target.ident.publish(id, PARKED_SLOT);
+    Some((id, PARKED_SLOT))
 }
 
 /// One end of an edge being added: the lock's node and id, and the site
@@ -723,7 +906,7 @@ pub(crate) fn event_edges(
     locks: &[Held],
 ) -> Option<Box<Report>> {
     let thread = local.thread_name();
-    let mut graph = GRAPH.lock();
+    let mut graph = lock_graph();
     let graph = &mut *graph;
     let (id, slot) = graph.register(&event, None);
     let idx = graph.node(id, slot)?;
@@ -1035,7 +1218,7 @@ pub(crate) fn branches_report(
     their_site: &'static Location<'static>,
 ) -> Option<Report> {
     let thread = local.thread_name();
-    let graph = GRAPH.lock();
+    let graph = lock_graph();
     let ours = graph
         .node(held.0.id, held.0.slot)
         .map(|idx| graph.info(idx))?;
@@ -1078,7 +1261,7 @@ pub(crate) fn relock_report(
     // A tokio task is its own context.
     let who = if local.task == 0 { "thread" } else { "task" };
     let thread = local.thread_name();
-    let mut graph = GRAPH.lock();
+    let mut graph = lock_graph();
     let lock = graph
         .node(previous.id, previous.slot)
         .map(|idx| graph.info(idx))?;
@@ -1163,7 +1346,7 @@ pub(crate) fn awaited_report(
 ) -> Option<Report> {
     let thread = local.thread_name();
     let holder_name = Arc::from(super::context::name(owner, &sync::current_thread_name()));
-    let mut graph = GRAPH.lock();
+    let mut graph = lock_graph();
     let (to, to_slot) = graph.register(&target, Some(site));
     let holding = graph.node(held.id, held.slot).map(|idx| graph.info(idx))?;
     let acquiring = graph.node(to, to_slot).map(|idx| graph.info(idx))?;
@@ -1216,18 +1399,18 @@ pub(crate) fn awaited_report(
 
 /// What a report says about the lock with this id and slot, if it lives.
 pub(crate) fn lock_info(id: LockId, slot: u32) -> Option<LockInfo> {
-    let graph = GRAPH.lock();
+    let graph = lock_graph();
     graph.node(id, slot).map(|idx| graph.info(idx))
 }
 
 /// Snapshot of the current thread's held locks with their names.
 pub(crate) fn describe_held(held: &[Held]) -> Vec<HeldLock> {
-    GRAPH.lock().held_infos(held)
+    lock_graph().held_infos(held)
 }
 
 /// Counts of live lock nodes and lock-order edges.
 pub(crate) fn stats() -> (usize, usize) {
-    let graph = GRAPH.lock();
+    let graph = lock_graph();
     (
         graph.dag.graph().node_count(),
         graph.dag.graph().edge_count(),
@@ -1236,7 +1419,7 @@ pub(crate) fn stats() -> (usize, usize) {
 
 /// The graph in Graphviz DOT.
 pub(crate) fn dot() -> String {
-    let graph = GRAPH.lock();
+    let graph = lock_graph();
     let g = graph.dag.graph();
     let mut out =
         String::from("digraph lockgraph {\n    node [shape=box, fontname=\"monospace\"];\n");
@@ -1267,7 +1450,7 @@ pub(crate) fn dot() -> String {
 /// The class findings so far, in the order they were made, each with how
 /// many new instance pairs repeated it.
 pub(crate) fn class_findings() -> Vec<(Arc<Report>, u64)> {
-    let graph = GRAPH.lock();
+    let graph = lock_graph();
     let classes = &graph.classes;
     classes
         .finding_order
@@ -1279,13 +1462,13 @@ pub(crate) fn class_findings() -> Vec<(Arc<Report>, u64)> {
 
 /// Counts of lock classes and class edges.
 pub(crate) fn class_stats() -> (usize, usize) {
-    GRAPH.lock().classes.stats()
+    lock_graph().classes.stats()
 }
 
 /// The class graph in Graphviz DOT: the edges that would close a found
 /// cycle are drawn in red.
 pub(crate) fn class_dot() -> String {
-    let graph = GRAPH.lock();
+    let graph = lock_graph();
     let classes = &graph.classes;
     let g = classes.dag.graph();
     let mut out = String::from(

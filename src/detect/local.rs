@@ -155,6 +155,8 @@ pub(crate) struct Local {
     pub(crate) known: EdgeSet,
     /// Chains of held locks known to be in order.
     pub(crate) chains: ChainSet,
+    /// Nestings where a fresh lock can be parked (see `detect::pending`).
+    pub(crate) leaves: super::pending::Leaves,
     /// This thread's name, computed the first time a report or edge needs it.
     thread_name: Option<Arc<str>>,
     /// What this thread publishes while an observer looks.
@@ -756,6 +758,7 @@ impl Local {
             held: Stack::new(),
             known: EdgeSet::new(),
             chains: ChainSet::new(),
+            leaves: super::pending::Leaves::new(),
             thread_name: None,
             publication: super::publish::Publication::new(),
             race: None,

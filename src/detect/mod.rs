@@ -13,6 +13,7 @@ pub(crate) mod context;
 pub(crate) mod graph;
 pub(crate) mod local;
 mod order;
+mod pending;
 pub(crate) mod policy;
 pub(crate) mod publish;
 pub(crate) mod record;
@@ -119,6 +120,13 @@ mod on {
                     ..self.target(kind)
                 });
             }
+        }
+
+        /// (Tests) Whether the lock was parked (see `detect::pending`).
+        #[cfg(test)]
+        pub(crate) fn parked(&self) -> Option<super::local::LockId> {
+            let id = self.ident.id();
+            (id != 0 && self.ident.slot() == super::pending::PARKED_SLOT).then_some(id)
         }
 
         fn target(&self, kind: LockKind) -> NewLock<'_> {
@@ -688,7 +696,14 @@ mod on {
             access: Access,
             site: &'static Location<'static>,
         ) -> Option<Box<Report>> {
-            let (id, slot, found) = if local.held.is_empty() {
+            let parked = if local.held.is_empty() || self.ident.id() != 0 {
+                None
+            } else {
+                graph::defer_leaf(local, &self.target(kind), access, site)
+            };
+            let (id, slot, found) = if let Some((id, slot)) = parked {
+                (id, slot, None)
+            } else if local.held.is_empty() {
                 let (id, slot) = graph::register(&self.target(kind), Some(site));
                 (id, slot, None)
             } else {

@@ -1,0 +1,289 @@
+//! Locks parked outside the graph: a short-lived lock first taken under
+//! held locks, in a nesting this thread already saw end without news, gets
+//! its id without the graph's lock, and its node and edges wait here until
+//! something looks at the graph.
+//!
+//! A lock per request nested under a long-lived one (the `create_drop`
+//! workload) adds a node and an edge under the graph's lock when first
+//! taken, and removes them under it again when dropped. Its edges only ever
+//! point *to* it, and a lock that nothing was taken under is on no path of
+//! the graph: no cycle can pass through it, and no search would visit it.
+//! So when this thread's previous registration in the same nesting (the
+//! same held locks, taken at the same sites; a lock created at the same
+//! site, for the same data, taken at the same site) showed nothing new but
+//! the instance edges — the class edges already known, the backtrace shared
+//! at that site pair, no span stack, no first-locked site to mark, nothing
+//! ambiguous — the lock is *parked*: its node and edges, as the graph would
+//! have made them, go to a sharded table instead (one shard lock, no graph
+//! lock). A lock dropped while parked leaves with one more shard lock.
+//!
+//! The graph's lock materialises every parked lock before anything reads or
+//! changes the graph (`graph::lock_graph`), so whatever looks — a new edge,
+//! a report, `graph_stats`, the DOT export, the watchdog — finds exactly the
+//! nodes and edges it would have found had they been added at once. A
+//! parked lock's identity keeps [`PARKED_SLOT`] for good; the table then
+//! holds its node slot until it is dropped.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::panic::Location;
+
+use std::sync::Arc;
+
+use super::TypeName;
+use super::class::ClassIdx;
+use super::graph::Origin;
+use super::local::{LockId, Stack};
+use crate::facade::{self as sync, AtomicU64, Ordering};
+use crate::report::{Access, LockKind, Trace};
+
+/// The slot of a lock that was parked: its node slot is in the table.
+pub(crate) const PARKED_SLOT: u32 = u32::MAX - 2;
+
+/// A parked lock: the nesting it was first taken in, which makes its node
+/// and edges (see [`Leaf`]); the lock's own id is the table's key.
+pub(crate) type Parked = Arc<Leaf>;
+
+enum Entry {
+    Parked(Parked),
+    /// Materialised: the node's slot.
+    Node(u32),
+}
+
+/// Lock ids are unique and already well spread: hashing is a multiply.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Shard = HashMap<LockId, Entry, BuildHasherDefault<IdHasher>>;
+
+const SHARDS: usize = 16;
+
+sync::global! {
+    static TABLE: [sync::Mutex<Shard>; SHARDS] =
+        lazy std::array::from_fn(|_| sync::Mutex::new(Shard::default()));
+}
+
+// How many locks are parked (not yet materialised).
+sync::global! {
+    static WAITING: AtomicU64 = const AtomicU64::new(0);
+}
+
+fn shard(id: LockId) -> &'static sync::Mutex<Shard> {
+    &TABLE[(id as usize) % SHARDS]
+}
+
+/// Parks lock `id` (before its id is published, so whoever finds the id
+/// finds the entry).
+pub(crate) fn park(id: LockId, parked: Parked) {
+    shard(id).lock().insert(id, Entry::Parked(parked));
+    WAITING.fetch_add(1, Ordering::Release);
+}
+
+/// Whether any lock is parked. A lock parked before an acquisition that
+/// found its id (published with `Release` after parking) is seen here.
+#[inline]
+pub(crate) fn waiting() -> bool {
+    WAITING.load(Ordering::Acquire) != 0
+}
+
+/// Materialises every parked lock with `add` (under the graph's lock),
+/// which returns the node slot it gave it. `add` must not come back here.
+pub(crate) fn materialise(mut add: impl FnMut(LockId, &Leaf) -> u32) {
+    for shard in TABLE.iter() {
+        let mut shard = shard.lock();
+        for (&id, entry) in shard.iter_mut() {
+            if let Entry::Parked(leaf) = entry {
+                *entry = Entry::Node(add(id, leaf));
+                WAITING.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The node slot of parked lock `id`, once materialised.
+pub(crate) fn slot_of(id: LockId) -> Option<u32> {
+    match shard(id).lock().get(&id) {
+        Some(Entry::Node(slot)) => Some(*slot),
+        _ => None,
+    }
+}
+
+/// Parked lock `id` is dropped: its entry goes. Returns its node slot if it
+/// was materialised (the caller removes the node).
+pub(crate) fn forget(id: LockId) -> Option<u32> {
+    let removed = shard(id).lock().remove(&id);
+    match removed {
+        Some(Entry::Node(slot)) => Some(slot),
+        Some(Entry::Parked(parked)) => {
+            WAITING.fetch_sub(1, Ordering::Relaxed);
+            // Dropped outside the shard's lock.
+            drop(parked);
+            None
+        }
+        None => None,
+    }
+}
+
+/// A nesting that ended without news: what registering a fresh lock in it
+/// adds besides its node and instance edges is nothing, so the next fresh
+/// lock in it can be parked (see the module docs). It holds all a parked
+/// lock's node and edges are made of, but for the lock's id.
+pub(crate) struct Leaf {
+    /// The held locks: id and acquisition site, outermost first.
+    pub(crate) held: Vec<(LockId, &'static Location<'static>)>,
+    pub(crate) kind: LockKind,
+    access: Access,
+    pub(crate) created: &'static Location<'static>,
+    pub(crate) data: TypeName,
+    pub(crate) site: &'static Location<'static>,
+    /// Whether classes were on when it was learned.
+    classes: bool,
+    pub(crate) class: Option<ClassIdx>,
+    /// Per held lock: its node slot and the backtrace its edge shares.
+    pub(crate) edges: Vec<(u32, Option<Trace>)>,
+    /// The thread that took the edges, as the graph names and tells it.
+    pub(crate) thread: Arc<str>,
+    pub(crate) origin: Origin,
+}
+
+/// A fresh lock as a [`Leaf`] sees it.
+pub(crate) struct Fresh {
+    pub(crate) kind: LockKind,
+    pub(crate) access: Access,
+    pub(crate) created: &'static Location<'static>,
+    pub(crate) data: TypeName,
+    pub(crate) site: &'static Location<'static>,
+}
+
+impl Fresh {
+    fn matches(&self, leaf: &Leaf, held: &Stack, classes: bool) -> bool {
+        leaf.kind == self.kind
+            && leaf.access == self.access
+            && std::ptr::eq(leaf.created, self.created)
+            && leaf.data as usize == self.data as usize
+            && std::ptr::eq(leaf.site, self.site)
+            && leaf.classes == classes
+            && leaf.held.len() == held.len()
+            && leaf.held.iter().enumerate().all(|(i, &(id, site))| {
+                let entry = held.get(i);
+                entry.id == id && std::ptr::eq(entry.site, site)
+            })
+    }
+}
+
+/// The nestings a thread learned, a few, the oldest replaced first.
+pub(crate) struct Leaves {
+    entries: Vec<Arc<Leaf>>,
+    next: usize,
+}
+
+const LEAVES: usize = 8;
+
+/// What a thread learned of a nesting, for [`Leaves::learn`].
+pub(crate) struct Learned {
+    pub(crate) class: Option<ClassIdx>,
+    pub(crate) edges: Vec<(u32, Option<Trace>)>,
+    pub(crate) thread: Arc<str>,
+    pub(crate) origin: Origin,
+}
+
+impl Leaves {
+    pub(crate) const fn new() -> Leaves {
+        Leaves {
+            entries: Vec::new(),
+            next: 0,
+        }
+    }
+
+    pub(crate) fn find(&self, fresh: &Fresh, held: &Stack, classes: bool) -> Option<&Arc<Leaf>> {
+        self.entries
+            .iter()
+            .find(|leaf| fresh.matches(leaf, held, classes))
+    }
+
+    pub(crate) fn learn(&mut self, fresh: &Fresh, held: &Stack, classes: bool, learned: Learned) {
+        if self.find(fresh, held, classes).is_some() {
+            return;
+        }
+        let leaf = Arc::new(Leaf {
+            held: (0..held.len())
+                .map(|i| {
+                    let entry = held.get(i);
+                    (entry.id, entry.site)
+                })
+                .collect(),
+            kind: fresh.kind,
+            access: fresh.access,
+            created: fresh.created,
+            data: fresh.data,
+            site: fresh.site,
+            classes,
+            class: learned.class,
+            edges: learned.edges,
+            thread: learned.thread,
+            origin: learned.origin,
+        });
+        if self.entries.len() < LEAVES {
+            self.entries.push(leaf);
+        } else {
+            self.entries[self.next] = leaf;
+            self.next = (self.next + 1) % LEAVES;
+        }
+    }
+}
+
+#[cfg(all(test, not(loom), any(debug_assertions, feature = "always")))]
+mod tests {
+    use std::any::type_name;
+
+    use crate::raw::RawMutex;
+    use crate::report::LockKind;
+
+    #[test]
+    fn a_fresh_lock_in_a_learned_nesting_is_parked_until_the_graph_is_looked_at() {
+        let outer = RawMutex::new(type_name::<()>);
+        let fresh = || RawMutex::new(type_name::<u32>);
+        let nest = |inner: &RawMutex| {
+            outer.lock(LockKind::Mutex);
+            inner.lock(LockKind::Mutex);
+            // SAFETY: both were just locked by this thread.
+            unsafe {
+                inner.unlock();
+                outer.unlock();
+            }
+        };
+        // The first ones capture backtraces, and are registered at once.
+        let first = fresh();
+        nest(&first);
+        assert_eq!(first.meta.parked(), None);
+        for _ in 0..40 {
+            nest(&fresh());
+        }
+        let inner = fresh();
+        nest(&inner);
+        let id = inner.meta.parked().expect("parked");
+        assert_eq!(super::slot_of(id), None, "not materialised yet");
+        // Looking at the graph materialises it; it keeps its parked slot.
+        let _ = crate::detect::graph::stats();
+        assert!(super::slot_of(id).is_some());
+        assert_eq!(inner.meta.parked(), Some(id));
+        drop(inner);
+        assert_eq!(super::slot_of(id), None, "gone with the lock");
+    }
+}
