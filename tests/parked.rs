@@ -34,13 +34,18 @@ fn learn(outer: &Mutex<()>) {
     }
 }
 
-/// `graph_stats` is process-wide: the tests that count run one at a time.
-static COUNTING: StdMutex<()> = StdMutex::new(());
+/// `graph_stats` is process-wide, and the test that counts must be alone:
+/// the tests of this file run one at a time.
+static ONE_AT_A_TIME: StdMutex<()> = StdMutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 #[test]
 fn a_parked_lock_counts_in_graph_stats_until_dropped() {
     require_detection!();
-    let _one = COUNTING.lock().unwrap_or_else(|e| e.into_inner());
+    let _alone = alone();
     expect_clean(|| {
         let outer = Mutex::new(());
         learn(&outer);
@@ -71,6 +76,7 @@ fn a_parked_lock_counts_in_graph_stats_until_dropped() {
 #[test]
 fn a_cycle_through_a_parked_lock_is_reported() {
     require_detection!();
+    let _alone = alone();
     let (tx, rx) = std::sync::mpsc::channel();
     let report = expect_report(move || {
         let outer = Mutex::new(());
@@ -93,6 +99,7 @@ fn a_cycle_through_a_parked_lock_is_reported() {
 
 #[test]
 fn the_same_locks_in_one_order_stay_clean() {
+    let _alone = alone();
     expect_clean(|| {
         let outer = Mutex::new(());
         learn(&outer);
@@ -107,6 +114,7 @@ fn the_same_locks_in_one_order_stay_clean() {
 #[test]
 fn a_parked_lock_relocked_is_reported_with_its_creation_site() {
     require_detection!();
+    let _alone = alone();
     let report = expect_report(|| {
         let outer = Mutex::new(());
         learn(&outer);
@@ -122,6 +130,7 @@ fn a_parked_lock_relocked_is_reported_with_its_creation_site() {
 #[test]
 fn a_parked_lock_nested_over_on_another_thread_closes_a_cycle_there() {
     require_detection!();
+    let _alone = alone();
     let report = expect_report(|| {
         let outer = Mutex::new(());
         learn(&outer);
@@ -148,6 +157,7 @@ fn a_parked_lock_nested_over_on_another_thread_closes_a_cycle_there() {
 
 #[test]
 fn its_clean_twin_takes_the_same_order_everywhere() {
+    let _alone = alone();
     expect_clean(|| {
         let outer = Mutex::new(());
         learn(&outer);

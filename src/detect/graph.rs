@@ -234,6 +234,31 @@ sync::global! {
     static NEXT_ID: AtomicU64 = const AtomicU64::new(1);
 }
 
+/// Ids a thread hands out without touching [`NEXT_ID`]: the next and the
+/// end of its block.
+const ID_BLOCK: u64 = 64;
+
+sync::local! {
+    static IDS: std::cell::Cell<(LockId, LockId)> = std::cell::Cell::new((0, 0));
+}
+
+/// A fresh lock id, never used before: from this thread's block, taken
+/// [`ID_BLOCK`] at a time (one atomic operation per block).
+fn next_id() -> LockId {
+    let take = || NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    IDS.try_with(|ids| {
+        let (next, end) = ids.get();
+        if next != 0 && next < end {
+            ids.set((next + 1, end));
+            return next;
+        }
+        let start = NEXT_ID.fetch_add(ID_BLOCK, Ordering::Relaxed);
+        ids.set((start + 1, start + ID_BLOCK));
+        start
+    })
+    .unwrap_or_else(|_| take())
+}
+
 /// The graph, locked, with every parked lock materialised (see
 /// [`pending`]): whatever reads or changes it finds what it would have
 /// found had those locks been added when they were first taken.
@@ -425,7 +450,7 @@ impl Graph {
                 sync::thread::yield_now();
             }
         }
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let id = next_id();
         let data = (lock.data)();
         // Condvars and Barriers stand for themselves only.
         let class = (class::enabled() && !lock.kind.is_event()).then(|| match lock.class {
@@ -511,6 +536,32 @@ pub(crate) fn register(
         record::process_started();
     }
     registered
+}
+
+/// [`register`] at a lock's first acquisition with nothing held: a fresh
+/// lock's registration also teaches this thread its shape (see
+/// [`learn_leaf`]), so the next lock like it can be parked.
+#[cold]
+#[inline(never)]
+pub(crate) fn register_first(
+    local: &mut Local,
+    lock: &NewLock<'_>,
+    access: Access,
+    site: &'static Location<'static>,
+) -> (LockId, u32) {
+    if lock.ident.id() != 0 || local.held.root_key != 0 {
+        return register(lock, Some(site));
+    }
+    let mut graph = lock_graph();
+    let (id, slot) = graph.register(lock, Some(site));
+    if let Some(idx) = graph.node(id, slot) {
+        learn_leaf(&graph, local, lock, access, site, idx);
+    }
+    drop(graph);
+    if record::needs_file() {
+        record::process_started();
+    }
+    (id, slot)
 }
 
 /// Puts a lock in the explicit class `lock.class` (registering it if it is
@@ -775,7 +826,7 @@ pub(crate) fn defer_leaf(
     if !target.ident.claim() {
         return None;
     }
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let id = next_id();
     pending::park(id, leaf);
     target.ident.publish(id, PARKED_SLOT);
     Some((id, PARKED_SLOT))

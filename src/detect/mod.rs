@@ -696,15 +696,20 @@ mod on {
             access: Access,
             site: &'static Location<'static>,
         ) -> Option<Box<Report>> {
-            let parked = if local.held.is_empty() || self.ident.id() != 0 {
-                None
-            } else {
+            // A fresh lock in a nesting this thread learned is parked (see
+            // `detect::pending`); with nothing held, only outside a context
+            // whose root orders it.
+            let fresh = self.ident.id() == 0;
+            let rootless = !local.held.is_empty() || local.held.root_key == 0;
+            let parked = if fresh && rootless {
                 graph::defer_leaf(local, &self.target(kind), access, site)
+            } else {
+                None
             };
             let (id, slot, found) = if let Some((id, slot)) = parked {
                 (id, slot, None)
             } else if local.held.is_empty() {
-                let (id, slot) = graph::register(&self.target(kind), Some(site));
+                let (id, slot) = graph::register_first(local, &self.target(kind), access, site);
                 (id, slot, None)
             } else {
                 graph::add_edges(local, self.target(kind), access, site, false)

@@ -70,55 +70,81 @@ impl Hasher for IdHasher {
     }
 }
 
-type Shard = HashMap<LockId, Entry, BuildHasherDefault<IdHasher>>;
+type Map = HashMap<LockId, Entry, BuildHasherDefault<IdHasher>>;
+
+/// One shard of the table, and how many of its entries are parked (not yet
+/// materialised). The count only changes under the shard's lock, by a load
+/// and a store (no read-modify-write: parking and forgetting stay at one
+/// lock round trip each); the graph's lock reads it without the lock.
+struct Shard {
+    map: sync::Mutex<Map>,
+    parked: AtomicU64,
+}
+
+impl Shard {
+    /// Adds `delta` to the parked count; the caller holds the shard's lock.
+    fn count(&self, delta: i64) {
+        let now = self.parked.load(Ordering::Relaxed);
+        self.parked
+            .store(now.wrapping_add_signed(delta), Ordering::Release);
+    }
+}
 
 const SHARDS: usize = 16;
 
 sync::global! {
-    static TABLE: [sync::Mutex<Shard>; SHARDS] =
-        lazy std::array::from_fn(|_| sync::Mutex::new(Shard::default()));
+    static TABLE: [Shard; SHARDS] = lazy std::array::from_fn(|_| Shard {
+        map: sync::Mutex::new(Map::default()),
+        parked: AtomicU64::new(0),
+    });
 }
 
-// How many locks are parked (not yet materialised).
-sync::global! {
-    static WAITING: AtomicU64 = const AtomicU64::new(0);
-}
-
-fn shard(id: LockId) -> &'static sync::Mutex<Shard> {
-    &TABLE[(id as usize) % SHARDS]
+/// A lock's shard: a thread's ids come in blocks (see `graph::next_id`), so
+/// one thread's locks mostly share a shard.
+fn shard(id: LockId) -> &'static Shard {
+    &TABLE[(id as usize / 64) % SHARDS]
 }
 
 /// Parks lock `id` (before its id is published, so whoever finds the id
-/// finds the entry).
+/// finds the entry and the count).
 pub(crate) fn park(id: LockId, parked: Parked) {
-    shard(id).lock().insert(id, Entry::Parked(parked));
-    WAITING.fetch_add(1, Ordering::Release);
+    let shard = shard(id);
+    let mut map = shard.map.lock();
+    map.insert(id, Entry::Parked(parked));
+    shard.count(1);
 }
 
 /// Whether any lock is parked. A lock parked before an acquisition that
 /// found its id (published with `Release` after parking) is seen here.
 #[inline]
 pub(crate) fn waiting() -> bool {
-    WAITING.load(Ordering::Acquire) != 0
+    TABLE
+        .iter()
+        .any(|shard| shard.parked.load(Ordering::Acquire) != 0)
 }
 
 /// Materialises every parked lock with `add` (under the graph's lock),
 /// which returns the node slot it gave it. `add` must not come back here.
 pub(crate) fn materialise(mut add: impl FnMut(LockId, &Leaf) -> u32) {
     for shard in TABLE.iter() {
-        let mut shard = shard.lock();
-        for (&id, entry) in shard.iter_mut() {
+        if shard.parked.load(Ordering::Acquire) == 0 {
+            continue;
+        }
+        let mut map = shard.map.lock();
+        let mut done = 0;
+        for (&id, entry) in map.iter_mut() {
             if let Entry::Parked(leaf) = entry {
                 *entry = Entry::Node(add(id, leaf));
-                WAITING.fetch_sub(1, Ordering::Relaxed);
+                done += 1;
             }
         }
+        shard.count(-done);
     }
 }
 
 /// The node slot of parked lock `id`, once materialised.
 pub(crate) fn slot_of(id: LockId) -> Option<u32> {
-    match shard(id).lock().get(&id) {
+    match shard(id).map.lock().get(&id) {
         Some(Entry::Node(slot)) => Some(*slot),
         _ => None,
     }
@@ -127,16 +153,17 @@ pub(crate) fn slot_of(id: LockId) -> Option<u32> {
 /// Parked lock `id` is dropped: its entry goes. Returns its node slot if it
 /// was materialised (the caller removes the node).
 pub(crate) fn forget(id: LockId) -> Option<u32> {
-    let removed = shard(id).lock().remove(&id);
+    let shard = shard(id);
+    let mut map = shard.map.lock();
+    let removed = map.remove(&id);
+    if let Some(Entry::Parked(_)) = removed {
+        shard.count(-1);
+    }
+    drop(map);
+    // A parked entry's leaf is dropped outside the shard's lock.
     match removed {
         Some(Entry::Node(slot)) => Some(slot),
-        Some(Entry::Parked(parked)) => {
-            WAITING.fetch_sub(1, Ordering::Relaxed);
-            // Dropped outside the shard's lock.
-            drop(parked);
-            None
-        }
-        None => None,
+        _ => None,
     }
 }
 
@@ -284,6 +311,26 @@ mod tests {
         assert!(super::slot_of(id).is_some());
         assert_eq!(inner.meta.parked(), Some(id));
         drop(inner);
+        assert_eq!(super::slot_of(id), None, "gone with the lock");
+    }
+
+    #[test]
+    fn a_lock_taken_alone_is_parked_from_the_second_of_its_shape() {
+        let alone = || RawMutex::new(type_name::<u8>);
+        let take = |lock: &RawMutex| {
+            lock.lock(LockKind::Mutex);
+            // SAFETY: just locked by this thread.
+            unsafe { lock.unlock() };
+        };
+        let first = alone();
+        take(&first);
+        assert_eq!(first.meta.parked(), None);
+        let second = alone();
+        take(&second);
+        let id = second.meta.parked().expect("parked");
+        let _ = crate::detect::graph::stats();
+        assert!(super::slot_of(id).is_some(), "materialised once looked at");
+        drop(second);
         assert_eq!(super::slot_of(id), None, "gone with the lock");
     }
 }
