@@ -134,6 +134,28 @@ pub(crate) struct Held {
 }
 
 impl Held {
+    /// The entry of a blocking acquisition of lock `id` (node `slot`) at
+    /// `site`, with no place (not a polled one) and no chain yet.
+    #[inline(always)]
+    pub(crate) fn blocking(
+        id: LockId,
+        slot: u32,
+        access: Access,
+        asynchronous: bool,
+        site: &'static Location<'static>,
+    ) -> Held {
+        Held {
+            id,
+            slot,
+            access,
+            blocking: true,
+            asynchronous,
+            place: Place::NONE,
+            site,
+            chain: 0,
+        }
+    }
+
     /// Whether the acquisition future at `at` lies inside the memory where
     /// this entry's own `lock()` future lived — so it belongs to the same
     /// flow. A future's memory belongs to the flow that awaits it (the
@@ -484,6 +506,22 @@ fn slot() -> Option<*const Slot> {
     LOCAL.try_with(|slot| slot as *const Slot).ok()
 }
 
+/// This thread's slot and state for a hot path that enters nothing, or
+/// `None` inside the detector or once the thread-local is torn down.
+///
+/// # Safety
+/// As [`Slot::peek`]: the caller uses the state only until it returns, and
+/// calls nothing that may enter the detector meanwhile.
+#[inline(always)]
+unsafe fn peek<'a>() -> Option<(&'a Slot, &'a mut Local)> {
+    // SAFETY: this thread's slot, alive until the thread's thread-locals are
+    // torn down, which cannot start while the caller runs.
+    let slot: &'a Slot = unsafe { &*slot()? };
+    // SAFETY: forwarded from the caller.
+    let local = unsafe { slot.peek()? };
+    Some((slot, local))
+}
+
 /// The hot path of a blocking sync acquisition in the thread's own
 /// context: pushes `entry` (its `chain` set here) when [`scan`] finds the
 /// nesting known and the lock not held, and returns whether it did. Nothing
@@ -494,18 +532,12 @@ fn slot() -> Option<*const Slot> {
 /// the one the full path would have.
 #[inline(always)]
 pub(crate) fn push_known(mut entry: Held) -> bool {
-    let Some(slot) = slot() else {
-        return false;
-    };
-    // SAFETY: this thread's slot, alive until the thread's thread-locals are
-    // torn down, which cannot start inside this call.
-    let slot = unsafe { &*slot };
     // SAFETY: see `Slot::peek`: nothing below allocates (the stack has
     // room, and `ChainSet::insert` never allocates) or calls out, but for
     // asking tokio which task runs (a thread-local read that enters no
     // lock).
     unsafe {
-        let Some(local) = slot.peek() else {
+        let Some((slot, local)) = peek() else {
             return false;
         };
         let fast = local.inbox.is_none() && local.held.len < local.held.cap && {
@@ -513,7 +545,10 @@ pub(crate) fn push_known(mut entry: Held) -> bool {
             let own =
                 slot.task() == 0 && local.sync_holders.is_empty() && local.thread_held.is_empty();
             #[cfg(not(feature = "tokio"))]
-            let own = true;
+            let own = {
+                let _ = slot;
+                true
+            };
             own
         };
         fast && match scan(&mut local.held, &local.known, &mut local.chains, entry.id) {
@@ -534,14 +569,9 @@ pub(crate) fn push_known(mut entry: Held) -> bool {
 /// Returns whether it did; `false`: nothing done.
 #[inline(always)]
 pub(crate) fn pop_known(id: LockId) -> bool {
-    let Some(slot) = slot() else {
-        return false;
-    };
-    // SAFETY: as in `push_known`.
-    let slot = unsafe { &*slot };
     // SAFETY: see `Slot::peek`: a pop calls out to nothing.
     unsafe {
-        let Some(local) = slot.peek() else {
+        let Some((slot, local)) = peek() else {
             return false;
         };
         let n = local.held.len;
@@ -561,7 +591,10 @@ pub(crate) fn pop_known(id: LockId) -> bool {
                     && (matches!(top.access, Access::Exclusive | Access::Reentrant)
                         || slot.task() == 0);
                 #[cfg(not(feature = "tokio"))]
-                let own = true;
+                let own = {
+                    let _ = slot;
+                    true
+                };
                 top.id == id && own
             };
         if popped {

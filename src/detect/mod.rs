@@ -167,16 +167,13 @@ mod on {
             if !policy::has_hooks(state) {
                 let id = self.ident.id();
                 if id != 0
-                    && local::push_known(Held {
+                    && local::push_known(Held::blocking(
                         id,
-                        slot: self.ident.slot(),
+                        self.ident.slot(),
                         access,
-                        blocking: true,
-                        asynchronous: kind.is_async(),
-                        place: local::Place::NONE,
+                        kind.is_async(),
                         site,
-                        chain: 0,
-                    })
+                    ))
                 {
                     return false;
                 }
@@ -669,16 +666,10 @@ mod on {
                 local::Scan::Slow => return self.slow_acquire(local, kind, access, site),
                 local::Scan::Push(chain) => chain,
             };
-            let place = local.acquiring();
             let held = Held {
-                id,
-                slot: self.ident.slot(),
-                access,
-                blocking: true,
-                asynchronous: kind.is_async(),
-                place,
-                site,
+                place: local.acquiring(),
                 chain,
+                ..Held::blocking(id, self.ident.slot(), access, kind.is_async(), site)
             };
             local.held.push(held);
 
@@ -715,16 +706,9 @@ mod on {
                 graph::add_edges(local, self.target(kind), access, site, false)
             };
             if found.is_none() {
-                let place = local.acquiring();
                 let held = Held {
-                    id,
-                    slot,
-                    access,
-                    blocking: true,
-                    asynchronous: kind.is_async(),
-                    place,
-                    site,
-                    chain: 0,
+                    place: local.acquiring(),
+                    ..Held::blocking(id, slot, access, kind.is_async(), site)
                 };
                 if local.held.is_empty() && local.held.root_key != 0 {
                     let found = root_edge(local, held);
@@ -813,16 +797,9 @@ mod on {
             // The policy let the acquisition go on: it is held from now on.
             let (id, slot) = (self.ident.id(), self.ident.slot());
             local::with(|local| {
-                local.held.push(Held {
-                    id,
-                    slot,
-                    access,
-                    blocking: true,
-                    asynchronous: kind.is_async(),
-                    place: local::Place::NONE,
-                    site,
-                    chain: 0,
-                })
+                local
+                    .held
+                    .push(Held::blocking(id, slot, access, kind.is_async(), site))
             });
         }
 
