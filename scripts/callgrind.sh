@@ -6,6 +6,7 @@
 #
 #   bash scripts/callgrind.sh            # release + `always` (detection on)
 #   N=20000 bash scripts/callgrind.sh    # more iterations
+#   DEBUG=1 bash scripts/callgrind.sh    # dev profile (opt-level 0, lockgraph too)
 #
 # Needs valgrind. Not run in CI (a few minutes).
 set -euo pipefail
@@ -13,8 +14,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 n=${N:-5000}
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed" >&2; exit 2; }
-cargo build -q --release --features always --example instructions
-bin=$root/target/release/examples/instructions
+if [ -n "${DEBUG:-}" ]; then
+    cargo build -q --example instructions
+    bin=$root/target/debug/examples/instructions
+    build="dev profile, opt-level 0"
+else
+    cargo build -q --release --features always --example instructions
+    bin=$root/target/release/examples/instructions
+    build="release + always"
+fi
 
 count() { # workload family iterations -> instructions
     valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" "$3" 2>&1 |
@@ -29,7 +37,7 @@ per_op() { # workload family
 }
 
 families=(std parking_lot tracing-mutex lockgraph lockgraph-pl)
-echo "instructions per operation (callgrind, release + always, N=$n)"
+echo "instructions per operation (callgrind, $build, N=$n)"
 echo
 header="| workload |"
 rule="|---|"

@@ -173,14 +173,14 @@ impl Identity {
     /// The id, or 0 if the lock has no node yet.
     #[inline(always)]
     pub(crate) fn id(&self) -> LockId {
-        self.id.load(Ordering::Acquire)
+        sync::hot_load_u64(&self.id)
     }
 
     /// The node slot; meaningful once `id()` returned non-zero (whose
     /// `Acquire` load makes the slot written before it visible).
     #[inline(always)]
     pub(crate) fn slot(&self) -> u32 {
-        self.slot.load(Ordering::Relaxed)
+        sync::hot_load_u32_relaxed(&self.slot)
     }
 
     /// Claims the right to register the lock; `false` if another thread

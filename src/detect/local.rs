@@ -466,7 +466,7 @@ pub(crate) fn thread_state_releasing<'a>(id: LockId) -> ThreadState<'a> {
         {
             let n = local.held.len();
             let own = id != 0 && n > 0 && {
-                let top = local.held.get(n - 1);
+                let top = local.held.entry(n - 1);
                 top.id == id
                     && matches!(top.access, Access::Exclusive | Access::Reentrant)
                     && !top.asynchronous
@@ -502,8 +502,12 @@ pub(crate) fn thread_state_releasing<'a>(id: LockId) -> ThreadState<'a> {
 /// this small keeps `try_with` inlined, where the hot path inside it would
 /// not be. `None` once the thread-local is torn down.
 #[inline(always)]
+#[allow(clippy::manual_ok_err)] // `.ok()` is a call at opt-level 0
 fn slot() -> Option<*const Slot> {
-    LOCAL.try_with(|slot| slot as *const Slot).ok()
+    match LOCAL.try_with(|slot| slot as *const Slot) {
+        Ok(slot) => Some(slot),
+        Err(_) => None,
+    }
 }
 
 /// This thread's slot and state for a hot path that enters nothing, or
@@ -513,12 +517,18 @@ fn slot() -> Option<*const Slot> {
 /// As [`Slot::peek`]: the caller uses the state only until it returns, and
 /// calls nothing that may enter the detector meanwhile.
 #[inline(always)]
+#[allow(clippy::question_mark)] // each `?` is a call at opt-level 0
 unsafe fn peek<'a>() -> Option<(&'a Slot, &'a mut Local)> {
+    let Some(slot) = slot() else {
+        return None;
+    };
     // SAFETY: this thread's slot, alive until the thread's thread-locals are
     // torn down, which cannot start while the caller runs.
-    let slot: &'a Slot = unsafe { &*slot()? };
+    let slot: &'a Slot = unsafe { &*slot };
     // SAFETY: forwarded from the caller.
-    let local = unsafe { slot.peek()? };
+    let Some(local) = (unsafe { slot.peek() }) else {
+        return None;
+    };
     Some((slot, local))
 }
 
@@ -531,16 +541,18 @@ unsafe fn peek<'a>() -> Option<(&'a Slot, &'a mut Local)> {
 /// full path is on a state this one rules out, so the entry it pushes is
 /// the one the full path would have.
 #[inline(always)]
+// `matches!(_, None)`, not `is_none`: a call at opt-level 0.
+#[allow(clippy::redundant_pattern_matching)]
 pub(crate) fn push_known(mut entry: Held) -> bool {
     // SAFETY: see `Slot::peek`: nothing below allocates (the stack has
     // room, and `ChainSet::insert` never allocates) or calls out, but for
     // asking tokio which task runs (a thread-local read that enters no
-    // lock).
+    // lock); `push_in_room` is called with `len < cap`, checked first.
     unsafe {
         let Some((slot, local)) = peek() else {
             return false;
         };
-        let fast = local.inbox.is_none() && local.held.len < local.held.cap && {
+        let fast = matches!(local.inbox, None) && local.held.len < local.held.cap && {
             #[cfg(feature = "tokio")]
             let own =
                 slot.task() == 0 && local.sync_holders.is_empty() && local.thread_held.is_empty();
@@ -555,7 +567,7 @@ pub(crate) fn push_known(mut entry: Held) -> bool {
             Scan::Push(chain) => {
                 entry.chain = chain;
                 entry.place = local.acquiring();
-                local.held.push(entry);
+                local.held.push_in_room(entry);
                 true
             }
             Scan::Relock(_) | Scan::Slow => false,
@@ -568,6 +580,8 @@ pub(crate) fn push_known(mut entry: Held) -> bool {
 /// watchdog's publication, race detection) needs to hear of the release.
 /// Returns whether it did; `false`: nothing done.
 #[inline(always)]
+// `matches!(_, None)`, not `is_none`: a call at opt-level 0.
+#[allow(clippy::redundant_pattern_matching)]
 pub(crate) fn pop_known(id: LockId) -> bool {
     // SAFETY: see `Slot::peek`: a pop calls out to nothing.
     unsafe {
@@ -576,12 +590,12 @@ pub(crate) fn pop_known(id: LockId) -> bool {
         };
         let n = local.held.len;
         let popped = n > 0
-            && local.inbox.is_none()
+            && matches!(local.inbox, None)
             && !local.publication.has_published()
-            && local.race.is_none()
+            && matches!(local.race, None)
             && !policy_racing()
             && {
-                let top = local.held.get(n - 1);
+                let top = local.held.entry(n - 1);
                 // A sync guard is released on the thread that took it: an
                 // exclusive or reentrant entry on top is the thread
                 // context's own, whatever task runs (see
@@ -598,7 +612,7 @@ pub(crate) fn pop_known(id: LockId) -> bool {
                 top.id == id && own
             };
         if popped {
-            local.held.remove(id);
+            local.held.pop();
         }
         popped
     }
@@ -757,9 +771,9 @@ fn scan_each(held: &Stack, known: &EdgeSet, id: LockId) -> Scan {
     let mut i = 0;
     let n = held.len();
     while i < n {
-        let entry = held.get(i);
+        let entry = held.entry(i);
         if entry.id == id {
-            return Scan::Relock(entry);
+            return Scan::Relock(*entry);
         }
         if !known.contains(entry.id, id) {
             missing = true;
@@ -918,6 +932,15 @@ impl Stack {
         self.len == 0
     }
 
+    /// Entry `i`, outermost first, in place: a hot path reading one field
+    /// copies no entry (a copy of all of it at opt-level 0).
+    #[inline(always)]
+    pub(crate) fn entry(&self, i: usize) -> &Held {
+        assert!(i < self.len);
+        // SAFETY: `i < len`, and the first `len` entries are initialised.
+        unsafe { &*self.ptr.as_ptr().add(i) }
+    }
+
     /// Entry `i`, outermost first.
     #[inline(always)]
     pub(crate) fn get(&self, i: usize) -> Held {
@@ -951,7 +974,7 @@ impl Stack {
     /// one entry held (computing the chains the entries lack).
     #[inline(always)]
     fn chain_with(&mut self, id: LockId) -> u64 {
-        let top = self.get(self.len - 1).chain;
+        let top = self.entry(self.len - 1).chain;
         let below = if top != 0 { top } else { self.fill_chains() };
         chain_of(below, id)
     }
@@ -990,6 +1013,18 @@ impl Stack {
         self.len += 1;
     }
 
+    /// [`Stack::push`] when the caller saw `len < cap`.
+    ///
+    /// # Safety
+    /// The stack has room: `len < cap`.
+    #[inline(always)]
+    unsafe fn push_in_room(&mut self, held: Held) {
+        // SAFETY: `len < cap` (the caller's promise); the slot is inside the
+        // buffer.
+        unsafe { self.ptr.as_ptr().add(self.len).write(held) };
+        self.len += 1;
+    }
+
     #[cold]
     #[inline(never)]
     fn grow(&mut self) {
@@ -1021,11 +1056,22 @@ impl Stack {
         let mut i = self.len;
         while i > 0 {
             i -= 1;
-            if self.get(i).id == id {
+            if self.entry(i).id == id {
                 return Some(i);
             }
         }
         None
+    }
+
+    /// Removes the top entry, which the caller saw is there.
+    #[inline(always)]
+    pub(crate) fn pop(&mut self) {
+        self.len -= 1;
+        #[cfg(feature = "tokio")]
+        if self.len == 0 {
+            // No branch holds anything: the evidence is spent.
+            self.branches = false;
+        }
     }
 
     /// Removes the most recent entry for `id`; out-of-order releases shift
@@ -1034,13 +1080,8 @@ impl Stack {
     #[inline(always)]
     pub(crate) fn remove(&mut self, id: LockId) {
         let top = self.len.wrapping_sub(1);
-        if self.len > 0 && self.get(top).id == id {
-            self.len = top;
-            #[cfg(feature = "tokio")]
-            if top == 0 {
-                // No branch holds anything: the evidence is spent.
-                self.branches = false;
-            }
+        if self.len > 0 && self.entry(top).id == id {
+            self.pop();
         } else if let Some(i) = self.find(id) {
             // SAFETY: `i < len`; entries `i + 1..len` move down by one, all
             // inside the initialised part of the buffer.

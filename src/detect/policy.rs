@@ -100,7 +100,7 @@ sync::local! {
 /// The policy and watchdog state: one relaxed load of a read-mostly byte.
 #[inline(always)]
 pub(crate) fn state() -> u8 {
-    let mode = MODE.load(Ordering::Relaxed);
+    let mode = sync::hot_load_u8_relaxed(&MODE);
     if mode & POLICY == UNSET {
         return init_from_env();
     }
@@ -138,7 +138,7 @@ pub(crate) fn has_hooks(state: u8) -> bool {
 /// them track clocks whose reports go nowhere).
 #[inline(always)]
 pub(crate) fn racing_started() -> bool {
-    MODE.load(Ordering::Relaxed) & RACING != 0
+    sync::hot_load_u8_relaxed(&MODE) & RACING != 0
 }
 
 /// Turns happens-before tracking on for good (the first tracked cell or
