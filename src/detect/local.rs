@@ -7,7 +7,7 @@
 //! `#[inline(always)]`, and the two containers are plain pointer-and-length
 //! buffers read with built-in indexing rather than `Vec` methods.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::ptr::NonNull;
@@ -1223,6 +1223,10 @@ pub(crate) struct EdgeSet {
     /// are allocated.
     mask: usize,
     len: usize,
+    /// The pair [`EdgeSet::contains`] last found (`(0, 0)`: none): a
+    /// nesting taken again, the commonest case, is two compares instead of
+    /// a hash and a probe.
+    last: Cell<(LockId, LockId)>,
 }
 
 const MIN_SLOTS: usize = 64;
@@ -1234,6 +1238,7 @@ impl EdgeSet {
             slots: NonNull::dangling(),
             mask: 0,
             len: 0,
+            last: Cell::new((0, 0)),
         }
     }
 
@@ -1261,6 +1266,12 @@ impl EdgeSet {
 
     #[inline(always)]
     pub(crate) fn contains(&self, from: LockId, to: LockId) -> bool {
+        // No pair has a 0 (`from` is a held lock or a salted key, `to` a
+        // lock), so the empty `last` matches nothing.
+        let (f, t) = self.last.get();
+        if f == from && t == to {
+            return true;
+        }
         if self.mask == 0 {
             return false;
         }
@@ -1268,6 +1279,7 @@ impl EdgeSet {
         loop {
             let (f, t) = self.at(i);
             if f == from && t == to {
+                self.last.set((from, to));
                 return true;
             }
             if f == 0 {
@@ -1286,6 +1298,7 @@ impl EdgeSet {
             if cap > MAX_SLOTS {
                 self.buffer().fill((0, 0));
                 self.len = 0;
+                self.last.set((0, 0));
             } else {
                 let old = self.take_vec();
                 let mut new = ManuallyDrop::new(vec![(0, 0); cap]);
