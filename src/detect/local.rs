@@ -1499,6 +1499,28 @@ mod tests {
     }
 
     #[test]
+    fn the_pair_last_found_is_forgotten_with_the_set() {
+        let mut known = EdgeSet::new();
+        assert!(!known.contains(1, 2));
+        known.insert(1, 2);
+        known.insert(3, 4);
+        assert!(known.contains(1, 2) && known.contains(1, 2));
+        assert!(!known.contains(2, 1) && !known.contains(1, 3));
+        assert!(known.contains(3, 4) && known.contains(1, 2));
+        // Fill the set to its limit: the next insertion clears it, and the
+        // remembered pair goes with it.
+        let mut from = 10;
+        while known.len < MAX_SLOTS / 2 {
+            known.insert(from, from + 1);
+            from += 2;
+        }
+        assert!(known.contains(1, 2));
+        known.insert(from, from + 1);
+        assert!(!known.contains(1, 2) && !known.contains(3, 4));
+        assert!(known.contains(from, from + 1));
+    }
+
+    #[test]
     fn nested_enter_steps_aside() {
         let slot = Slot::new();
         let inner = slot.enter(|_| slot.enter(|_| ()));
