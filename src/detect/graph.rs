@@ -819,10 +819,7 @@ pub(crate) fn defer_leaf(
     site: &'static Location<'static>,
 ) -> Option<(LockId, u32)> {
     let fresh = parkable(local, target, access, site)?;
-    let leaf = local
-        .leaves
-        .find(&fresh, &local.held, class::enabled())?
-        .clone();
+    let leaf = local.leaves.find(&fresh, &local.held, class::enabled())?;
     if !target.ident.claim() {
         return None;
     }

@@ -45,7 +45,8 @@ pub(crate) const PARKED_SLOT: u32 = u32::MAX - 2;
 pub(crate) type Parked = Arc<Leaf>;
 
 enum Entry {
-    Parked(Parked),
+    /// Parked: the index of its leaf in its shard's [`State::leaves`].
+    Parked(u32),
     /// Materialised: the node's slot.
     Node(u32),
 }
@@ -77,8 +78,50 @@ type Map = HashMap<LockId, Entry, BuildHasherDefault<IdHasher>>;
 /// and a store (no read-modify-write: parking and forgetting stay at one
 /// lock round trip each); the graph's lock reads it without the lock.
 struct Shard {
-    map: sync::Mutex<Map>,
+    state: sync::Mutex<State>,
     parked: AtomicU64,
+}
+
+/// What a shard's lock guards: its entries, and the leaves its parked
+/// entries name, each with how many do. A parked entry names its leaf by
+/// index, so parking and forgetting count under the shard's lock rather
+/// than on the leaf's `Arc` (a read-modify-write each way); a leaf no entry
+/// names stays for the next lock parked in it — a nesting repeated parks
+/// and forgets one lock after another — until its place is wanted.
+#[derive(Default)]
+struct State {
+    map: Map,
+    leaves: Vec<(Parked, usize)>,
+}
+
+/// How many leaves a shard keeps before an idle one (no entry names it)
+/// gives its place to a new one. The list grows past it only while more
+/// nestings than that have parked locks in the shard at once.
+const IDLE_LEAVES: usize = 8;
+
+impl State {
+    /// The index of `leaf`, counted once more, and the idle leaf it
+    /// replaced, if any (for the caller to drop outside the shard's lock).
+    fn hold(&mut self, leaf: &Parked) -> (u32, Option<Parked>) {
+        if let Some(at) = self.leaves.iter().position(|(l, _)| Arc::ptr_eq(l, leaf)) {
+            self.leaves[at].1 += 1;
+            return (at as u32, None);
+        }
+        // An idle leaf's place, once there are enough of them.
+        if self.leaves.len() >= IDLE_LEAVES
+            && let Some(at) = self.leaves.iter().position(|&(_, n)| n == 0)
+        {
+            let idle = std::mem::replace(&mut self.leaves[at], (leaf.clone(), 1));
+            return (at as u32, Some(idle.0));
+        }
+        self.leaves.push((leaf.clone(), 1));
+        ((self.leaves.len() - 1) as u32, None)
+    }
+
+    /// An entry naming leaf `at` is gone.
+    fn release(&mut self, at: u32) {
+        self.leaves[at as usize].1 -= 1;
+    }
 }
 
 impl Shard {
@@ -94,7 +137,7 @@ const SHARDS: usize = 16;
 
 sync::global! {
     static TABLE: [Shard; SHARDS] = lazy std::array::from_fn(|_| Shard {
-        map: sync::Mutex::new(Map::default()),
+        state: sync::Mutex::new(State::default()),
         parked: AtomicU64::new(0),
     });
 }
@@ -107,11 +150,15 @@ fn shard(id: LockId) -> &'static Shard {
 
 /// Parks lock `id` (before its id is published, so whoever finds the id
 /// finds the entry and the count).
-pub(crate) fn park(id: LockId, parked: Parked) {
+pub(crate) fn park(id: LockId, leaf: &Parked) {
     let shard = shard(id);
-    let mut map = shard.map.lock();
-    map.insert(id, Entry::Parked(parked));
+    let mut state = shard.state.lock();
+    let (at, idle) = state.hold(leaf);
+    state.map.insert(id, Entry::Parked(at));
     shard.count(1);
+    drop(state);
+    // A leaf is dropped outside the shard's lock.
+    drop(idle);
 }
 
 /// Whether any lock is parked. A lock parked before an acquisition that
@@ -130,11 +177,14 @@ pub(crate) fn materialise(mut add: impl FnMut(LockId, &Leaf) -> u32) {
         if shard.parked.load(Ordering::Acquire) == 0 {
             continue;
         }
-        let mut map = shard.map.lock();
+        let mut state = shard.state.lock();
+        let State { map, leaves } = &mut *state;
         let mut done = 0;
         for (&id, entry) in map.iter_mut() {
-            if let Entry::Parked(leaf) = entry {
+            if let Entry::Parked(at) = *entry {
+                let (leaf, holders) = &mut leaves[at as usize];
                 *entry = Entry::Node(add(id, leaf));
+                *holders -= 1;
                 done += 1;
             }
         }
@@ -144,7 +194,7 @@ pub(crate) fn materialise(mut add: impl FnMut(LockId, &Leaf) -> u32) {
 
 /// The node slot of parked lock `id`, once materialised.
 pub(crate) fn slot_of(id: LockId) -> Option<u32> {
-    match shard(id).map.lock().get(&id) {
+    match shard(id).state.lock().map.get(&id) {
         Some(Entry::Node(slot)) => Some(*slot),
         _ => None,
     }
@@ -154,16 +204,15 @@ pub(crate) fn slot_of(id: LockId) -> Option<u32> {
 /// was materialised (the caller removes the node).
 pub(crate) fn forget(id: LockId) -> Option<u32> {
     let shard = shard(id);
-    let mut map = shard.map.lock();
-    let removed = map.remove(&id);
-    if let Some(Entry::Parked(_)) = removed {
-        shard.count(-1);
-    }
-    drop(map);
-    // A parked entry's leaf is dropped outside the shard's lock.
-    match removed {
+    let mut state = shard.state.lock();
+    match state.map.remove(&id) {
+        Some(Entry::Parked(at)) => {
+            state.release(at);
+            shard.count(-1);
+            None
+        }
         Some(Entry::Node(slot)) => Some(slot),
-        _ => None,
+        None => None,
     }
 }
 
@@ -312,6 +361,65 @@ mod tests {
         assert_eq!(inner.meta.parked(), Some(id));
         drop(inner);
         assert_eq!(super::slot_of(id), None, "gone with the lock");
+    }
+
+    #[test]
+    fn a_shard_counts_the_entries_that_name_each_leaf_and_reuses_idle_places() {
+        use std::panic::Location;
+        use std::sync::Arc;
+
+        use super::{IDLE_LEAVES, Leaf, State};
+        use crate::detect::graph::Origin;
+        use crate::detect::local::Place;
+        use crate::report::Access;
+
+        let leaf = || {
+            Arc::new(Leaf {
+                held: Vec::new(),
+                kind: LockKind::Mutex,
+                access: Access::Exclusive,
+                created: Location::caller(),
+                data: type_name::<u8>,
+                site: Location::caller(),
+                classes: false,
+                class: None,
+                edges: Vec::new(),
+                thread: Arc::from("t"),
+                origin: Origin {
+                    context: 0,
+                    ambiguous: false,
+                    flow: Place::NONE,
+                    by: (0, 0),
+                },
+            })
+        };
+        let mut state = State::default();
+        let a = leaf();
+        // One leaf for every lock parked in its nesting, counted, not cloned.
+        assert_eq!(state.hold(&a).0, 0);
+        assert_eq!(state.hold(&a).0, 0);
+        assert_eq!(Arc::strong_count(&a), 2);
+        state.release(0);
+        state.release(0);
+        // Idle, it stays for the next lock parked in it.
+        let (at, idle) = state.hold(&a);
+        assert!(at == 0 && idle.is_none());
+        state.release(0);
+        // Others get places of their own until there are enough; then a new
+        // one takes an idle leaf's place, never a held one's.
+        let held = leaf();
+        assert_eq!(state.hold(&held).0, 1);
+        let others: Vec<_> = (2..IDLE_LEAVES).map(|_| leaf()).collect();
+        for (i, other) in others.iter().enumerate() {
+            assert_eq!(state.hold(other).0 as usize, i + 2);
+            state.release(i as u32 + 2);
+        }
+        let new = leaf();
+        let (at, idle) = state.hold(&new);
+        assert_eq!(at, 0, "the first idle place");
+        assert!(Arc::ptr_eq(&idle.expect("an idle leaf replaced"), &a));
+        assert_eq!(Arc::strong_count(&a), 1);
+        assert_eq!(state.leaves[1].1, 1, "the held leaf keeps its place");
     }
 
     #[test]
