@@ -1008,9 +1008,8 @@ impl Stack {
         if self.len == self.cap {
             self.grow();
         }
-        // SAFETY: `len < cap` after `grow`; the slot is inside the buffer.
-        unsafe { self.ptr.as_ptr().add(self.len).write(held) };
-        self.len += 1;
+        // SAFETY: `len < cap` after `grow`.
+        unsafe { self.push_in_room(held) };
     }
 
     /// [`Stack::push`] when the caller saw `len < cap`.

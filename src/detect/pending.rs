@@ -91,36 +91,52 @@ struct Shard {
 #[derive(Default)]
 struct State {
     map: Map,
-    leaves: Vec<(Parked, usize)>,
+    leaves: ShardLeaves,
 }
+
+/// A shard's leaves, each with how many of its parked entries name it.
+#[derive(Default)]
+struct ShardLeaves(Vec<(Parked, usize)>);
 
 /// How many leaves a shard keeps before an idle one (no entry names it)
 /// gives its place to a new one. The list grows past it only while more
 /// nestings than that have parked locks in the shard at once.
 const IDLE_LEAVES: usize = 8;
 
-impl State {
+impl ShardLeaves {
     /// The index of `leaf`, counted once more, and the idle leaf it
     /// replaced, if any (for the caller to drop outside the shard's lock).
     fn hold(&mut self, leaf: &Parked) -> (u32, Option<Parked>) {
-        if let Some(at) = self.leaves.iter().position(|(l, _)| Arc::ptr_eq(l, leaf)) {
-            self.leaves[at].1 += 1;
+        let leaves = &mut self.0;
+        if let Some(at) = leaves.iter().position(|(l, _)| Arc::ptr_eq(l, leaf)) {
+            leaves[at].1 += 1;
             return (at as u32, None);
         }
         // An idle leaf's place, once there are enough of them.
-        if self.leaves.len() >= IDLE_LEAVES
-            && let Some(at) = self.leaves.iter().position(|&(_, n)| n == 0)
+        if leaves.len() >= IDLE_LEAVES
+            && let Some(at) = leaves.iter().position(|&(_, n)| n == 0)
         {
-            let idle = std::mem::replace(&mut self.leaves[at], (leaf.clone(), 1));
+            let idle = std::mem::replace(&mut leaves[at], (leaf.clone(), 1));
             return (at as u32, Some(idle.0));
         }
-        self.leaves.push((leaf.clone(), 1));
-        ((self.leaves.len() - 1) as u32, None)
+        leaves.push((leaf.clone(), 1));
+        ((leaves.len() - 1) as u32, None)
+    }
+
+    /// Leaf `at`.
+    fn leaf(&self, at: u32) -> &Leaf {
+        &self.0[at as usize].0
     }
 
     /// An entry naming leaf `at` is gone.
     fn release(&mut self, at: u32) {
-        self.leaves[at as usize].1 -= 1;
+        self.0[at as usize].1 -= 1;
+    }
+
+    /// How many entries name leaf `at`.
+    #[cfg(test)]
+    fn holders(&self, at: u32) -> usize {
+        self.0[at as usize].1
     }
 }
 
@@ -153,7 +169,7 @@ fn shard(id: LockId) -> &'static Shard {
 pub(crate) fn park(id: LockId, leaf: &Parked) {
     let shard = shard(id);
     let mut state = shard.state.lock();
-    let (at, idle) = state.hold(leaf);
+    let (at, idle) = state.leaves.hold(leaf);
     state.map.insert(id, Entry::Parked(at));
     shard.count(1);
     drop(state);
@@ -182,9 +198,8 @@ pub(crate) fn materialise(mut add: impl FnMut(LockId, &Leaf) -> u32) {
         let mut done = 0;
         for (&id, entry) in map.iter_mut() {
             if let Entry::Parked(at) = *entry {
-                let (leaf, holders) = &mut leaves[at as usize];
-                *entry = Entry::Node(add(id, leaf));
-                *holders -= 1;
+                *entry = Entry::Node(add(id, leaves.leaf(at)));
+                leaves.release(at);
                 done += 1;
             }
         }
@@ -207,7 +222,7 @@ pub(crate) fn forget(id: LockId) -> Option<u32> {
     let mut state = shard.state.lock();
     match state.map.remove(&id) {
         Some(Entry::Parked(at)) => {
-            state.release(at);
+            state.leaves.release(at);
             shard.count(-1);
             None
         }
@@ -368,7 +383,7 @@ mod tests {
         use std::panic::Location;
         use std::sync::Arc;
 
-        use super::{IDLE_LEAVES, Leaf, State};
+        use super::{IDLE_LEAVES, Leaf, ShardLeaves};
         use crate::detect::graph::Origin;
         use crate::detect::local::Place;
         use crate::report::Access;
@@ -393,33 +408,33 @@ mod tests {
                 },
             })
         };
-        let mut state = State::default();
+        let mut leaves = ShardLeaves::default();
         let a = leaf();
         // One leaf for every lock parked in its nesting, counted, not cloned.
-        assert_eq!(state.hold(&a).0, 0);
-        assert_eq!(state.hold(&a).0, 0);
+        assert_eq!(leaves.hold(&a).0, 0);
+        assert_eq!(leaves.hold(&a).0, 0);
         assert_eq!(Arc::strong_count(&a), 2);
-        state.release(0);
-        state.release(0);
+        leaves.release(0);
+        leaves.release(0);
         // Idle, it stays for the next lock parked in it.
-        let (at, idle) = state.hold(&a);
+        let (at, idle) = leaves.hold(&a);
         assert!(at == 0 && idle.is_none());
-        state.release(0);
+        leaves.release(0);
         // Others get places of their own until there are enough; then a new
         // one takes an idle leaf's place, never a held one's.
         let held = leaf();
-        assert_eq!(state.hold(&held).0, 1);
+        assert_eq!(leaves.hold(&held).0, 1);
         let others: Vec<_> = (2..IDLE_LEAVES).map(|_| leaf()).collect();
         for (i, other) in others.iter().enumerate() {
-            assert_eq!(state.hold(other).0 as usize, i + 2);
-            state.release(i as u32 + 2);
+            assert_eq!(leaves.hold(other).0 as usize, i + 2);
+            leaves.release(i as u32 + 2);
         }
         let new = leaf();
-        let (at, idle) = state.hold(&new);
+        let (at, idle) = leaves.hold(&new);
         assert_eq!(at, 0, "the first idle place");
         assert!(Arc::ptr_eq(&idle.expect("an idle leaf replaced"), &a));
         assert_eq!(Arc::strong_count(&a), 1);
-        assert_eq!(state.leaves[1].1, 1, "the held leaf keeps its place");
+        assert_eq!(leaves.holders(1), 1, "the held leaf keeps its place");
     }
 
     #[test]
