@@ -218,27 +218,132 @@ pub(crate) struct Local {
 /// `Local` plus a re-entrancy flag: the detector may be re-entered on the
 /// same thread (a global allocator or a report handler that takes locks),
 /// and then it steps aside instead of aliasing its own state.
+///
+/// A `Slot` has no drop glue, so the thread-local holding it is read
+/// directly, with no check of whether its destructor is registered or has
+/// run: that check was three instructions and a call on every lock and
+/// unlock. The thread's `Local` is dropped instead by [`Teardown`], a
+/// thread-local of its own, which the first visit to the state registers
+/// ([`Slot::open`]); once it ran, the slot stays busy, so the hot paths
+/// step aside and every visit finds the state unavailable.
 pub(crate) struct Slot {
-    busy: UnsafeCell<bool>,
+    /// `BUSY` while the detector runs on this thread (for good once the
+    /// state is torn down); `FULL` while the state needs the full path
+    /// ([`Local::needs_full_path`]): the hot paths ask both in one compare.
+    busy: UnsafeCell<u8>,
+    /// Whether this thread's [`Teardown`] is registered (`ARMED`), or ran
+    /// (`TORN_DOWN`).
+    life: std::cell::Cell<u8>,
     /// The `lockgraph::tokio::scope` being polled on this thread, if any: it
     /// stands in for the task's id.
     #[cfg(feature = "tokio")]
     scope: std::cell::Cell<u64>,
-    local: UnsafeCell<Local>,
+    local: UnsafeCell<std::mem::ManuallyDrop<Local>>,
 }
+
+const BUSY: u8 = 1;
+const FULL: u8 = 2;
+
+const UNARMED: u8 = 0;
+const ARMED: u8 = 1;
+const TORN_DOWN: u8 = 2;
 
 sync::local! {
     pub(crate) static LOCAL: Slot = Slot::new();
 }
 
+/// Drops this thread's [`Local`] when the thread exits (see [`Slot`]).
+#[cfg(not(loom))]
+struct Teardown;
+
+#[cfg(not(loom))]
+std::thread_local! {
+    static TEARDOWN: Teardown = const { Teardown };
+}
+
+#[cfg(not(loom))]
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        let _ = LOCAL.try_with(|slot| {
+            // SAFETY: this thread's own slot. The detector is not running
+            // on this thread (thread-local destructors run after it
+            // returned), and `busy` stays set from here on, so no
+            // `&mut Local` is ever handed out again: the state is dropped
+            // once and never touched after.
+            unsafe {
+                if *slot.busy.get() & BUSY != 0 {
+                    // Not expected; leaking beats freeing state in use.
+                    return;
+                }
+                *slot.busy.get() = BUSY;
+                slot.life.set(TORN_DOWN);
+                std::mem::ManuallyDrop::drop(&mut *slot.local.get());
+            }
+        });
+    }
+}
+
+/// Under loom a model's threads drop their thread-locals, and loom counts
+/// what they leak: the slot drops its state itself.
+#[cfg(loom)]
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // SAFETY: the slot is going away; nothing else can reach its state.
+        unsafe { std::mem::ManuallyDrop::drop(self.local.get_mut()) }
+    }
+}
+
 impl Slot {
     const fn new() -> Slot {
         Slot {
-            busy: UnsafeCell::new(false),
+            busy: UnsafeCell::new(0),
+            life: std::cell::Cell::new(UNARMED),
             #[cfg(feature = "tokio")]
             scope: std::cell::Cell::new(0),
-            local: UnsafeCell::new(Local::new()),
+            local: UnsafeCell::new(std::mem::ManuallyDrop::new(Local::new())),
         }
+    }
+
+    /// Marks the state in use and returns it, or `None` if the detector is
+    /// already running on this thread, or the state is torn down. The
+    /// first visit registers the state's [`Teardown`].
+    ///
+    /// # Safety
+    /// The caller uses the returned state only until it calls
+    /// [`Slot::unclaim`], which it must do before anything else enters.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn open(&self) -> Option<&mut Local> {
+        // SAFETY: `busy` and `local` belong to this thread (a thread-local
+        // `Slot` is never shared); `busy` keeps a second `&mut Local` from
+        // being handed out until `unclaim`.
+        unsafe {
+            if *self.busy.get() & BUSY != 0 {
+                return None;
+            }
+            if self.life.get() == UNARMED && !self.arm() {
+                return None;
+            }
+            *self.busy.get() |= BUSY;
+            Some(&mut **self.local.get())
+        }
+    }
+
+    /// Registers this thread's [`Teardown`]; `false` if the thread is past
+    /// running it (then the state stays unavailable).
+    #[cold]
+    #[inline(never)]
+    fn arm(&self) -> bool {
+        #[cfg(not(loom))]
+        if TEARDOWN.try_with(|_| ()).is_err() {
+            // SAFETY: this thread's own flag; the state was never used
+            // (unarmed), so it holds nothing to drop.
+            unsafe { *self.busy.get() = BUSY };
+            self.life.set(TORN_DOWN);
+            return false;
+        }
+        self.life.set(ARMED);
+        true
     }
 
     /// Runs `f` on this thread's state, or returns `None` if the detector is
@@ -246,43 +351,30 @@ impl Slot {
     #[inline(always)]
     #[cfg_attr(not(any(test, loom)), allow(dead_code))] // the loom models, and a unit test
     pub(crate) fn enter<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
-        // SAFETY: `busy` and `local` belong to this thread (a thread-local
-        // `Slot` is never shared), and `busy` guarantees at most one
-        // `&mut Local` exists at a time: a nested `enter` returns `None`.
+        // SAFETY: `open` hands out the only `&mut Local`, until `unclaim`.
         unsafe {
-            if *self.busy.get() {
-                return None;
-            }
-            *self.busy.get() = true;
-            let result = f(&mut *self.local.get());
-            *self.busy.get() = false;
+            let local = self.open()?;
+            let result = f(local);
+            self.unclaim();
             Some(result)
         }
     }
 
-    /// Marks the state in use and returns it, or `None` if the detector is
-    /// already running on this thread: [`Slot::enter`] without a closure,
-    /// for the hot paths.
+    /// Marks the state in use and returns it: [`Slot::enter`] without a
+    /// closure, for the hot paths.
     ///
     /// # Safety
-    /// The caller uses the returned state only until it calls
-    /// [`Slot::unclaim`], which it must do before anything else enters.
+    /// As [`Slot::open`].
     #[inline(always)]
     #[allow(clippy::mut_from_ref)]
     unsafe fn claim(&self) -> Option<&mut Local> {
-        // SAFETY: `busy` and `local` belong to this thread; `busy` keeps a
-        // second `&mut Local` from being handed out until `unclaim`.
-        unsafe {
-            if *self.busy.get() {
-                return None;
-            }
-            *self.busy.get() = true;
-            Some(&mut *self.local.get())
-        }
+        // SAFETY: forwarded from the caller.
+        unsafe { self.open() }
     }
 
     /// This thread's state for a hot path that enters nothing, or `None`
-    /// if the detector is running on this thread: [`Slot::claim`] without
+    /// if the detector is running on this thread or the state needs the
+    /// full path (`FULL`): [`Slot::claim`] without
     /// marking the state in use, for code that calls out to nothing — no
     /// allocation, no hook, no handler — so nothing can enter the detector
     /// on this thread before it is done with the state.
@@ -295,29 +387,36 @@ impl Slot {
     unsafe fn peek(&self) -> Option<&mut Local> {
         // SAFETY: `busy` and `local` belong to this thread; while `busy` is
         // false no other `&mut Local` exists, and the caller creates none
-        // until it is done with this one.
+        // until it is done with this one. An unarmed state may be read
+        // here: it holds nothing yet, so no push finds room in it.
         unsafe {
-            if *self.busy.get() {
+            if *self.busy.get() != 0 {
                 return None;
             }
-            Some(&mut *self.local.get())
+            Some(&mut **self.local.get())
         }
     }
 
-    /// Ends a [`Slot::claim`].
+    /// Ends a [`Slot::claim`], noting whether the state, as the visit
+    /// left it, needs the full path.
     ///
     /// # Safety
     /// The state `claim` returned is no longer used.
     #[inline(always)]
     unsafe fn unclaim(&self) {
-        // SAFETY: this thread's own flag.
-        unsafe { *self.busy.get() = false }
+        // SAFETY: this thread's own flag and state; the caller is done
+        // with the `&mut Local` it had.
+        unsafe {
+            let full = (*self.local.get()).needs_full_path();
+            *self.busy.get() = if full { FULL } else { 0 };
+        }
     }
 
     /// [`Slot::enter`] in the context running: the thread's own state, or
     /// inside a task its stack ([`super::context::in_task`]). One closure
     /// less than `enter` around a dispatch: each is a call at opt-level 0.
     #[inline(always)]
+    #[allow(clippy::question_mark)] // each `?` is a call at opt-level 0
     pub(crate) fn enter_context<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
         let task = self.task();
         if task == 0 {
@@ -325,12 +424,11 @@ impl Slot {
         }
         // SAFETY: as in `enter`.
         unsafe {
-            if *self.busy.get() {
+            let Some(local) = self.open() else {
                 return None;
-            }
-            *self.busy.get() = true;
-            let result = super::context::in_task(&mut *self.local.get(), task, f);
-            *self.busy.get() = false;
+            };
+            let result = super::context::in_task(local, task, f);
+            self.unclaim();
             Some(result)
         }
     }
@@ -338,21 +436,20 @@ impl Slot {
     /// [`Slot::enter_context`] when no task runs here: the thread's own
     /// state, its posted releases applied first.
     #[inline(always)]
+    #[allow(clippy::question_mark)] // each `?` is a call at opt-level 0
     fn enter_thread<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
         // SAFETY: as in `enter`.
         unsafe {
-            if *self.busy.get() {
+            let Some(local) = self.open() else {
                 return None;
-            }
-            *self.busy.get() = true;
-            let local = &mut *self.local.get();
+            };
             #[allow(clippy::redundant_pattern_matching)]
             // `is_some` is a call at opt-level 0
             if let Some(_) = local.inbox {
                 super::context::drain_inbox(local);
             }
             let result = f(local);
-            *self.busy.get() = false;
+            self.unclaim();
             Some(result)
         }
     }
@@ -374,10 +471,11 @@ impl Slot {
         0
     }
 
-    /// Whether the detector is running on this thread right now.
+    /// Whether the detector is running on this thread right now (not
+    /// after the state is torn down).
     pub(crate) fn busy(&self) -> bool {
         // SAFETY: a read of this thread's own flag.
-        unsafe { *self.busy.get() }
+        unsafe { *self.busy.get() & BUSY != 0 && self.life.get() != TORN_DOWN }
     }
 }
 
@@ -552,10 +650,10 @@ pub(crate) fn push_known(mut entry: Held) -> bool {
         let Some((slot, local)) = peek() else {
             return false;
         };
-        let fast = matches!(local.inbox, None) && local.held.len < local.held.cap && {
+        // Posted releases and a task's sync guards make `peek` say no.
+        let fast = local.held.len < local.held.cap && {
             #[cfg(feature = "tokio")]
-            let own =
-                slot.task() == 0 && local.sync_holders.is_empty() && local.thread_held.is_empty();
+            let own = slot.task() == 0;
             #[cfg(not(feature = "tokio"))]
             let own = {
                 let _ = slot;
@@ -589,28 +687,24 @@ pub(crate) fn pop_known(id: LockId) -> bool {
             return false;
         };
         let n = local.held.len;
-        let popped = n > 0
-            && matches!(local.inbox, None)
-            && !local.publication.has_published()
-            && matches!(local.race, None)
-            && !policy_racing()
-            && {
-                let top = local.held.entry(n - 1);
-                // A sync guard is released on the thread that took it: an
-                // exclusive or reentrant entry on top is the thread
-                // context's own, whatever task runs (see
-                // `thread_state_releasing`).
-                #[cfg(feature = "tokio")]
-                let own = !top.asynchronous
-                    && (matches!(top.access, Access::Exclusive | Access::Reentrant)
-                        || slot.task() == 0);
-                #[cfg(not(feature = "tokio"))]
-                let own = {
-                    let _ = slot;
-                    true
-                };
-                top.id == id && own
+        // Posted releases, a publication and a clock make `peek` say no.
+        let popped = n > 0 && !policy_racing() && {
+            let top = local.held.entry(n - 1);
+            // A sync guard is released on the thread that took it: an
+            // exclusive or reentrant entry on top is the thread
+            // context's own, whatever task runs (see
+            // `thread_state_releasing`).
+            #[cfg(feature = "tokio")]
+            let own = !top.asynchronous
+                && (matches!(top.access, Access::Exclusive | Access::Reentrant)
+                    || slot.task() == 0);
+            #[cfg(not(feature = "tokio"))]
+            let own = {
+                let _ = slot;
+                true
             };
+            top.id == id && own
+        };
         if popped {
             local.held.pop();
         }
@@ -790,6 +884,23 @@ pub(crate) fn busy() -> bool {
 }
 
 impl Local {
+    /// Whether an acquisition or release must take the full path for what
+    /// this state holds: releases posted to apply, a publication to
+    /// withdraw from, a clock to advance, a task's sync guards to check
+    /// (tokio). Kept in [`Slot`]'s flag at the end of every visit, since
+    /// only a visit changes these.
+    #[inline(always)]
+    // `matches!(_, Some(_))`, not `is_some`: a call at opt-level 0.
+    #[allow(clippy::redundant_pattern_matching)]
+    fn needs_full_path(&self) -> bool {
+        let full = matches!(self.inbox, Some(_))
+            || self.publication.has_published()
+            || matches!(self.race, Some(_));
+        #[cfg(feature = "tokio")]
+        let full = full || !self.sync_holders.is_empty() || !self.thread_held.is_empty();
+        full
+    }
+
     /// (tokio) Where the polled acquisition being checked lives
     /// ([`Place::NONE`]: not a polled one, or no tokio feature).
     #[inline(always)]

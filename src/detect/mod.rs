@@ -160,11 +160,7 @@ mod on {
             access: Access,
             site: &'static Location<'static>,
         ) -> bool {
-            let state = policy::state();
-            if !policy::is_active(state) {
-                return false;
-            }
-            if !policy::has_hooks(state) {
+            if policy::plain() {
                 let id = self.ident.id();
                 if id != 0
                     && local::push_known(Held::blocking(
@@ -178,18 +174,21 @@ mod on {
                     return false;
                 }
             }
-            self.acquire_slow(kind, access, site, state)
+            self.acquire_slow(kind, access, site)
         }
 
-        /// [`Meta::acquire_at`] off the hot path.
+        /// [`Meta::acquire_at`] off the hot path (the policy off, too).
         #[inline(never)]
         fn acquire_slow(
             &self,
             kind: LockKind,
             access: Access,
             site: &'static Location<'static>,
-            state: u8,
         ) -> bool {
+            let state = policy::state();
+            if !policy::is_active(state) {
+                return false;
+            }
             let found = match local::thread_state() {
                 local::ThreadState::Own(mut claim) => {
                     Some(self.check_in(claim.local(), kind, access, site))
@@ -256,8 +255,7 @@ mod on {
             site: &'static Location<'static>,
             place: local::Place,
         ) -> (u64, bool, local::Deferred) {
-            let state = policy::state();
-            if policy::is_active(state) && !policy::has_hooks(state) {
+            if policy::plain() {
                 let id = self.ident.id();
                 if id != 0
                     && let Some(task) = local::push_async(self.async_entry(id, access, site, place))

@@ -107,6 +107,17 @@ pub(crate) fn state() -> u8 {
     mode
 }
 
+/// Whether the detector runs with no hook (no watchdog, no race
+/// detection): the acquisitions' fast case, from one relaxed load and one
+/// compare. `false` before the environment was read, too: the caller's slow
+/// path calls [`state`], which reads it.
+#[inline(always)]
+pub(crate) fn plain() -> bool {
+    // A policy in PANIC..=CALLBACK with neither flag set: the flags lie
+    // above `POLICY`, and UNSET wraps around.
+    sync::hot_load_u8_relaxed(&MODE).wrapping_sub(PANIC) < CALLBACK
+}
+
 /// Whether `state` has the detector running at all.
 #[inline(always)]
 pub(crate) fn is_active(state: u8) -> bool {
