@@ -227,13 +227,11 @@ pub(crate) struct Local {
 /// ([`Slot::open`]); once it ran, the slot stays busy, so the hot paths
 /// step aside and every visit finds the state unavailable.
 pub(crate) struct Slot {
-    /// `BUSY` while the detector runs on this thread (for good once the
-    /// state is torn down); `FULL` while the state needs the full path
-    /// ([`Local::needs_full_path`]): the hot paths ask both in one compare.
+    /// `BUSY` while the detector runs on this thread; `FULL` while the
+    /// state needs the full path ([`Local::needs_full_path`]); `UNARMED`
+    /// until this thread's [`Teardown`] is registered; `BUSY | TORN_DOWN`
+    /// for good once it ran. The hot paths go on only when it is 0.
     busy: UnsafeCell<u8>,
-    /// Whether this thread's [`Teardown`] is registered (`ARMED`), or ran
-    /// (`TORN_DOWN`).
-    life: std::cell::Cell<u8>,
     /// The `lockgraph::tokio::scope` being polled on this thread, if any: it
     /// stands in for the task's id.
     #[cfg(feature = "tokio")]
@@ -243,10 +241,8 @@ pub(crate) struct Slot {
 
 const BUSY: u8 = 1;
 const FULL: u8 = 2;
-
-const UNARMED: u8 = 0;
-const ARMED: u8 = 1;
-const TORN_DOWN: u8 = 2;
+const UNARMED: u8 = 4;
+const TORN_DOWN: u8 = 8;
 
 sync::local! {
     pub(crate) static LOCAL: Slot = Slot::new();
@@ -275,8 +271,7 @@ impl Drop for Teardown {
                     // Not expected; leaking beats freeing state in use.
                     return;
                 }
-                *slot.busy.get() = BUSY;
-                slot.life.set(TORN_DOWN);
+                *slot.busy.get() = BUSY | TORN_DOWN;
                 std::mem::ManuallyDrop::drop(&mut *slot.local.get());
             }
         });
@@ -296,8 +291,7 @@ impl Drop for Slot {
 impl Slot {
     const fn new() -> Slot {
         Slot {
-            busy: UnsafeCell::new(0),
-            life: std::cell::Cell::new(UNARMED),
+            busy: UnsafeCell::new(UNARMED),
             #[cfg(feature = "tokio")]
             scope: std::cell::Cell::new(0),
             local: UnsafeCell::new(std::mem::ManuallyDrop::new(Local::new())),
@@ -318,10 +312,11 @@ impl Slot {
         // `Slot` is never shared); `busy` keeps a second `&mut Local` from
         // being handed out until `unclaim`.
         unsafe {
-            if *self.busy.get() & BUSY != 0 {
+            let flags = *self.busy.get();
+            if flags & BUSY != 0 {
                 return None;
             }
-            if self.life.get() == UNARMED && !self.arm() {
+            if flags & UNARMED != 0 && !self.arm() {
                 return None;
             }
             *self.busy.get() |= BUSY;
@@ -338,11 +333,11 @@ impl Slot {
         if TEARDOWN.try_with(|_| ()).is_err() {
             // SAFETY: this thread's own flag; the state was never used
             // (unarmed), so it holds nothing to drop.
-            unsafe { *self.busy.get() = BUSY };
-            self.life.set(TORN_DOWN);
+            unsafe { *self.busy.get() = BUSY | TORN_DOWN };
             return false;
         }
-        self.life.set(ARMED);
+        // SAFETY: this thread's own flag.
+        unsafe { *self.busy.get() &= !UNARMED };
         true
     }
 
@@ -475,7 +470,7 @@ impl Slot {
     /// after the state is torn down).
     pub(crate) fn busy(&self) -> bool {
         // SAFETY: a read of this thread's own flag.
-        unsafe { *self.busy.get() & BUSY != 0 && self.life.get() != TORN_DOWN }
+        unsafe { *self.busy.get() & (BUSY | TORN_DOWN) == BUSY }
     }
 }
 
