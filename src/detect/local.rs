@@ -633,39 +633,111 @@ unsafe fn peek<'a>() -> Option<(&'a Slot, &'a mut Local)> {
 /// check (tokio), or when the stack must grow. Every other check of the
 /// full path is on a state this one rules out, so the entry it pushes is
 /// the one the full path would have.
+///
+/// The commonest nestings are decided here without a loop or a call:
+/// nothing held, outside a context with a root; one held, in the pair
+/// the edge cache found last; two or more, in a chain it knows. Any other
+/// goes to [`push_scanned`], out of line: with no call to return from on
+/// these paths, the lock's own function saves few registers.
 #[inline(always)]
-// `matches!(_, None)`, not `is_none`: a call at opt-level 0.
-#[allow(clippy::redundant_pattern_matching)]
 pub(crate) fn push_known(mut entry: Held) -> bool {
     // SAFETY: see `Slot::peek`: nothing below allocates (the stack has
     // room, and `ChainSet::insert` never allocates) or calls out, but for
     // asking tokio which task runs (a thread-local read that enters no
-    // lock); `push_in_room` is called with `len < cap`, checked first.
+    // lock); `push_in_room` is called with `len < cap`, checked by
+    // `pushable`.
     unsafe {
-        let Some((slot, local)) = peek() else {
+        let Some(local) = pushable() else {
             return false;
         };
-        // Posted releases and a task's sync guards make `peek` say no.
-        let fast = local.held.len < local.held.cap && {
-            #[cfg(feature = "tokio")]
-            let own = slot.task() == 0;
-            #[cfg(not(feature = "tokio"))]
-            let own = {
-                let _ = slot;
-                true
-            };
-            own
-        };
-        fast && match scan(&mut local.held, &local.known, &mut local.chains, entry.id) {
-            Scan::Push(chain) => {
-                entry.chain = chain;
-                entry.place = local.acquiring();
-                local.held.push_in_room(entry);
-                true
+        let held = &local.held;
+        let known = match held.len {
+            0 => held.root_key == 0,
+            1 => {
+                let below = held.entry(0).id;
+                below != entry.id && local.known.found_last(below, entry.id)
             }
-            Scan::Relock(_) | Scan::Slow => false,
+            n => {
+                // A chain holds every lock of the nesting: a known one
+                // does not hold this lock already.
+                let below = held.entry(n - 1).chain;
+                below != 0 && {
+                    entry.chain = chain_of(below, entry.id);
+                    local.chains.contains(entry.chain)
+                }
+            }
+        };
+        if !known {
+            // The entry's fields one by one: passed whole, it would be
+            // built in memory before the checks above.
+            let Held {
+                id,
+                slot,
+                access,
+                asynchronous,
+                site,
+                ..
+            } = entry;
+            return push_scanned(local, id, slot, access, asynchronous, site);
         }
+        entry.place = local.acquiring();
+        local.held.push_in_room(entry);
+        true
     }
+}
+
+/// [`push_known`] for any other nesting: pushes the blocking entry when
+/// [`scan`] finds it known and the lock not held.
+///
+/// # Safety
+/// As [`push_known`], with `local` from [`pushable`].
+#[inline(never)]
+unsafe fn push_scanned(
+    local: &mut Local,
+    id: LockId,
+    slot: u32,
+    access: Access,
+    asynchronous: bool,
+    site: &'static Location<'static>,
+) -> bool {
+    let mut entry = Held::blocking(id, slot, access, asynchronous, site);
+    match scan(&mut local.held, &local.known, &mut local.chains, entry.id) {
+        Scan::Push(chain) => {
+            entry.chain = chain;
+            entry.place = local.acquiring();
+            // SAFETY: `pushable` found room.
+            unsafe { local.held.push_in_room(entry) };
+            true
+        }
+        Scan::Relock(_) | Scan::Slow => false,
+    }
+}
+
+/// This thread's state for a hot-path push: `None` inside a task, inside
+/// the detector, with posted releases to apply, with a task's sync guards
+/// to check (tokio), or when the stack has no room.
+///
+/// # Safety
+/// As [`Slot::peek`].
+#[inline(always)]
+#[allow(clippy::question_mark)] // each `?` is a call at opt-level 0
+unsafe fn pushable<'a>() -> Option<&'a mut Local> {
+    // SAFETY: forwarded from the caller.
+    let Some((slot, local)) = (unsafe { peek() }) else {
+        return None;
+    };
+    // Posted releases and a task's sync guards make `peek` say no.
+    let fast = local.held.len < local.held.cap && {
+        #[cfg(feature = "tokio")]
+        let own = slot.task() == 0;
+        #[cfg(not(feature = "tokio"))]
+        let own = {
+            let _ = slot;
+            true
+        };
+        own
+    };
+    if fast { Some(local) } else { None }
 }
 
 /// The hot path of a sync release of lock `id` in the thread's own
@@ -1367,6 +1439,15 @@ impl EdgeSet {
         assert!(i <= self.mask && self.mask != 0);
         // SAFETY: `i <= mask < capacity`, and every slot is initialised.
         unsafe { *self.slots.as_ptr().add(i) }
+    }
+
+    /// Whether `(from, to)` is the pair [`EdgeSet::contains`] found last:
+    /// two compares, no probe.
+    #[inline(always)]
+    pub(crate) fn found_last(&self, from: LockId, to: LockId) -> bool {
+        // No pair has a 0: the empty `last` matches nothing.
+        let (f, t) = self.last.get();
+        f == from && t == to
     }
 
     #[inline(always)]
