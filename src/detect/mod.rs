@@ -11,6 +11,7 @@ pub(crate) mod class;
 pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod graph;
+mod ids;
 pub(crate) mod local;
 mod order;
 mod pending;

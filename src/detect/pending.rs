@@ -24,8 +24,6 @@
 //! parked lock's identity keeps [`PARKED_SLOT`] for good; the table then
 //! holds its node slot until it is dropped.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::Location;
 
 use std::sync::Arc;
@@ -33,6 +31,7 @@ use std::sync::Arc;
 use super::TypeName;
 use super::class::ClassIdx;
 use super::graph::Origin;
+use super::ids::IdMap;
 use super::local::{LockId, Stack};
 use crate::facade::{self as sync, AtomicU64, Ordering};
 use crate::report::{Access, LockKind, Trace};
@@ -44,34 +43,13 @@ pub(crate) const PARKED_SLOT: u32 = u32::MAX - 2;
 /// and edges (see [`Leaf`]); the lock's own id is the table's key.
 pub(crate) type Parked = Arc<Leaf>;
 
+#[derive(Clone, Copy)]
 enum Entry {
     /// Parked: the index of its leaf in its shard's [`State::leaves`].
     Parked(u32),
     /// Materialised: the node's slot.
     Node(u32),
 }
-
-/// Lock ids are unique and already well spread: hashing is a multiply.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type Map = HashMap<LockId, Entry, BuildHasherDefault<IdHasher>>;
 
 /// One shard of the table, and how many of its entries are parked (not yet
 /// materialised). The count only changes under the shard's lock, by a load
@@ -88,9 +66,8 @@ struct Shard {
 /// than on the leaf's `Arc` (a read-modify-write each way); a leaf no entry
 /// names stays for the next lock parked in it — a nesting repeated parks
 /// and forgets one lock after another — until its place is wanted.
-#[derive(Default)]
 struct State {
-    map: Map,
+    map: IdMap<Entry>,
     leaves: ShardLeaves,
 }
 
@@ -153,7 +130,10 @@ const SHARDS: usize = 16;
 
 sync::global! {
     static TABLE: [Shard; SHARDS] = lazy std::array::from_fn(|_| Shard {
-        state: sync::Mutex::new(State::default()),
+        state: sync::Mutex::new(State {
+            map: IdMap::new(Entry::Node(0)),
+            leaves: ShardLeaves::default(),
+        }),
         parked: AtomicU64::new(0),
     });
 }
@@ -196,7 +176,7 @@ pub(crate) fn materialise(mut add: impl FnMut(LockId, &Leaf) -> u32) {
         let mut state = shard.state.lock();
         let State { map, leaves } = &mut *state;
         let mut done = 0;
-        for (&id, entry) in map.iter_mut() {
+        for (id, entry) in map.iter_mut() {
             if let Entry::Parked(at) = *entry {
                 *entry = Entry::Node(add(id, leaves.leaf(at)));
                 leaves.release(at);
@@ -209,8 +189,8 @@ pub(crate) fn materialise(mut add: impl FnMut(LockId, &Leaf) -> u32) {
 
 /// The node slot of parked lock `id`, once materialised.
 pub(crate) fn slot_of(id: LockId) -> Option<u32> {
-    match shard(id).state.lock().map.get(&id) {
-        Some(Entry::Node(slot)) => Some(*slot),
+    match shard(id).state.lock().map.get(id) {
+        Some(Entry::Node(slot)) => Some(slot),
         _ => None,
     }
 }
@@ -220,7 +200,7 @@ pub(crate) fn slot_of(id: LockId) -> Option<u32> {
 pub(crate) fn forget(id: LockId) -> Option<u32> {
     let shard = shard(id);
     let mut state = shard.state.lock();
-    match state.map.remove(&id) {
+    match state.map.remove(id) {
         Some(Entry::Parked(at)) => {
             state.leaves.release(at);
             shard.count(-1);
