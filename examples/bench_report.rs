@@ -11,7 +11,8 @@
 //!
 //! Each member runs in short slices, interleaved with the others, for
 //! several rounds; the table shows medians. `--quick` runs fewer rounds;
-//! `--only=single,create_drop` runs only those rows of the first table.
+//! `--only=single,create_drop` runs only those rows of the first table
+//! (`scale` in the list: the scale table too).
 
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;
@@ -237,6 +238,10 @@ fn main() {
     }
 
     if only.is_some() {
+        // `--only=...,scale`: the scale table too.
+        if only.iter().flatten().any(|o| o == "scale") {
+            scale_table(rounds);
+        }
         return;
     }
     if lockgraph::ENABLED {
@@ -268,45 +273,7 @@ fn main() {
         );
     }
 
-    let iters = if cfg!(debug_assertions) {
-        200_000
-    } else {
-        2_000_000
-    };
-    println!(
-        "\nscale: throughput of 2 threads / 1 thread, each on its own pair (nested2); ideal 2.0"
-    );
-    println!("| std | parking_lot | tracing-mutex | lockgraph | lockgraph-pl |");
-    println!("|---:|---:|---:|---:|---:|");
-    let ratios = [
-        median(
-            (0..rounds.min(3))
-                .map(|_| scale_ratio::<Std>(iters))
-                .collect(),
-        ),
-        median(
-            (0..rounds.min(3))
-                .map(|_| scale_ratio::<ParkingLot>(iters))
-                .collect(),
-        ),
-        median(
-            (0..rounds.min(3))
-                .map(|_| scale_ratio::<TracingMutex>(iters / 4))
-                .collect(),
-        ),
-        median(
-            (0..rounds.min(3))
-                .map(|_| scale_ratio::<Lockgraph>(iters))
-                .collect(),
-        ),
-        median(
-            (0..rounds.min(3))
-                .map(|_| scale_ratio::<LockgraphPl>(iters))
-                .collect(),
-        ),
-    ];
-    let cells: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
-    println!("| {} |", cells.join(" | "));
+    scale_table(rounds);
 
     #[cfg(feature = "tokio")]
     tokio_costs(rounds);
@@ -646,4 +613,48 @@ fn cycle_ns<F: MutexFamily>(slice: Duration, rounds: usize) -> f64 {
             })
             .collect(),
     )
+}
+
+/// The `scale` table: the throughput of two threads over one, each on its
+/// own pair, per family (median of up to three runs each).
+fn scale_table(rounds: usize) {
+    let iters = if cfg!(debug_assertions) {
+        200_000
+    } else {
+        2_000_000
+    };
+    println!(
+        "\nscale: throughput of 2 threads / 1 thread, each on its own pair (nested2); ideal 2.0"
+    );
+    println!("| std | parking_lot | tracing-mutex | lockgraph | lockgraph-pl |");
+    println!("|---:|---:|---:|---:|---:|");
+    let ratios = [
+        median(
+            (0..rounds.min(3))
+                .map(|_| scale_ratio::<Std>(iters))
+                .collect(),
+        ),
+        median(
+            (0..rounds.min(3))
+                .map(|_| scale_ratio::<ParkingLot>(iters))
+                .collect(),
+        ),
+        median(
+            (0..rounds.min(3))
+                .map(|_| scale_ratio::<TracingMutex>(iters / 4))
+                .collect(),
+        ),
+        median(
+            (0..rounds.min(3))
+                .map(|_| scale_ratio::<Lockgraph>(iters))
+                .collect(),
+        ),
+        median(
+            (0..rounds.min(3))
+                .map(|_| scale_ratio::<LockgraphPl>(iters))
+                .collect(),
+        ),
+    ];
+    let cells: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    println!("| {} |", cells.join(" | "));
 }
