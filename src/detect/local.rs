@@ -392,6 +392,25 @@ impl Slot {
         }
     }
 
+    /// This thread's state to read, or `None` while the detector runs on
+    /// this thread (or after the state is torn down): [`Slot::peek`] for a
+    /// hot path that only reads, whatever the state holds.
+    ///
+    /// # Safety
+    /// The caller uses the returned state only until it returns, and calls
+    /// nothing that may enter the detector meanwhile.
+    #[inline(always)]
+    unsafe fn read(&self) -> Option<&Local> {
+        // SAFETY: as in `peek`; an unarmed state holds nothing yet, which
+        // is what it says.
+        unsafe {
+            if *self.busy.get() & BUSY != 0 {
+                return None;
+            }
+            Some(&**self.local.get())
+        }
+    }
+
     /// Ends a [`Slot::claim`], noting whether the state, as the visit
     /// left it, needs the full path.
     ///
@@ -801,14 +820,12 @@ pub(crate) fn quiet(silent: bool) -> bool {
     if slot.task() != 0 {
         return false;
     }
-    // SAFETY: see `Slot::claim`; the state is read until `unclaim` only.
+    // SAFETY: see `Slot::read`: two reads, no call out.
     unsafe {
-        let Some(local) = slot.claim() else {
+        let Some(local) = slot.read() else {
             return false;
         };
-        let quiet = local.held.is_quiet() && (!silent || local.held.waits.is_silent());
-        slot.unclaim();
-        quiet
+        local.held.is_quiet() && (!silent || local.held.waits.is_silent())
     }
 }
 
