@@ -628,33 +628,19 @@ fn scale_table(rounds: usize) {
     );
     println!("| std | parking_lot | tracing-mutex | lockgraph | lockgraph-pl |");
     println!("|---:|---:|---:|---:|---:|");
+    let runs = rounds.min(3);
     let ratios = [
-        median(
-            (0..rounds.min(3))
-                .map(|_| scale_ratio::<Std>(iters))
-                .collect(),
-        ),
-        median(
-            (0..rounds.min(3))
-                .map(|_| scale_ratio::<ParkingLot>(iters))
-                .collect(),
-        ),
-        median(
-            (0..rounds.min(3))
-                .map(|_| scale_ratio::<TracingMutex>(iters / 4))
-                .collect(),
-        ),
-        median(
-            (0..rounds.min(3))
-                .map(|_| scale_ratio::<Lockgraph>(iters))
-                .collect(),
-        ),
-        median(
-            (0..rounds.min(3))
-                .map(|_| scale_ratio::<LockgraphPl>(iters))
-                .collect(),
-        ),
+        scale_median::<Std>(runs, iters),
+        scale_median::<ParkingLot>(runs, iters),
+        scale_median::<TracingMutex>(runs, iters / 4),
+        scale_median::<Lockgraph>(runs, iters),
+        scale_median::<LockgraphPl>(runs, iters),
     ];
     let cells: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
     println!("| {} |", cells.join(" | "));
+}
+
+/// The median of `runs` scale ratios of family `F`.
+fn scale_median<F: MutexFamily>(runs: usize, iters: u64) -> f64 {
+    median((0..runs).map(|_| scale_ratio::<F>(iters)).collect())
 }
