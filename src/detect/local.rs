@@ -253,8 +253,8 @@ sync::local! {
 struct Teardown;
 
 #[cfg(not(loom))]
-std::thread_local! {
-    static TEARDOWN: Teardown = const { Teardown };
+sync::local! {
+    static TEARDOWN: Teardown = Teardown;
 }
 
 #[cfg(not(loom))]
