@@ -645,10 +645,10 @@ unsafe fn peek<'a>() -> Option<(&'a Slot, &'a mut Local)> {
 }
 
 /// The hot path of a blocking sync acquisition in the thread's own
-/// context: pushes `entry` (its `chain` set here) when [`scan`] finds the
-/// nesting known and the lock not held, and returns whether it did. Nothing
-/// is done — the caller takes the full path — inside a task, inside the
-/// detector, with posted releases to apply, with a task's sync guards to
+/// context (the caller checked [`own_context`]): pushes `entry` (its
+/// `chain` set here) when [`scan`] finds the nesting known and the lock
+/// not held, and returns whether it did. Nothing is done — the caller
+/// takes the full path — inside the detector, with posted releases to apply, with a task's sync guards to
 /// check (tokio), or when the stack must grow. Every other check of the
 /// full path is on a state this one rules out, so the entry it pushes is
 /// the one the full path would have.
@@ -732,9 +732,10 @@ unsafe fn push_scanned(
     }
 }
 
-/// This thread's state for a hot-path push: `None` inside a task, inside
-/// the detector, with posted releases to apply, with a task's sync guards
-/// to check (tokio), or when the stack has no room.
+/// This thread's state for a hot-path push: `None` inside the detector,
+/// with posted releases to apply, with a task's sync guards to check
+/// (tokio), or when the stack has no room. The caller has checked that no
+/// task runs here ([`own_context`]).
 ///
 /// # Safety
 /// As [`Slot::peek`].
@@ -742,21 +743,34 @@ unsafe fn push_scanned(
 #[allow(clippy::question_mark)] // each `?` is a call at opt-level 0
 unsafe fn pushable<'a>() -> Option<&'a mut Local> {
     // SAFETY: forwarded from the caller.
-    let Some((slot, local)) = (unsafe { peek() }) else {
+    let Some((_, local)) = (unsafe { peek() }) else {
         return None;
     };
     // Posted releases and a task's sync guards make `peek` say no.
-    let fast = local.held.len < local.held.cap && {
-        #[cfg(feature = "tokio")]
-        let own = slot.task() == 0;
-        #[cfg(not(feature = "tokio"))]
-        let own = {
-            let _ = slot;
-            true
+    if local.held.len < local.held.cap {
+        Some(local)
+    } else {
+        None
+    }
+}
+
+/// Whether the thread's own context runs here: no tokio task (nor a
+/// `lockgraph::tokio::scope`) is being polled on this thread. The sync
+/// acquisition's hot path asks it first, before it reads anything of the
+/// lock's, so that asking tokio (a call) keeps few values alive across it.
+#[inline(always)]
+pub(crate) fn own_context() -> bool {
+    #[cfg(feature = "tokio")]
+    {
+        let Some(slot) = slot() else {
+            return false;
         };
-        own
-    };
-    if fast { Some(local) } else { None }
+        // SAFETY: this thread's slot, alive until its thread-locals are
+        // torn down, which cannot start inside this call.
+        unsafe { (*slot).task() == 0 }
+    }
+    #[cfg(not(feature = "tokio"))]
+    true
 }
 
 /// The hot path of a sync release of lock `id` in the thread's own

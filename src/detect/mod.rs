@@ -161,7 +161,7 @@ mod on {
             access: Access,
             site: &'static Location<'static>,
         ) -> bool {
-            if policy::plain() {
+            if policy::plain() && local::own_context() {
                 let id = self.ident.id();
                 if id != 0
                     && local::push_known(Held::blocking(
