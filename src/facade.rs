@@ -201,6 +201,22 @@ hot_load!(
     hot_load_u8_relaxed: AtomicU8 => u8, Relaxed, u32, "movzx {value:e}, byte ptr [{at}]"
 );
 
+/// A relaxed load of `flag` that costs no call at opt-level 0 (a lock's
+/// poison flag, read on every acquisition).
+#[inline(always)]
+pub(crate) fn hot_load_bool_relaxed(flag: &AtomicBool) -> bool {
+    #[cfg(all(target_arch = "x86_64", debug_assertions, not(loom)))]
+    {
+        // SAFETY: `AtomicBool` has the size, alignment and bit validity of
+        // `bool`, and `AtomicU8` of `u8`: the flag's byte, read as an
+        // atomic byte, is 0 or 1.
+        let byte = unsafe { &*(flag as *const AtomicBool as *const AtomicU8) };
+        hot_load_u8_relaxed(byte) != 0
+    }
+    #[cfg(not(all(target_arch = "x86_64", debug_assertions, not(loom))))]
+    flag.load(Ordering::Relaxed)
+}
+
 /// The current thread's name for reports: its name, or `<unnamed>` plus its id.
 pub(crate) fn current_thread_name() -> String {
     let thread = imp::thread::current();

@@ -21,7 +21,7 @@ impl Flag {
 
     #[inline(always)]
     pub(crate) fn get(&self) -> bool {
-        self.failed.load(Ordering::Relaxed)
+        crate::facade::hot_load_bool_relaxed(&self.failed)
     }
 
     #[inline(always)]
