@@ -1737,6 +1737,33 @@ mod tests {
         assert!(known.contains(from, from + 1));
     }
 
+    /// The flag byte turns the hot paths away until the first visit has
+    /// armed the state, and while a visit left work for the full path
+    /// (here: an inbox for posted releases); reading steps aside only for
+    /// a visit in progress.
+    #[test]
+    fn the_hot_paths_go_on_only_when_no_visit_left_work_for_the_full_path() {
+        // A thread of its own: the inbox is registered under its id.
+        std::thread::spawn(|| {
+            let slot = Slot::new();
+            // SAFETY (each block): the state is only looked at, between
+            // visits, on the thread that owns the slot.
+            assert!(unsafe { slot.peek() }.is_none(), "unarmed");
+            slot.enter(|_| ());
+            assert!(unsafe { slot.peek() }.is_some());
+            slot.enter(super::super::context::open_inbox);
+            assert!(unsafe { slot.peek() }.is_none(), "an inbox to drain");
+            assert!(unsafe { slot.read() }.is_some());
+            slot.enter(|local| {
+                assert!(unsafe { slot.read() }.is_none(), "a visit in progress");
+                local.inbox = None;
+            });
+            assert!(unsafe { slot.peek() }.is_some());
+        })
+        .join()
+        .unwrap();
+    }
+
     #[test]
     fn nested_enter_steps_aside() {
         let slot = Slot::new();

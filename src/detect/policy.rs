@@ -113,9 +113,14 @@ pub(crate) fn state() -> u8 {
 /// path calls [`state`], which reads it.
 #[inline(always)]
 pub(crate) fn plain() -> bool {
-    // A policy in PANIC..=CALLBACK with neither flag set: the flags lie
-    // above `POLICY`, and UNSET wraps around.
-    sync::hot_load_u8_relaxed(&MODE).wrapping_sub(PANIC) < CALLBACK
+    is_plain(sync::hot_load_u8_relaxed(&MODE))
+}
+
+/// [`plain`] of a `MODE` value: a policy in PANIC..=CALLBACK with neither
+/// flag set (the flags lie above `POLICY`, and UNSET wraps around).
+#[inline(always)]
+fn is_plain(mode: u8) -> bool {
+    mode.wrapping_sub(PANIC) < CALLBACK
 }
 
 /// Whether `state` has the detector running at all.
@@ -475,5 +480,21 @@ mod tests {
         assert_eq!(parse_env(" OFF "), Some(OFF));
         assert_eq!(parse_env("panic"), Some(PANIC));
         assert_eq!(parse_env("verbose"), None);
+    }
+
+    /// The one-compare fast case is exactly "a policy set, active, with no
+    /// hook", for every byte `MODE` could hold.
+    #[test]
+    fn plain_is_an_active_set_policy_without_hooks() {
+        for mode in 0..=u8::MAX {
+            let expected = mode & POLICY != UNSET && is_active(mode) && !has_hooks(mode);
+            let in_range = mode & !(POLICY | PUBLISHING | RACING) == 0 && mode & POLICY <= OFF;
+            if in_range {
+                assert_eq!(is_plain(mode), expected, "mode {mode:#010b}");
+            } else {
+                // Bits `MODE` never holds: the fast case must not take them.
+                assert!(!is_plain(mode), "mode {mode:#010b}");
+            }
+        }
     }
 }
