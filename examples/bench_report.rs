@@ -239,7 +239,7 @@ fn main() {
 
     if only.is_some() {
         // `--only=...,scale`: the scale table too.
-        if only.iter().flatten().any(|o| o == "scale") {
+        if wanted("scale") {
             scale_table(rounds);
         }
         return;

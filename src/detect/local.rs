@@ -224,19 +224,19 @@ pub(crate) struct Local {
 /// run: that check was three instructions and a call on every lock and
 /// unlock. The thread's `Local` is dropped instead by [`Teardown`], a
 /// thread-local of its own, which the first visit to the state registers
-/// ([`Slot::open`]); once it ran, the slot stays busy, so the hot paths
+/// ([`Slot::claim`]); once it ran, the slot stays busy, so the hot paths
 /// step aside and every visit finds the state unavailable.
 pub(crate) struct Slot {
     /// `BUSY` while the detector runs on this thread; `FULL` while the
     /// state needs the full path ([`Local::needs_full_path`]); `UNARMED`
     /// until this thread's [`Teardown`] is registered; `BUSY | TORN_DOWN`
     /// for good once it ran. The hot paths go on only when it is 0.
-    busy: UnsafeCell<u8>,
+    flags: UnsafeCell<u8>,
     /// The `lockgraph::tokio::scope` being polled on this thread, if any: it
     /// stands in for the task's id.
     #[cfg(feature = "tokio")]
     scope: std::cell::Cell<u64>,
-    local: UnsafeCell<std::mem::ManuallyDrop<Local>>,
+    local: UnsafeCell<ManuallyDrop<Local>>,
 }
 
 const BUSY: u8 = 1;
@@ -263,16 +263,16 @@ impl Drop for Teardown {
         let _ = LOCAL.try_with(|slot| {
             // SAFETY: this thread's own slot. The detector is not running
             // on this thread (thread-local destructors run after it
-            // returned), and `busy` stays set from here on, so no
+            // returned), and `BUSY` stays set from here on, so no
             // `&mut Local` is ever handed out again: the state is dropped
             // once and never touched after.
             unsafe {
-                if *slot.busy.get() & BUSY != 0 {
+                if *slot.flags.get() & BUSY != 0 {
                     // Not expected; leaking beats freeing state in use.
                     return;
                 }
-                *slot.busy.get() = BUSY | TORN_DOWN;
-                std::mem::ManuallyDrop::drop(&mut *slot.local.get());
+                *slot.flags.get() = BUSY | TORN_DOWN;
+                ManuallyDrop::drop(&mut *slot.local.get());
             }
         });
     }
@@ -284,43 +284,17 @@ impl Drop for Teardown {
 impl Drop for Slot {
     fn drop(&mut self) {
         // SAFETY: the slot is going away; nothing else can reach its state.
-        unsafe { std::mem::ManuallyDrop::drop(self.local.get_mut()) }
+        unsafe { ManuallyDrop::drop(self.local.get_mut()) }
     }
 }
 
 impl Slot {
     const fn new() -> Slot {
         Slot {
-            busy: UnsafeCell::new(UNARMED),
+            flags: UnsafeCell::new(UNARMED),
             #[cfg(feature = "tokio")]
             scope: std::cell::Cell::new(0),
-            local: UnsafeCell::new(std::mem::ManuallyDrop::new(Local::new())),
-        }
-    }
-
-    /// Marks the state in use and returns it, or `None` if the detector is
-    /// already running on this thread, or the state is torn down. The
-    /// first visit registers the state's [`Teardown`].
-    ///
-    /// # Safety
-    /// The caller uses the returned state only until it calls
-    /// [`Slot::unclaim`], which it must do before anything else enters.
-    #[inline(always)]
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn open(&self) -> Option<&mut Local> {
-        // SAFETY: `busy` and `local` belong to this thread (a thread-local
-        // `Slot` is never shared); `busy` keeps a second `&mut Local` from
-        // being handed out until `unclaim`.
-        unsafe {
-            let flags = *self.busy.get();
-            if flags & BUSY != 0 {
-                return None;
-            }
-            if flags & UNARMED != 0 && !self.arm() {
-                return None;
-            }
-            *self.busy.get() |= BUSY;
-            Some(&mut **self.local.get())
+            local: UnsafeCell::new(ManuallyDrop::new(Local::new())),
         }
     }
 
@@ -333,11 +307,11 @@ impl Slot {
         if TEARDOWN.try_with(|_| ()).is_err() {
             // SAFETY: this thread's own flag; the state was never used
             // (unarmed), so it holds nothing to drop.
-            unsafe { *self.busy.get() = BUSY | TORN_DOWN };
+            unsafe { *self.flags.get() = BUSY | TORN_DOWN };
             return false;
         }
         // SAFETY: this thread's own flag.
-        unsafe { *self.busy.get() &= !UNARMED };
+        unsafe { *self.flags.get() &= !UNARMED };
         true
     }
 
@@ -346,25 +320,40 @@ impl Slot {
     #[inline(always)]
     #[cfg_attr(not(any(test, loom)), allow(dead_code))] // the loom models, and a unit test
     pub(crate) fn enter<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
-        // SAFETY: `open` hands out the only `&mut Local`, until `unclaim`.
+        // SAFETY: `claim` hands out the only `&mut Local`, until `unclaim`.
         unsafe {
-            let local = self.open()?;
+            let local = self.claim()?;
             let result = f(local);
             self.unclaim();
             Some(result)
         }
     }
 
-    /// Marks the state in use and returns it: [`Slot::enter`] without a
-    /// closure, for the hot paths.
+    /// Marks the state in use and returns it, or `None` if the detector is
+    /// already running on this thread, or the state is torn down:
+    /// [`Slot::enter`] without a closure, for the hot paths. The first
+    /// visit registers the state's [`Teardown`].
     ///
     /// # Safety
-    /// As [`Slot::open`].
+    /// The caller uses the returned state only until it calls
+    /// [`Slot::unclaim`], which it must do before anything else enters.
     #[inline(always)]
     #[allow(clippy::mut_from_ref)]
     unsafe fn claim(&self) -> Option<&mut Local> {
-        // SAFETY: forwarded from the caller.
-        unsafe { self.open() }
+        // SAFETY: `flags` and `local` belong to this thread (a thread-local
+        // `Slot` is never shared); `BUSY` keeps a second `&mut Local` from
+        // being handed out until `unclaim`.
+        unsafe {
+            let flags = *self.flags.get();
+            if flags & BUSY != 0 {
+                return None;
+            }
+            if flags & UNARMED != 0 && !self.arm() {
+                return None;
+            }
+            *self.flags.get() |= BUSY;
+            Some(&mut **self.local.get())
+        }
     }
 
     /// This thread's state for a hot path that enters nothing, or `None`
@@ -380,12 +369,12 @@ impl Slot {
     #[inline(always)]
     #[allow(clippy::mut_from_ref)]
     unsafe fn peek(&self) -> Option<&mut Local> {
-        // SAFETY: `busy` and `local` belong to this thread; while `busy` is
-        // false no other `&mut Local` exists, and the caller creates none
+        // SAFETY: `flags` and `local` belong to this thread; while `BUSY` is
+        // clear no other `&mut Local` exists, and the caller creates none
         // until it is done with this one. An unarmed state may be read
         // here: it holds nothing yet, so no push finds room in it.
         unsafe {
-            if *self.busy.get() != 0 {
+            if *self.flags.get() != 0 {
                 return None;
             }
             Some(&mut **self.local.get())
@@ -404,7 +393,7 @@ impl Slot {
         // SAFETY: as in `peek`; an unarmed state holds nothing yet, which
         // is what it says.
         unsafe {
-            if *self.busy.get() & BUSY != 0 {
+            if *self.flags.get() & BUSY != 0 {
                 return None;
             }
             Some(&**self.local.get())
@@ -422,7 +411,7 @@ impl Slot {
         // with the `&mut Local` it had.
         unsafe {
             let full = (*self.local.get()).needs_full_path();
-            *self.busy.get() = if full { FULL } else { 0 };
+            *self.flags.get() = if full { FULL } else { 0 };
         }
     }
 
@@ -438,7 +427,7 @@ impl Slot {
         }
         // SAFETY: as in `enter`.
         unsafe {
-            let Some(local) = self.open() else {
+            let Some(local) = self.claim() else {
                 return None;
             };
             let result = super::context::in_task(local, task, f);
@@ -454,7 +443,7 @@ impl Slot {
     fn enter_thread<R>(&self, f: impl FnOnce(&mut Local) -> R) -> Option<R> {
         // SAFETY: as in `enter`.
         unsafe {
-            let Some(local) = self.open() else {
+            let Some(local) = self.claim() else {
                 return None;
             };
             #[allow(clippy::redundant_pattern_matching)]
@@ -489,7 +478,7 @@ impl Slot {
     /// after the state is torn down).
     pub(crate) fn busy(&self) -> bool {
         // SAFETY: a read of this thread's own flag.
-        unsafe { *self.busy.get() & (BUSY | TORN_DOWN) == BUSY }
+        unsafe { *self.flags.get() & (BUSY | TORN_DOWN) == BUSY }
     }
 }
 
@@ -648,8 +637,9 @@ unsafe fn peek<'a>() -> Option<(&'a Slot, &'a mut Local)> {
 /// context (the caller checked [`own_context`]): pushes `entry` (its
 /// `chain` set here) when [`scan`] finds the nesting known and the lock
 /// not held, and returns whether it did. Nothing is done — the caller
-/// takes the full path — inside the detector, with posted releases to apply, with a task's sync guards to
-/// check (tokio), or when the stack must grow. Every other check of the
+/// takes the full path — inside the detector, with posted releases to
+/// apply, with a task's sync guards to check (tokio), or when the stack
+/// must grow. Every other check of the
 /// full path is on a state this one rules out, so the entry it pushes is
 /// the one the full path would have.
 ///
@@ -778,8 +768,6 @@ pub(crate) fn own_context() -> bool {
 /// watchdog's publication, race detection) needs to hear of the release.
 /// Returns whether it did; `false`: nothing done.
 #[inline(always)]
-// `matches!(_, None)`, not `is_none`: a call at opt-level 0.
-#[allow(clippy::redundant_pattern_matching)]
 pub(crate) fn pop_known(id: LockId) -> bool {
     // SAFETY: see `Slot::peek`: a pop calls out to nothing.
     unsafe {
@@ -1476,17 +1464,15 @@ impl EdgeSet {
     /// two compares, no probe.
     #[inline(always)]
     pub(crate) fn found_last(&self, from: LockId, to: LockId) -> bool {
-        // No pair has a 0: the empty `last` matches nothing.
+        // No pair has a 0 (`from` is a held lock or a salted key, `to` a
+        // lock), so the empty `last` matches nothing.
         let (f, t) = self.last.get();
         f == from && t == to
     }
 
     #[inline(always)]
     pub(crate) fn contains(&self, from: LockId, to: LockId) -> bool {
-        // No pair has a 0 (`from` is a held lock or a salted key, `to` a
-        // lock), so the empty `last` matches nothing.
-        let (f, t) = self.last.get();
-        if f == from && t == to {
+        if self.found_last(from, to) {
             return true;
         }
         if self.mask == 0 {
